@@ -1,0 +1,170 @@
+/**
+ * The driver-facing API: init, shutdown, get, wait, put, cancel, getRuntimeContext. The same
+ * functions work inside tasks, where they use the worker's runtime.
+ */
+import type { ClientMessage, NodeMessage } from './protocol/messages.ts';
+import { ObjectRef } from './object-ref.ts';
+import { ERROR_CODES, SystemError } from './errors.ts';
+import { randomId } from './ids.ts';
+import { ClientRuntime, currentRuntime, setRuntime } from './runtime/client-runtime.ts';
+import { taskScope, type RuntimeContext } from './runtime/context.ts';
+import { startEmbedded, type EmbeddedCluster } from './runtime/embedded.ts';
+import { workerState } from './runtime/worker-state.ts';
+
+/** Options of `init`. */
+export interface InitOptions {
+  /** CPUs of the embedded node. @default os.availableParallelism() */
+  numCpus?: number;
+  /** Custom resources of the embedded node, e.g. `{ gpu: 2 }`. @default {} */
+  resources?: Record<string, number>;
+  /** Join the cluster at this address instead of starting an embedded one. @default embedded */
+  address?: string;
+  /** The cluster's token (with `address`). */
+  token?: string;
+  /** The directory task modules are resolved from. @default process.cwd() */
+  workingDir?: string;
+  /** Heap limit of each worker in MiB; a task that passes it crashes only its worker. @default Node's default */
+  workerHeapLimitMb?: number;
+  /** Return quietly when weft is already initialised instead of throwing. @default false */
+  ignoreReinitError?: boolean;
+}
+
+let cluster: EmbeddedCluster | undefined;
+let starting: Promise<void> | undefined;
+
+/** Signal thrown by `init()` when a worker imports a driver script: stops its evaluation there. */
+export const DRIVER_CODE_IN_WORKER = Symbol.for('weft.driver-code-in-worker');
+
+/**
+ * Start weft. With no `address`, starts an embedded cluster (a head and a node with one worker
+ * per CPU) in this process.
+ */
+export async function init(options: InitOptions = {}): Promise<void> {
+  const worker = workerState();
+  if (worker) {
+    // A worker imported a module that is also a driver script: everything above init() is
+    // defined now; stop evaluating the module here so that the driver's code never runs in a worker.
+    if (worker.importing) throw Object.assign(new Error('driver code does not run in a worker'), { [DRIVER_CODE_IN_WORKER]: true });
+    return;
+  }
+  if (currentRuntime() || starting) {
+    if (options.ignoreReinitError) return starting;
+    throw new SystemError('weft is already initialised: call shutdown() first, or pass { ignoreReinitError: true }', ERROR_CODES.SYSTEM);
+  }
+  if (options.address !== undefined) {
+    throw new SystemError(`cannot join ${options.address}: this build of weft runs the embedded cluster only; call init() without an address`);
+  }
+  if (options.numCpus !== undefined && (!Number.isFinite(options.numCpus) || options.numCpus < 1)) {
+    throw new RangeError(`numCpus must be a number >= 1, got ${String(options.numCpus)}`);
+  }
+  starting = (async () => {
+    const workingDir = options.workingDir ?? process.cwd();
+    const jobId = randomId('job');
+    const started = await startEmbedded({ ...options, workingDir, jobId });
+    cluster = started;
+    const driverId = randomId('driver');
+    const conn = started.connect(driverId);
+    setRuntime(new ClientRuntime(conn, { nodeId: started.nodeId, workerId: driverId, jobId, workingDir }));
+  })();
+  try {
+    await starting;
+  } finally {
+    starting = undefined;
+  }
+}
+
+/** Stop weft: the embedded cluster's workers end; refs from before can no longer be read. */
+export async function shutdown(): Promise<void> {
+  if (workerState()) return;
+  await starting?.catch(() => {});
+  const runtime = currentRuntime();
+  setRuntime(undefined);
+  runtime?.close();
+  const stopping = cluster;
+  cluster = undefined;
+  await stopping?.stop();
+}
+
+function runtimeOrThrow(what: string): ClientRuntime {
+  const runtime = currentRuntime();
+  if (!runtime) throw new SystemError(`${what} was called before init(): call await init() first`, ERROR_CODES.NOT_INITIALIZED);
+  return runtime;
+}
+
+function checkRef(value: unknown, what: string): ObjectRef {
+  if (!(value instanceof ObjectRef)) throw new TypeError(`${what} takes ObjectRefs, got ${value === null ? 'null' : typeof value}`);
+  return value;
+}
+
+/** Options of `get`. */
+export interface GetOptions {
+  /** Throw GetTimeoutError after this long. @default no limit */
+  timeoutMs?: number;
+}
+
+/** The value of a ref (or the values of a list of refs, in order). Throws what the task threw. */
+export function get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T>;
+export function get<const R extends readonly ObjectRef<unknown>[]>(refs: R, options?: GetOptions): Promise<{ -readonly [K in keyof R]: R[K] extends ObjectRef<infer T> ? T : never }>;
+export function get<T>(refs: ObjectRef<T>[], options?: GetOptions): Promise<T[]>;
+export async function get(refs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
+  const runtime = runtimeOrThrow('get()');
+  const timeoutMs = options.timeoutMs;
+  if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
+  if (Array.isArray(refs)) {
+    const ids = refs.map((ref) => checkRef(ref, 'get()').id);
+    return ids.length === 0 ? [] : runtime.get(ids, timeoutMs);
+  }
+  const [value] = await runtime.get([checkRef(refs, 'get()').id], timeoutMs);
+  return value;
+}
+
+/** Options of `wait`. */
+export interface WaitOptions {
+  /** Return once this many refs are ready. @default 1 */
+  numReturns?: number;
+  /** Return after this long with what is ready. @default no limit */
+  timeoutMs?: number;
+}
+
+/** Split refs into `ready` (at most `numReturns`, in completion order) and `pending`. */
+export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<{ ready: ObjectRef<T>[]; pending: ObjectRef<T>[] }> {
+  const runtime = runtimeOrThrow('wait()');
+  if (!Array.isArray(refs)) throw new TypeError('wait() takes an array of ObjectRefs');
+  const ids = refs.map((ref) => checkRef(ref, 'wait()').id);
+  if (new Set(ids).size !== ids.length) throw new RangeError('wait() was given the same ObjectRef twice; pass each once');
+  const numReturns = options.numReturns ?? 1;
+  if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
+    throw new RangeError(`numReturns must be an integer from 0 to the number of refs (${refs.length}), got ${String(numReturns)}`);
+  }
+  const timeoutMs = options.timeoutMs ?? null;
+  if (timeoutMs !== null && !(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
+  if (refs.length === 0) return { ready: [], pending: [] };
+  const readyIds = await runtime.wait(ids, numReturns, timeoutMs);
+  const byId = new Map(refs.map((ref) => [ref.id, ref]));
+  const ready = readyIds.map((id) => byId.get(id)).filter((ref): ref is ObjectRef<T> => ref !== undefined);
+  const readySet = new Set(readyIds);
+  return { ready, pending: refs.filter((ref) => !readySet.has(ref.id)) };
+}
+
+/** Store a value in the object store; returns its ref at once. Do not mutate the value afterwards. */
+export function put<T>(value: T): ObjectRef<T> {
+  if (value instanceof ObjectRef) throw new TypeError('put() of an ObjectRef is not allowed: pass the ref itself where it is needed');
+  return runtimeOrThrow('put()').put(value);
+}
+
+/** Cancel the task behind a ref: whoever gets it sees TaskCancelledError. Finished tasks are not affected. */
+export async function cancel(ref: ObjectRef): Promise<void> {
+  await runtimeOrThrow('cancel()').cancel(checkRef(ref, 'cancel()').id);
+}
+
+/** Where this code runs: node, worker, job, and the task or actor when inside one. */
+export function getRuntimeContext(): RuntimeContext {
+  const context = runtimeOrThrow('getRuntimeContext()').context();
+  const scope = taskScope.getStore();
+  if (scope) {
+    context.taskId = scope.taskId;
+    if (scope.actorId !== undefined) context.actorId = scope.actorId;
+  }
+  return context;
+}
+

@@ -1,0 +1,246 @@
+/**
+ * The value codec: msgpackr with structured cloning (Map, Set, Date, BigInt, Error, cycles),
+ * plus weft's extensions for ObjectRef, typed arrays and a clear error for what cannot be sent.
+ *
+ * Frame layout. Typed arrays and Buffers travel out of band, after the msgpack header, each at an
+ * offset aligned to 8 bytes from the frame's start, so that decoding makes a view over the frame
+ * (a Float64Array needs an aligned offset; msgpackr's own binary decoding lands anywhere):
+ *
+ *   byte 0: FORMAT_PLAIN (0) — msgpack follows from byte 1; no out-of-band buffers
+ *   byte 0: FORMAT_BUFFERS (1)
+ *     u32 @4 header length, u32 @8 buffer count, then from byte 16 one (f64 offset, f64 length)
+ *     per buffer, then the msgpack header, then the buffers, each 8-aligned.
+ *
+ * Frames of SHARED_THRESHOLD_BYTES or more are written straight into a SharedArrayBuffer: the
+ * one copy of a large array is the copy into shared memory, and every thread that decodes it
+ * gets views of that memory.
+ */
+import { Packr, addExtension } from 'msgpackr';
+import { ObjectRef } from './object-ref.ts';
+import { SerializationError } from './errors.ts';
+
+/** Values whose frame reaches this size live in shared memory. @default 100 KiB */
+export const SHARED_THRESHOLD_BYTES = 100 * 1024;
+
+const FORMAT_PLAIN = 0;
+const FORMAT_BUFFERS = 1;
+const TABLE_OFFSET = 16;
+const EXT_OBJECT_REF = 0x20;
+const EXT_TYPED_ARRAY = 0x21;
+const EXT_ARRAY_BUFFER = 0x22;
+
+const TYPED_ARRAY_KINDS = [Uint8Array, Int8Array, Uint8ClampedArray, Int16Array, Uint16Array,
+  Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array, Buffer] as const;
+const KIND_BUFFER = TYPED_ARRAY_KINDS.length - 1;
+const TypedArray = Object.getPrototypeOf(Uint8Array) as abstract new () => ArrayBufferView;
+
+/** A value as it is stored and sent. */
+export interface EncodedValue {
+  /** The frame. May be a view over a SharedArrayBuffer. */
+  data: Uint8Array;
+  /** Ids of the ObjectRefs nested in the value. Absent when there are none. */
+  refs?: string[];
+}
+
+// Encoding and decoding are synchronous, so one context per direction is enough; it is saved and
+// restored around each call in case an extension ever re-enters.
+let encodeBuffers: ArrayBufferView[] | null = null;
+let encodeRefs: string[] | null = null;
+let decodeFrame: Uint8Array | null = null;
+let decodeTable: Float64Array | null = null;
+
+
+/** Matches what cannot be sent: functions and instances of user classes. */
+class Unserializable {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value === 'function') return true;
+    if (typeof value !== 'object' || value === null) return false;
+    const proto = Object.getPrototypeOf(value) as object | null;
+    if (proto === null || proto === Object.prototype) return false;
+    return !(value instanceof Date || value instanceof Set || value instanceof Map || value instanceof Error
+      || value instanceof RegExp || value instanceof ArrayBuffer || ArrayBuffer.isView(value)
+      || value instanceof ObjectRef || Array.isArray(value) || isSendableClass(value));
+  }
+}
+
+const sendableClasses: Array<abstract new (...args: never[]) => unknown> = [];
+
+/** @internal Let instances of `cls` through the unserializable check (it has its own extension). */
+export function registerSendableClass(cls: abstract new (...args: never[]) => unknown): void {
+  sendableClasses.push(cls);
+}
+
+function isSendableClass(value: object): boolean {
+  return sendableClasses.some((cls) => value instanceof cls);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+  return `an instance of class ${name}`;
+}
+
+// Registered first so that it is checked after weft's own extensions (addExtension prepends)
+// and before msgpackr's built-ins, which only ever see the classes Unserializable lets through.
+addExtension({
+  Class: Unserializable as unknown as new () => unknown,
+  write(value: unknown): never {
+    throw new SerializationError(`cannot send ${describe(value)}: functions and class instances `
+      + 'cannot cross to another worker or machine; pass plain data (objects, arrays, typed arrays, '
+      + 'Map, Set, Date), an ObjectRef, or an actor handle instead');
+  },
+});
+
+addExtension({
+  Class: ObjectRef,
+  type: EXT_OBJECT_REF,
+  write(ref: ObjectRef) {
+    encodeRefs?.push(ref.id);
+    return ref.id;
+  },
+  read(id: string) {
+    return new ObjectRef(id);
+  },
+});
+
+addExtension({
+  Class: TypedArray as unknown as new () => ArrayBufferView,
+  type: EXT_TYPED_ARRAY,
+  write(view: ArrayBufferView) {
+    const kind = Buffer.isBuffer(view) ? KIND_BUFFER : TYPED_ARRAY_KINDS.findIndex((k) => view.constructor === k);
+    if (kind < 0) throw new SerializationError(`cannot send a ${view.constructor.name}: unsupported typed array`);
+    if (!encodeBuffers) throw new SerializationError('typed arrays can only be encoded through weft\'s codec');
+    encodeBuffers.push(view);
+    return [kind, encodeBuffers.length - 1];
+  },
+  read([kind, index]: [number, number]) {
+    return typedArrayView(kind, index);
+  },
+});
+
+addExtension({
+  Class: ArrayBuffer,
+  type: EXT_ARRAY_BUFFER,
+  write(buffer: ArrayBuffer) {
+    if (!encodeBuffers) throw new SerializationError('ArrayBuffers can only be encoded through weft\'s codec');
+    encodeBuffers.push(new Uint8Array(buffer));
+    return encodeBuffers.length - 1;
+  },
+  read(index: number) {
+    // An ArrayBuffer cannot be a view of another buffer: this one is copied.
+    const view = typedArrayView(0, index) as Uint8Array;
+    return view.slice().buffer;
+  },
+});
+
+function typedArrayView(kind: number, index: number): ArrayBufferView {
+  const frame = decodeFrame;
+  const table = decodeTable;
+  const Kind = TYPED_ARRAY_KINDS[kind];
+  if (!frame || !table || Kind === undefined) throw new SerializationError('corrupt frame: bad typed array reference');
+  const offset = table[index * 2];
+  const length = table[index * 2 + 1];
+  if (offset === undefined || length === undefined) throw new SerializationError('corrupt frame: buffer index out of range');
+  const start = frame.byteOffset + offset;
+  if (kind === KIND_BUFFER) return Buffer.from(frame.buffer, start, length);
+  const size = (Kind as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  if (start % size === 0) return new (Kind as unknown as new (b: ArrayBufferLike, o: number, l: number) => ArrayBufferView)(frame.buffer, start, length / size);
+  // The frame itself sits at an unaligned offset (a network buffer): copy this one array.
+  const copy = new Uint8Array(length);
+  copy.set(frame.subarray(offset, offset + length));
+  return new (Kind as unknown as new (b: ArrayBufferLike) => ArrayBufferView)(copy.buffer);
+}
+
+const packr = new Packr({ structuredClone: true });
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/**
+ * Encode a value into a frame. Throws SerializationError for functions and class instances.
+ * @param shared put frames of SHARED_THRESHOLD_BYTES or more in shared memory. @default true
+ */
+export function encode(value: unknown, shared = true): EncodedValue {
+  const savedBuffers = encodeBuffers;
+  const savedRefs = encodeRefs;
+  const buffers: ArrayBufferView[] = [];
+  const refs: string[] = [];
+  encodeBuffers = buffers;
+  encodeRefs = refs;
+  let header: Uint8Array;
+  try {
+    header = packr.pack(value);
+  } finally {
+    encodeBuffers = savedBuffers;
+    encodeRefs = savedRefs;
+  }
+  const data = buffers.length === 0 ? plainFrame(header, shared) : bufferFrame(header, buffers, shared);
+  return refs.length === 0 ? { data } : { data, refs };
+}
+
+function allocate(size: number, shared: boolean): Uint8Array {
+  return shared && size >= SHARED_THRESHOLD_BYTES ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
+}
+
+function plainFrame(header: Uint8Array, shared: boolean): Uint8Array {
+  const frame = allocate(header.length + 1, shared);
+  frame[0] = FORMAT_PLAIN;
+  frame.set(header, 1);
+  return frame;
+}
+
+function bufferFrame(header: Uint8Array, buffers: ArrayBufferView[], shared: boolean): Uint8Array {
+  const headerStart = TABLE_OFFSET + buffers.length * 16;
+  let size = align8(headerStart + header.length);
+  const offsets: number[] = [];
+  for (const view of buffers) {
+    offsets.push(size);
+    size = align8(size + view.byteLength);
+  }
+  const frame = allocate(size, shared);
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  frame[0] = FORMAT_BUFFERS;
+  dv.setUint32(4, header.length, true);
+  dv.setUint32(8, buffers.length, true);
+  buffers.forEach((view, i) => {
+    const offset = offsets[i] as number;
+    dv.setFloat64(TABLE_OFFSET + i * 16, offset, true);
+    dv.setFloat64(TABLE_OFFSET + i * 16 + 8, view.byteLength, true);
+    frame.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), offset);
+  });
+  frame.set(header, headerStart);
+  return frame;
+}
+
+/** Decode a frame. Typed arrays in it are views of `frame` (when aligned), not copies. */
+export function decode(frame: Uint8Array): unknown {
+  const format = frame[0];
+  if (format === FORMAT_PLAIN) return packr.unpack(frame.subarray(1));
+  if (format !== FORMAT_BUFFERS || frame.length < TABLE_OFFSET) throw new SerializationError('corrupt frame: unknown format');
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const headerLength = dv.getUint32(4, true);
+  const count = dv.getUint32(8, true);
+  const headerStart = TABLE_OFFSET + count * 16;
+  if (headerStart + headerLength > frame.length) throw new SerializationError('corrupt frame: header past the end');
+  const table = new Float64Array(count * 2);
+  for (let i = 0; i < count * 2; i++) {
+    table[i] = dv.getFloat64(TABLE_OFFSET + i * 8, true);
+    const end = i % 2 === 1 ? (table[i - 1] as number) + (table[i] as number) : 0;
+    if (end > frame.length) throw new SerializationError('corrupt frame: buffer past the end');
+  }
+  const savedFrame = decodeFrame;
+  const savedTable = decodeTable;
+  decodeFrame = frame;
+  decodeTable = table;
+  try {
+    return packr.unpack(frame.subarray(headerStart, headerStart + headerLength));
+  } finally {
+    decodeFrame = savedFrame;
+    decodeTable = savedTable;
+  }
+}
+
+/** Whether a frame lives in shared memory. */
+export function isShared(frame: Uint8Array): boolean {
+  return frame.buffer instanceof SharedArrayBuffer;
+}
+

@@ -1,0 +1,44 @@
+/**
+ * @weft/core: the public API of weft.
+ *
+ * ```ts
+ * import { init, remote, get, shutdown } from '@weft/core';
+ * export const square = remote(function square(x: number) { return x * x; });
+ * await init();
+ * console.log(await get([1, 2, 3].map((x) => square.remote(x)))); // [1, 4, 9]
+ * await shutdown();
+ * ```
+ *
+ * The names after "internal" are for weft's own packages (the node, the head, the CLI).
+ */
+export { init, shutdown, get, wait, put, cancel, getRuntimeContext } from './api.ts';
+export type { InitOptions, GetOptions, WaitOptions } from './api.ts';
+export { remote } from './remote.ts';
+export type { RemoteFunction, TaskOptions, RemoteArgs } from './remote.ts';
+export { ObjectRef } from './object-ref.ts';
+export type { RefValue } from './object-ref.ts';
+export type { RuntimeContext } from './runtime/context.ts';
+export {
+  WeftError, TaskError, WorkerCrashedError, ActorDiedError, ObjectLostError, GetTimeoutError,
+  TaskCancelledError, NodeDiedError, TaskUnschedulableError, SerializationError, SystemError, ERROR_CODES,
+} from './errors.ts';
+export type { ErrorCode, ErrorPayload } from './errors.ts';
+
+// internal
+export { DRIVER_CODE_IN_WORKER } from './api.ts';
+export { encode, decode, isShared, SHARED_THRESHOLD_BYTES } from './codec.ts';
+export type { EncodedValue } from './codec.ts';
+export { toErrorPayload, fromErrorPayload, userStack } from './errors.ts';
+export { nextId, randomId } from './ids.ts';
+export { logger } from './logger.ts';
+export type { Logger } from './logger.ts';
+export { PROTOCOL_VERSION } from './protocol/messages.ts';
+export type { ClientMessage, NodeMessage, TaskSpec, Result, ResourceSet, FunctionDescriptor } from './protocol/messages.ts';
+export type { HeadLink, NodeInfo } from './protocol/head-link.ts';
+export { inProcessPair, PortConnection } from './protocol/connection.ts';
+export type { Connection } from './protocol/connection.ts';
+export { ClientRuntime, setRuntime, currentRuntime } from './runtime/client-runtime.ts';
+export { taskScope } from './runtime/context.ts';
+export { lookupDefinition, definitionsIn } from './runtime/function-registry.ts';
+export { markWorker, workerState } from './runtime/worker-state.ts';
+export type { EmbeddedCluster } from './runtime/embedded.ts';

@@ -1,0 +1,149 @@
+/**
+ * `remote(fn)` and `remote(options, fn)`: turn a function defined at a module's top level into
+ * a remote function whose `.remote(...)` runs it as a task and returns an ObjectRef at once.
+ */
+import path from 'node:path';
+import { encode } from './codec.ts';
+import { SerializationError, SystemError, ERROR_CODES } from './errors.ts';
+import { nextId } from './ids.ts';
+import { ObjectRef } from './object-ref.ts';
+import type { FunctionDescriptor, ResourceSet, TaskSpec } from './protocol/messages.ts';
+import { currentRuntime } from './runtime/client-runtime.ts';
+import { callerModule, registerDefinition } from './runtime/function-registry.ts';
+
+/** Options of a remote function (and of one call through `.options(...)`). */
+export interface TaskOptions {
+  /** CPUs the task holds while it runs (fractions allowed). @default 1 */
+  numCpus?: number;
+  /** Custom resources the task holds while it runs, e.g. `{ gpu: 1 }`. @default {} */
+  resources?: Record<string, number>;
+  /** Times a task is retried after its worker died. @default 3 */
+  maxRetries?: number;
+  /** Retry exceptions thrown by the function too (up to `maxRetries`). @default false */
+  retryExceptions?: boolean;
+  /** A name for errors, logs and the timeline. @default the function's name */
+  name?: string;
+}
+
+/** An argument as `.remote` accepts it: the value, or a ref to it (resolved before the task runs). */
+export type RemoteArgs<A extends unknown[]> = { [K in keyof A]: A[K] | ObjectRef<A[K]> };
+
+/**
+ * A function that runs as a task. It is the original function with `remote` and `options`
+ * added; calling it directly runs it here, in this thread.
+ */
+export interface RemoteFunction<F extends (...args: never[]) => unknown> {
+  /** Run the function as a task; returns at once with a ref to its result. */
+  remote(...args: RemoteArgs<Parameters<F>>): ObjectRef<Awaited<ReturnType<F>>>;
+  /** The same function with other options for the calls made through the result. */
+  options(options: TaskOptions): { remote(...args: RemoteArgs<Parameters<F>>): ObjectRef<Awaited<ReturnType<F>>> };
+  /** The underlying function, for calling it locally. */
+  readonly fn: F;
+  /** The function's name. */
+  readonly remoteName: string;
+}
+
+const DEFAULT_MAX_RETRIES = 3;
+
+/** Check options and fill defaults; throws TypeError/RangeError naming the option. */
+export function normalizeTaskOptions(options: TaskOptions, base?: Required<TaskOptions>): Required<TaskOptions> {
+  if (options === null || typeof options !== 'object') throw new TypeError('task options must be an object');
+  const merged = { ...(base ?? { numCpus: 1, resources: {}, maxRetries: DEFAULT_MAX_RETRIES, retryExceptions: false, name: '' }), ...stripUndefined(options) };
+  if (typeof merged.numCpus !== 'number' || !(merged.numCpus >= 0)) throw new RangeError(`numCpus must be a number >= 0, got ${String(merged.numCpus)}`);
+  if (!Number.isInteger(merged.maxRetries) || merged.maxRetries < -1) throw new RangeError(`maxRetries must be an integer >= 0 (or -1 for no limit), got ${String(merged.maxRetries)}`);
+  if (typeof merged.retryExceptions !== 'boolean') throw new TypeError('retryExceptions must be a boolean');
+  if (typeof merged.resources !== 'object' || merged.resources === null) throw new TypeError('resources must be an object of numbers');
+  for (const [key, amount] of Object.entries(merged.resources)) {
+    if (typeof amount !== 'number' || !(amount >= 0)) throw new RangeError(`resources.${key} must be a number >= 0, got ${String(amount)}`);
+    if (key === 'CPU') throw new RangeError('set CPUs with numCpus, not resources.CPU');
+  }
+  return merged;
+}
+
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The resource request of a task with these options. */
+export function resourcesOf(options: Required<TaskOptions>): ResourceSet {
+  return options.numCpus > 0 ? { ...options.resources, CPU: options.numCpus } : { ...options.resources };
+}
+
+/** The module path as tasks carry it: relative to the working directory when inside it. */
+export function modulePathFor(absolute: string, workingDir: string): string {
+  const relative = path.relative(workingDir, absolute);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative;
+}
+
+/** @internal Encode a call's arguments, keeping top-level refs apart. */
+export function encodeArgs(args: unknown[], callName: string): Pick<TaskSpec, 'args' | 'argRefs'> {
+  const argRefs: Array<[number, string]> = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg instanceof ObjectRef) argRefs.push([i, arg.id]);
+  }
+  try {
+    return { args: encode(args), argRefs };
+  } catch (error) {
+    if (error instanceof SerializationError) {
+      throw new SerializationError(`${callName}.remote(): an argument ${error.message.replace(/^cannot send/, 'is')}`);
+    }
+    throw error;
+  }
+}
+
+function requireRuntime(callName: string) {
+  const runtime = currentRuntime();
+  if (!runtime) throw new SystemError(`${callName}.remote() was called before init(): call await init() first`, ERROR_CODES.NOT_INITIALIZED);
+  return runtime;
+}
+
+function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: TaskOptions, fn: F, module: string): F & RemoteFunction<F> {
+  if (typeof fn !== 'function') throw new TypeError('remote() takes a function (or a class that extends Actor)');
+  const name = fn.name || 'anonymous';
+  const key = registerDefinition(module, name, fn);
+  const defaults = normalizeTaskOptions(options);
+  const callName = defaults.name || name;
+  // The descriptor depends only on the working directory: computed once per runtime, not per call.
+  let descriptor: FunctionDescriptor | undefined;
+  let descriptorDir: string | undefined;
+  const submit = (opts: Required<TaskOptions>, args: unknown[]): ObjectRef<Awaited<ReturnType<F>>> => {
+    const runtime = requireRuntime(callName);
+    if (descriptorDir !== runtime.identity.workingDir || !descriptor) {
+      descriptorDir = runtime.identity.workingDir;
+      descriptor = { module: modulePathFor(module, descriptorDir), name: key };
+    }
+    const taskId = nextId();
+    const task: TaskSpec = {
+      taskId, jobId: runtime.identity.jobId, fn: descriptor, name: opts.name || name,
+      ...encodeArgs(args, callName), resources: resourcesOf(opts), maxRetries: opts.maxRetries,
+      retryExceptions: opts.retryExceptions,
+    };
+    return runtime.submit(task);
+  };
+  // The remote API is attached to the function itself, so that inside
+  // `remote(function fib(n) { fib.remote(n - 1) })` the function's own name, which shadows the
+  // outer const, still has `.remote`.
+  const remoteFn = fn as F & RemoteFunction<F>;
+  Object.defineProperties(remoteFn, {
+    fn: { value: fn },
+    remoteName: { value: name },
+    remote: { value: (...args: unknown[]) => submit(defaults, args) },
+    options: { value: (more: TaskOptions) => {
+      const opts = normalizeTaskOptions(more, defaults);
+      return { remote: (...args: unknown[]) => submit(opts, args) };
+    } },
+  });
+  return remoteFn;
+}
+
+/** Make a remote function. Define it at a module's top level: workers import that module. */
+export function remote<F extends (...args: never[]) => unknown>(fn: F): F & RemoteFunction<F>;
+/** Make a remote function with default options. */
+export function remote<F extends (...args: never[]) => unknown>(options: TaskOptions, fn: F): F & RemoteFunction<F>;
+export function remote(a: unknown, b?: unknown): unknown {
+  const module = callerModule(remote) ?? '<unknown module>';
+  if (typeof a === 'function') return makeRemoteFunction({}, a as (...args: never[]) => unknown, module);
+  if (typeof b === 'function') return makeRemoteFunction(a as TaskOptions, b as (...args: never[]) => unknown, module);
+  throw new TypeError('remote() takes a function, or options and a function');
+}

@@ -1,0 +1,187 @@
+/**
+ * The runtime of a driver or of a worker: it submits tasks, puts and gets objects, and keeps
+ * the node told which objects this process holds. It speaks only protocol messages over a
+ * Connection, so the same code serves an embedded driver (in-process channel), a worker
+ * (MessagePort) and a cluster driver (WebSocket).
+ */
+import { decode, encode } from '../codec.ts';
+import { GetTimeoutError, SystemError, fromErrorPayload } from '../errors.ts';
+import { nextId } from '../ids.ts';
+import { ObjectRef } from '../object-ref.ts';
+import type { ClientMessage, NodeMessage, Result, TaskSpec } from '../protocol/messages.ts';
+import type { Connection } from '../protocol/connection.ts';
+import { refTracker, type RefSink } from './ref-tracker.ts';
+import { taskScope, type RuntimeContext } from './context.ts';
+
+interface Pending<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+/** Identity of the process a runtime serves. */
+export interface RuntimeIdentity {
+  nodeId: string;
+  workerId: string;
+  jobId: string;
+  /** Working directory that module paths are relative to. */
+  workingDir: string;
+}
+
+/** Options of `wait`. */
+export interface WaitOptions {
+  /** How many refs must be ready. @default 1 */
+  numReturns?: number;
+  /** Give up after this long and return what is ready. @default no limit */
+  timeoutMs?: number;
+}
+
+export class ClientRuntime implements RefSink {
+  readonly identity: RuntimeIdentity;
+  readonly #conn: Connection<NodeMessage, ClientMessage>;
+  readonly #pending = new Map<number, Pending<never> & { resolve(value: unknown): void }>();
+  #nextRequestId = 1;
+  #creating: string | undefined;
+  #closed = false;
+  /** Handles node messages that are not replies (a worker's executor). */
+  onOtherMessage: (message: NodeMessage) => void = () => {};
+
+  constructor(conn: Connection<NodeMessage, ClientMessage>, identity: RuntimeIdentity) {
+    this.#conn = conn;
+    this.identity = identity;
+    conn.onMessage((message) => this.#receive(message));
+    conn.onClose((reason) => this.#failAll(reason));
+    refTracker.attach(this);
+  }
+
+  /** Send a message to the node (used by a worker's executor too). */
+  send(message: ClientMessage): void {
+    this.#conn.send(message);
+  }
+
+  /** Make a ref for an id this process just created; the creating message implies the hold. */
+  newRef<T>(id: string): ObjectRef<T> {
+    this.#creating = id;
+    try {
+      return new ObjectRef<T>(id);
+    } finally {
+      this.#creating = undefined;
+    }
+  }
+
+  submit<T>(task: TaskSpec): ObjectRef<T> {
+    const ref = this.newRef<T>(task.taskId);
+    this.#conn.send({ type: 'submit-task', task });
+    return ref;
+  }
+
+  put<T>(value: T): ObjectRef<T> {
+    const encoded = encode(value);
+    const id = nextId();
+    const ref = this.newRef<T>(id);
+    this.#conn.send({ type: 'put-object', objectId: id, value: encoded });
+    return ref;
+  }
+
+  async get(ids: string[], timeoutMs?: number): Promise<unknown[]> {
+    const requestId = this.#nextRequestId++;
+    const taskId = taskScope.getStore()?.taskId;
+    const message: ClientMessage = taskId === undefined
+      ? { type: 'get-objects', requestId, objectIds: ids }
+      : { type: 'get-objects', requestId, objectIds: ids, taskId };
+    const results = await this.#request<Result[]>(requestId, message,
+      timeoutMs, () => new GetTimeoutError(`get timed out after ${timeoutMs} ms waiting for ${ids.length === 1 ? `object ${ids[0]}` : `${ids.length} objects`}; the tasks go on: get again later, or cancel them`));
+    return results.map((result) => {
+      if (result.status === 'error') throw fromErrorPayload(result.error);
+      return decode(result.value.data);
+    });
+  }
+
+  async wait(ids: string[], numReturns: number, timeoutMs: number | null): Promise<string[]> {
+    const requestId = this.#nextRequestId++;
+    const taskId = taskScope.getStore()?.taskId;
+    const message: ClientMessage = { type: 'wait-objects', requestId, objectIds: ids, numReturns, timeoutMs };
+    if (taskId !== undefined) message.taskId = taskId;
+    return this.#request<string[]>(requestId, message);
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const requestId = this.#nextRequestId++;
+    return this.#request<boolean>(requestId, { type: 'cancel-task', requestId, objectId: id });
+  }
+
+  context(): RuntimeContext {
+    const { nodeId, workerId, jobId } = this.identity;
+    return { nodeId, workerId, jobId };
+  }
+
+  acquired(id: string): void {
+    if (id !== this.#creating && !this.#closed) this.#conn.send({ type: 'add-refs', objectIds: [id] });
+  }
+
+  released(ids: string[]): void {
+    if (!this.#closed) this.#conn.send({ type: 'release-refs', objectIds: ids });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    refTracker.attach(undefined);
+    this.#conn.close('runtime shut down');
+  }
+
+  #request<T>(requestId: number, message: ClientMessage, timeoutMs?: number, timeoutError?: () => Error): Promise<T> {
+    if (this.#closed) return Promise.reject(new SystemError('weft is shut down: call init() first', 'NOT_INITIALIZED'));
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      if (timeoutMs !== undefined && timeoutError) {
+        timer = setTimeout(() => {
+          this.#pending.delete(requestId);
+          this.#conn.send({ type: 'cancel-get', requestId });
+          reject(timeoutError());
+        }, timeoutMs);
+      }
+      this.#pending.set(requestId, {
+        resolve: (value: unknown) => { if (timer) clearTimeout(timer); resolve(value as T); },
+        reject: (error: Error) => { if (timer) clearTimeout(timer); reject(error); },
+      });
+      this.#conn.send(message);
+    });
+  }
+
+  #settle(requestId: number, value: unknown): void {
+    const pending = this.#pending.get(requestId);
+    if (!pending) return; // timed out already
+    this.#pending.delete(requestId);
+    pending.resolve(value);
+  }
+
+  #receive(message: NodeMessage): void {
+    switch (message.type) {
+      case 'objects': return this.#settle(message.requestId, message.results);
+      case 'wait-result': return this.#settle(message.requestId, message.readyIds);
+      case 'cancel-result': return this.#settle(message.requestId, message.cancelled);
+      case 'execute-task':
+      case 'shutdown-worker':
+        return this.onOtherMessage(message);
+    }
+  }
+
+  #failAll(reason: string): void {
+    const error = new SystemError(`lost the connection to the node (${reason}); the request cannot complete`);
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+}
+
+const SLOT = Symbol.for('weft.runtime');
+type Slot = { [SLOT]?: ClientRuntime };
+
+/** The runtime of this thread, if init() ran (driver) or the thread is a worker. */
+export function currentRuntime(): ClientRuntime | undefined {
+  return (globalThis as Slot)[SLOT];
+}
+
+/** @internal Install (or clear) the runtime of this thread. */
+export function setRuntime(runtime: ClientRuntime | undefined): void {
+  (globalThis as Slot)[SLOT] = runtime;
+}

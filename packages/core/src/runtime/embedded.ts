@@ -1,0 +1,45 @@
+/**
+ * The embedded cluster: a head and one node inside the driver's process, loaded at run time so
+ * that @weft/core never imports the server packages statically.
+ */
+import os from 'node:os';
+import type { Connection } from '../protocol/connection.ts';
+import type { ClientMessage, NodeMessage } from '../protocol/messages.ts';
+
+/** Options of the embedded cluster. */
+export interface EmbeddedOptions {
+  numCpus?: number;
+  resources?: Record<string, number>;
+  workingDir: string;
+  jobId: string;
+  workerHeapLimitMb?: number;
+}
+
+/** A running embedded cluster. */
+export interface EmbeddedCluster {
+  nodeId: string;
+  connect(clientId: string): Connection<NodeMessage, ClientMessage>;
+  stop(): Promise<void>;
+}
+
+interface NodeModule {
+  startNode(options: {
+    numCpus: number; resources: Record<string, number>; head: import('../protocol/head-link.ts').HeadLink;
+    workingDir: string; jobId: string; workerHeapLimitMb?: number;
+  }): Promise<EmbeddedCluster & { stop(): Promise<void> }>;
+}
+interface HeadModule {
+  Head: new () => { link(): import('../protocol/head-link.ts').HeadLink };
+}
+
+/** Start a head and a node in this process. */
+export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster> {
+  const [{ Head }, { startNode }] = await Promise.all([
+    import('@weft/scheduler') as Promise<HeadModule>,
+    import('@weft/worker-node') as Promise<NodeModule>,
+  ]);
+  const head = new Head();
+  const numCpus = options.numCpus ?? os.availableParallelism();
+  return startNode({ numCpus, resources: options.resources ?? {}, head: head.link(), workingDir: options.workingDir, jobId: options.jobId,
+    ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}) });
+}

@@ -1,0 +1,12 @@
+/**
+ * @weft/scheduler: the head of a weft cluster (cluster state and the global scheduler).
+ *
+ * ```ts
+ * const head = new Head();
+ * const link = head.link(); // what an in-process node talks to
+ * ```
+ */
+export { Head } from './head.ts';
+export { NodeRegistry } from './node-registry.ts';
+export type { NodeRecord } from './node-registry.ts';
+export { GlobalScheduler, fits } from './global-scheduler.ts';

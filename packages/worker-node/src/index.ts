@@ -1,0 +1,10 @@
+/**
+ * @weft/worker-node: a weft node (object store, worker pool, local scheduler, executor).
+ *
+ * ```ts
+ * const node = await startNode({ numCpus: 2, resources: {}, head: head.link(), workingDir: process.cwd() });
+ * const conn = node.connect('driver-1'); // protocol messages in and out
+ * ```
+ */
+export { startNode, WeftNode } from './node.ts';
+export type { NodeOptions } from './node.ts';

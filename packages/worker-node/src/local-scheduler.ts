@@ -1,0 +1,263 @@
+/**
+ * The local scheduler: holds each task until its ObjectRef arguments exist, then runs it on a
+ * free worker as soon as the node has the resources. Tasks the node can never run go to the
+ * head (which, with no node able to run them either, fails them at once rather than hang).
+ *
+ * A task's lifecycle here:
+ *
+ *   waiting ──deps ready──▶ queued ──worker + resources──▶ running ──done──▶ finished
+ *      │                      ▲                              │  ▲
+ *      │                      └────── worker died, retry ────┤  └─ resumed (takes CPUs back)
+ *      │                                                     ▼
+ *      └── a dependency failed / cancel ──▶ finished     blocked in get (lends its CPUs)
+ */
+import {
+  ERROR_CODES, logger, type EncodedValue, type ErrorPayload, type HeadLink, type ResourceSet, type Result, type TaskSpec,
+} from '@weft/core';
+import type { ObjectEntry, ObjectStore } from './object-store.ts';
+import { describeResources, fits, give, take } from './resources.ts';
+import { TaskQueue } from './task-queue.ts';
+import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
+
+/** A task on this node. */
+interface TaskRecord {
+  readonly spec: TaskSpec;
+  state: 'waiting' | 'queued' | 'running' | 'finished';
+  missingDeps: number;
+  /** Worker deaths so far. */
+  crashes: number;
+  /** Exceptions retried so far (retryExceptions). */
+  exceptionRetries: number;
+  worker: WorkerHandle | undefined;
+  /** Open get/wait calls of the running task; > 0: blocked, its CPUs lent. */
+  waits: number;
+  /** Ids pinned for the task's arguments, unpinned when it finishes. */
+  readonly pinned: string[];
+}
+
+export class LocalScheduler {
+  readonly #tasks = new Map<string, TaskRecord>();
+  readonly #queue = new TaskQueue<TaskRecord>();
+  readonly #available: ResourceSet;
+  readonly #total: ResourceSet;
+  readonly #log = logger('local-scheduler');
+
+  constructor(
+    private readonly nodeId: string,
+    total: ResourceSet,
+    private readonly store: ObjectStore,
+    private readonly pool: WorkerPool,
+    private readonly head: HeadLink,
+  ) {
+    this.#total = { ...total };
+    this.#available = { ...total };
+  }
+
+  /** Resources not held by running tasks. */
+  available(): ResourceSet {
+    return { ...this.#available };
+  }
+
+  /** Accept a task submitted by `owner` (a client id), which holds its return ref. */
+  submit(spec: TaskSpec, owner: string): void {
+    this.store.addHolder(spec.taskId, owner);
+    const pinned = spec.argRefs.map(([, id]) => id);
+    if (spec.args.refs) pinned.push(...spec.args.refs);
+    const task: TaskRecord = { spec, state: 'waiting', missingDeps: 0, crashes: 0, exceptionRetries: 0, worker: undefined, waits: 0, pinned };
+    this.#tasks.set(spec.taskId, task);
+    this.store.pin(pinned);
+    if (!fits(spec.resources, this.#total) && this.head.placeTask(this.nodeId, spec.resources) === null) {
+      const cluster = this.head.clusterResources();
+      this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
+        message: `task ${spec.name} needs ${describeResources(spec.resources)} but the whole cluster has ${describeResources(cluster)}; `
+          + 'ask for less (options({ numCpus })) or start weft with more (init({ numCpus, resources }))' } });
+      return;
+    }
+    for (const [, id] of spec.argRefs) {
+      const entry = this.store.ensure(id);
+      if (entry.result) continue;
+      task.missingDeps += 1;
+      this.store.onResult(entry, (done) => this.#depReady(task, done));
+    }
+    if (task.missingDeps === 0) this.#depsDone(task);
+  }
+
+  #depReady(task: TaskRecord, dep: ObjectEntry): void {
+    if (task.state !== 'waiting') return;
+    if (dep.result?.status === 'error') {
+      // An error upstream fails everything downstream with that same error.
+      this.#finish(task, dep.result);
+      return;
+    }
+    task.missingDeps -= 1;
+    if (task.missingDeps === 0) this.#depsDone(task);
+  }
+
+  #depsDone(task: TaskRecord): void {
+    for (const [, id] of task.spec.argRefs) {
+      const result = this.store.get(id)?.result;
+      if (result?.status === 'error') {
+        this.#finish(task, result);
+        return;
+      }
+    }
+    task.state = 'queued';
+    this.#queue.push(task);
+    this.dispatch();
+  }
+
+  /** Start queued tasks while resources and workers allow. */
+  dispatch(): void {
+    for (;;) {
+      const task = this.#queue.peek();
+      if (!task) return;
+      if (task.state !== 'queued') {
+        this.#queue.shift();
+        continue;
+      }
+      // First in, first out: a big task at the head waits for room rather than starve.
+      if (!fits(task.spec.resources, this.#available)) return;
+      const worker = this.pool.idleWorker();
+      if (!worker) {
+        if (this.pool.canGrow()) this.pool.spawn();
+        return;
+      }
+      this.#queue.shift();
+      this.#start(task, worker);
+    }
+  }
+
+  #start(task: TaskRecord, worker: WorkerHandle): void {
+    task.state = 'running';
+    task.worker = worker;
+    take(this.#available, task.spec.resources);
+    worker.tasks.add(task.spec.taskId);
+    worker.active += 1;
+    const argValues: Array<[string, EncodedValue]> = [];
+    for (const [, id] of task.spec.argRefs) {
+      const result = this.store.get(id)?.result;
+      if (result?.status === 'ok') argValues.push([id, result.value]);
+    }
+    worker.conn.send({ type: 'execute-task', task: task.spec, argValues });
+  }
+
+  /** A worker reports a task's outcome. */
+  taskDone(worker: WorkerHandle, taskId: string, result: Result): void {
+    const task = this.#tasks.get(taskId);
+    if (!task || task.state !== 'running' || task.worker !== worker) return; // cancelled meanwhile
+    this.#leaveWorker(task);
+    const retry = result.status === 'error' && result.error.code === ERROR_CODES.TASK_ERROR && task.spec.retryExceptions
+      && (task.spec.maxRetries < 0 || task.exceptionRetries < task.spec.maxRetries);
+    if (retry) {
+      task.exceptionRetries += 1;
+      this.#requeue(task);
+    } else {
+      this.#finish(task, result);
+    }
+    this.dispatch();
+  }
+
+  /** The running task `taskId` waits in get/wait: lend its CPUs. */
+  blocked(taskId: string | undefined): void {
+    const task = taskId === undefined ? undefined : this.#tasks.get(taskId);
+    if (!task || task.state !== 'running' || !task.worker) return;
+    task.waits += 1;
+    if (task.waits > 1) return;
+    give(this.#available, task.spec.resources);
+    task.worker.active -= 1;
+    this.dispatch();
+  }
+
+  /** The task's get/wait returned: it takes its CPUs back (even if that oversubscribes). */
+  unblocked(taskId: string | undefined): void {
+    const task = taskId === undefined ? undefined : this.#tasks.get(taskId);
+    if (!task || task.state !== 'running' || !task.worker || task.waits === 0) return;
+    task.waits -= 1;
+    if (task.waits > 0) return;
+    take(this.#available, task.spec.resources);
+    task.worker.active += 1;
+  }
+
+  /** Cancel the task that makes `objectId`; false when it finished already (or is unknown). */
+  cancel(objectId: string): boolean {
+    const task = this.#tasks.get(objectId);
+    if (!task || task.state === 'finished') return false;
+    const worker = task.state === 'running' ? task.worker : undefined;
+    if (worker) this.#leaveWorker(task);
+    this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_CANCELLED, message: `task ${task.spec.name} (${objectId}) was cancelled` } });
+    // JavaScript cannot interrupt a running function: end its worker. Other tasks in that worker
+    // are re-queued when it exits, without counting against their retries.
+    if (worker) this.pool.kill(worker, `task ${objectId} was cancelled`);
+    this.dispatch();
+    return true;
+  }
+
+  /** A worker's thread ended: retry or fail its tasks, then carry on. */
+  workerExited(worker: WorkerHandle, exitCode: number): void {
+    const cause = worker.killedFor ?? describeExit(worker, exitCode);
+    for (const taskId of worker.tasks) {
+      const task = this.#tasks.get(taskId);
+      if (!task || task.state !== 'running') continue;
+      const wasActive = task.waits === 0;
+      this.#leaveWorker(task);
+      // Only a task that was running (not waiting in get) when a worker died by itself is charged.
+      if (!wasActive || worker.killedFor) {
+        this.#requeue(task);
+        continue;
+      }
+      task.crashes += 1;
+      if (task.spec.maxRetries >= 0 && task.crashes > task.spec.maxRetries) {
+        this.#finish(task, { status: 'error', error: crashError(task, cause) });
+      } else {
+        this.#log.warn({ taskId, name: task.spec.name, attempt: task.crashes, cause }, 'worker died; retrying task');
+        this.#requeue(task);
+      }
+    }
+    worker.tasks.clear();
+    this.dispatch();
+  }
+
+  #leaveWorker(task: TaskRecord): void {
+    const worker = task.worker;
+    if (!worker) return;
+    worker.tasks.delete(task.spec.taskId);
+    if (task.waits === 0) {
+      give(this.#available, task.spec.resources);
+      worker.active -= 1;
+    }
+    task.waits = 0;
+    task.worker = undefined;
+  }
+
+  #requeue(task: TaskRecord): void {
+    task.state = 'queued';
+    this.#queue.push(task);
+  }
+
+  #finish(task: TaskRecord, result: Result): void {
+    task.state = 'finished';
+    this.#tasks.delete(task.spec.taskId);
+    this.store.complete(task.spec.taskId, result);
+    this.store.unpin(task.pinned);
+  }
+
+  /** Counts by state, for status and tests. */
+  counts(): Record<TaskRecord['state'], number> {
+    const counts = { waiting: 0, queued: 0, running: 0, finished: 0 };
+    for (const task of this.#tasks.values()) counts[task.state] += 1;
+    return counts;
+  }
+}
+
+function describeExit(worker: WorkerHandle, exitCode: number): string {
+  const error = worker.lastError as (Error & { code?: string }) | undefined;
+  if (error?.code === 'ERR_WORKER_OUT_OF_MEMORY') return 'the worker ran out of memory (heap limit reached)';
+  if (error) return `the worker died of an uncaught ${error.name}: ${error.message}`;
+  return `the worker exited with code ${exitCode}`;
+}
+
+function crashError(task: TaskRecord, cause: string): ErrorPayload {
+  return { code: ERROR_CODES.WORKER_CRASHED,
+    message: `task ${task.spec.name} (${task.spec.taskId}) failed: ${cause}, ${task.crashes} time(s), `
+      + `more than maxRetries (${task.spec.maxRetries}) allows. Find what kills the worker (process.exit, an uncaught error in a callback, memory), or raise maxRetries.` };
+}

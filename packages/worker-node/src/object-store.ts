@@ -1,0 +1,133 @@
+/**
+ * The node's object store: every object a task returned or a client put, with who holds it.
+ *
+ * Values are frames (see @weft/core's codec). Frames of 100 KiB or more live in a
+ * SharedArrayBuffer: the store keeps that buffer, and every reader (the driver, any worker)
+ * decodes views of it, so a large array is never copied again after `put` or `return`.
+ *
+ * Lifetime: an object lives while a client process holds a ref to it (`holders`, reported by
+ * each process when its first ObjectRef instance of the id appears and when the last is
+ * garbage-collected), or while it is pinned: by a queued or running task that takes it as an
+ * argument, or by another object whose value contains its ref. A pending object (its task has
+ * not finished) is never freed; it is checked again when it completes.
+ */
+import type { ErrorPayload, Result } from '@weft/core';
+
+/** One object. */
+export interface ObjectEntry {
+  readonly id: string;
+  /** Absent while the task that makes it runs. */
+  result: Result | undefined;
+  /** Clients (driver or worker ids) holding at least one ref. */
+  readonly holders: Set<string>;
+  /** Pins from task arguments and containing objects. */
+  pins: number;
+  /** Completion order, for `wait`. 0 while pending. */
+  seq: number;
+  /** Called once when the result arrives. */
+  waiters: Array<(entry: ObjectEntry) => void>;
+}
+
+export class ObjectStore {
+  readonly #objects = new Map<string, ObjectEntry>();
+  readonly #heldBy = new Map<string, Set<string>>();
+  #seq = 0;
+  #bytes = 0;
+
+  /** The entry for `id`, created pending when unknown. */
+  ensure(id: string): ObjectEntry {
+    let entry = this.#objects.get(id);
+    if (!entry) {
+      entry = { id, result: undefined, holders: new Set(), pins: 0, seq: 0, waiters: [] };
+      this.#objects.set(id, entry);
+    }
+    return entry;
+  }
+
+  get(id: string): ObjectEntry | undefined {
+    return this.#objects.get(id);
+  }
+
+  /** Number of objects and bytes of ready values held. */
+  stats(): { objects: number; bytes: number } {
+    return { objects: this.#objects.size, bytes: this.#bytes };
+  }
+
+  /** Store the result of `id` (first one wins: a cancelled task's late result is dropped). */
+  complete(id: string, result: Result): void {
+    const entry = this.#objects.get(id);
+    if (!entry || entry.result) return;
+    entry.result = result;
+    entry.seq = ++this.#seq;
+    if (result.status === 'ok') {
+      this.#bytes += result.value.data.byteLength;
+      if (result.value.refs) this.pin(result.value.refs);
+    }
+    const waiters = entry.waiters;
+    entry.waiters = [];
+    for (const waiter of waiters) waiter(entry);
+    this.#maybeFree(entry);
+  }
+
+  /** Fail `id` with an error. */
+  fail(id: string, error: ErrorPayload): void {
+    this.complete(id, { status: 'error', error });
+  }
+
+  /** Call `callback` when `id` has a result (at once if it has). */
+  onResult(entry: ObjectEntry, callback: (entry: ObjectEntry) => void): void {
+    if (entry.result) callback(entry);
+    else entry.waiters.push(callback);
+  }
+
+  addHolder(id: string, client: string): void {
+    this.ensure(id).holders.add(client);
+    let held = this.#heldBy.get(client);
+    if (!held) this.#heldBy.set(client, (held = new Set()));
+    held.add(id);
+  }
+
+  removeHolder(id: string, client: string): void {
+    this.#heldBy.get(client)?.delete(id);
+    const entry = this.#objects.get(id);
+    if (!entry) return;
+    entry.holders.delete(client);
+    this.#maybeFree(entry);
+  }
+
+  /** A client went away: drop every hold it had. */
+  dropClient(client: string): void {
+    const held = this.#heldBy.get(client);
+    this.#heldBy.delete(client);
+    if (!held) return;
+    for (const id of held) {
+      const entry = this.#objects.get(id);
+      if (!entry) continue;
+      entry.holders.delete(client);
+      this.#maybeFree(entry);
+    }
+  }
+
+  pin(ids: Iterable<string>): void {
+    for (const id of ids) this.ensure(id).pins += 1;
+  }
+
+  unpin(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const entry = this.#objects.get(id);
+      if (!entry) continue;
+      entry.pins -= 1;
+      this.#maybeFree(entry);
+    }
+  }
+
+  #maybeFree(entry: ObjectEntry): void {
+    if (!entry.result || entry.pins > 0 || entry.holders.size > 0 || entry.waiters.length > 0) return;
+    this.#objects.delete(entry.id);
+    if (entry.result.status === 'ok') {
+      this.#bytes -= entry.result.value.data.byteLength;
+      // Objects this one contained were pinned by it.
+      if (entry.result.value.refs) this.unpin(entry.result.value.refs);
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The node's worker_threads. Workers start ahead of need (one per CPU), more start when every
+ * worker is busy but resources are free (tasks that need no CPU, or CPUs lent by tasks waiting in
+ * `get`), and a worker that dies is replaced. Each worker speaks the protocol over its port.
+ *
+ * A worker's lifecycle: starting → ready → (stopping) → dead. "dead" is reached from any state
+ * when the thread exits, for whatever reason; the pool reports it with the exit's cause.
+ */
+import { Worker } from 'node:worker_threads';
+import { PortConnection, randomId, logger, type ClientMessage, type NodeMessage } from '@weft/core';
+import type { WorkerData } from './worker-main.ts';
+
+const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+const WORKER_READY_TIMEOUT_MS = 60_000;
+
+/** One worker thread as the node sees it. */
+export class WorkerHandle {
+  readonly id: string;
+  readonly thread: Worker;
+  readonly conn: PortConnection<ClientMessage, NodeMessage>;
+  state: 'starting' | 'ready' | 'stopping' | 'dead' = 'starting';
+  /** Tasks assigned to this worker and not finished, by id. */
+  readonly tasks = new Set<string>();
+  /** How many of those are running and not waiting in `get`. */
+  active = 0;
+  /** Why the node ended this worker on purpose (a cancel); absent when it died by itself. */
+  killedFor: string | undefined;
+  /** The last error the thread raised (an uncaught exception, out of memory). */
+  lastError: Error | undefined;
+
+  /** Settles when the worker is ready, or fails when it exits first. */
+  readonly started: Promise<void>;
+  settleStart: (error?: Error) => void = () => {};
+
+  constructor(id: string, thread: Worker) {
+    this.id = id;
+    this.thread = thread;
+    this.conn = new PortConnection<ClientMessage, NodeMessage>(thread);
+    this.started = new Promise((resolve, reject) => {
+      this.settleStart = (error) => (error ? reject(error) : resolve());
+    });
+    this.started.catch(() => {}); // observed by start() only for the first workers
+  }
+}
+
+/** Options of the pool. */
+export interface WorkerPoolOptions {
+  nodeId: string;
+  jobId: string;
+  workingDir: string;
+  /** Workers started up front and kept. */
+  minWorkers: number;
+  /** Workers at most (extra ones serve zero-CPU tasks and lent CPUs). */
+  maxWorkers: number;
+  /** Heap limit per worker, MiB. Absent: Node's default. */
+  heapLimitMb?: number;
+  /** A message from a worker. */
+  onMessage(worker: WorkerHandle, message: ClientMessage): void;
+  /** A worker became ready for tasks. */
+  onReady(worker: WorkerHandle): void;
+  /** A worker's thread ended. */
+  onExit(worker: WorkerHandle, exitCode: number): void;
+}
+
+export class WorkerPool {
+  readonly workers = new Map<string, WorkerHandle>();
+  readonly #options: WorkerPoolOptions;
+  readonly #log = logger('worker-pool');
+  #stopping = false;
+
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Start the initial workers and wait until they are ready. */
+  async start(): Promise<void> {
+    const started = Array.from({ length: this.#options.minWorkers }, () => this.spawn());
+    const timeout = new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => reject(new Error(`workers did not start within ${WORKER_READY_TIMEOUT_MS} ms`)), WORKER_READY_TIMEOUT_MS);
+      timer.unref();
+    });
+    await Promise.race([Promise.all(started.map((worker) => worker.started)), timeout]);
+  }
+
+  /** A ready worker with no active task (preferring one with no task at all), if any. */
+  idleWorker(): WorkerHandle | undefined {
+    let fallback: WorkerHandle | undefined;
+    for (const worker of this.workers.values()) {
+      if (worker.state !== 'ready' || worker.active > 0) continue;
+      if (worker.tasks.size === 0) return worker;
+      fallback ??= worker;
+    }
+    return fallback;
+  }
+
+  /** Whether a new worker may start (and none is starting already). */
+  canGrow(): boolean {
+    if (this.#stopping || this.workers.size >= this.#options.maxWorkers) return false;
+    for (const worker of this.workers.values()) if (worker.state === 'starting') return false;
+    return true;
+  }
+
+  spawn(): WorkerHandle {
+    const id = randomId('worker');
+    const data: WorkerData = { workerId: id, nodeId: this.#options.nodeId, jobId: this.#options.jobId, workingDir: this.#options.workingDir };
+    const thread = new Worker(WORKER_ENTRY, {
+      workerData: data,
+      // A clean start: the parent's --import/--require loaders do not carry over on Node 20 anyway.
+      execArgv: [],
+      ...(this.#options.heapLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.#options.heapLimitMb } } : {}),
+    });
+    const worker = new WorkerHandle(id, thread);
+    this.workers.set(id, worker);
+    worker.conn.onMessage((message) => {
+      if (message.type === 'worker-ready') {
+        worker.state = 'ready';
+        worker.settleStart();
+        this.#options.onReady(worker);
+        return;
+      }
+      this.#options.onMessage(worker, message);
+    });
+    thread.on('error', (error) => {
+      worker.lastError = error;
+      this.#log.warn({ workerId: id, err: error }, 'worker raised an uncaught error');
+    });
+    thread.on('exit', (code) => {
+      worker.state = 'dead';
+      worker.settleStart(new Error(`worker ${id} exited (code ${code}) while starting: ${worker.lastError?.message ?? 'no error reported'}`));
+      this.workers.delete(id);
+      if (!this.#stopping) this.#options.onExit(worker, code);
+    });
+    return worker;
+  }
+
+  /** End one worker at once (a cancelled task runs in it). */
+  kill(worker: WorkerHandle, reason: string): void {
+    worker.killedFor = reason;
+    worker.state = 'stopping';
+    void worker.thread.terminate();
+  }
+
+  /** End every worker. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all([...this.workers.values()].map((worker) => worker.thread.terminate()));
+    this.workers.clear();
+  }
+}
