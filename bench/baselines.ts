@@ -1,0 +1,111 @@
+/**
+ * The baselines measured in the same run as weft: piscina 5.3 with 2 threads (W1, W2, W5, W6,
+ * W7, start-up) and the memory-copy floor for W4. Runs without the weft runtime.
+ */
+import { fileURLToPath } from "node:url";
+import { Piscina } from "piscina";
+import {
+  W1_TASKS, W2_CALLS, W4_BIG_BYTES, W5_LEAVES, W6_CHILDREN, W6_PARENTS, W7_TASKS,
+  WARMUP_TASKS, gbPerS, type RunContext, type WorkloadId,
+} from "./config.ts";
+import { now, quantile, secondsSince } from "./stats.ts";
+
+const WORKER_FILE = fileURLToPath(new URL("./piscina-worker.mjs", import.meta.url));
+
+/** 2,047 and 1,010: the task counts of W5 and W6, run flat on piscina as their yardstick. */
+const W5_TASKS = 2 * W5_LEAVES - 1;
+const W6_TASKS = W6_PARENTS * (1 + W6_CHILDREN);
+
+/** Workloads whose piscina figures come from the shared 2-thread pool. */
+const POOL_WORKLOADS: readonly WorkloadId[] = ["startup", "W1", "W2", "W5", "W6"];
+
+type Pool = Piscina<unknown, number>;
+
+function makePool(threads: number): Pool {
+  // min = max so that every thread exists before the clock starts and none is retired
+  // between workloads; otherwise defaults, as a user would run piscina. execArgv: [] because
+  // workers inherit the parent's, and under `tsx` that loads the TypeScript loader into every
+  // thread (~0.2 s of start-up); the baseline is piscina running a plain .mjs worker.
+  return new Piscina<unknown, number>({ filename: WORKER_FILE, minThreads: threads, maxThreads: threads, execArgv: [] });
+}
+
+/** Submits `n` tiny tasks at once and waits for all; returns seconds. */
+async function burst(pool: Pool, n: number): Promise<number> {
+  const t0 = now();
+  const pending: Promise<number>[] = [];
+  for (let i = 0; i < n; i++) pending.push(pool.run(i, { name: "tiny" }));
+  const values = await Promise.all(pending);
+  if (values[n - 1] !== n - 1) throw new Error(`piscina returned ${values[n - 1]} for task ${n - 1}`);
+  return secondsSince(t0);
+}
+
+/** One sequential run+await per call; returns each round trip in microseconds. */
+async function roundTrips(pool: Pool, n: number): Promise<number[]> {
+  const us: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = now();
+    await pool.run(i, { name: "tiny" });
+    us.push((now() - t0) * 1000);
+  }
+  return us;
+}
+
+/** Start-up, W1, W2, W5 and W6 on one 2-thread pool. */
+async function poolFigures(ctx: RunContext): Promise<void> {
+  const { log, workloads } = ctx;
+  const t0 = now();
+  const pool = makePool(2);
+  try {
+    await pool.run(0, { name: "tiny" });
+    if (workloads.has("startup")) log.add("piscina.startup.s", secondsSince(t0));
+    await burst(pool, WARMUP_TASKS);
+    await roundTrips(pool, 50);
+    if (workloads.has("W1")) log.add("piscina.W1.tasks_per_s", W1_TASKS / (await burst(pool, W1_TASKS)));
+    if (workloads.has("W2")) {
+      const us = await roundTrips(pool, W2_CALLS);
+      log.add("piscina.W2.median_us", quantile(us, 0.5));
+      log.add("piscina.W2.p99_us", quantile(us, 0.99));
+    }
+    if (workloads.has("W5")) log.add("piscina.W5.s", await burst(pool, W5_TASKS));
+    if (workloads.has("W6")) log.add("piscina.W6.s", await burst(pool, W6_TASKS));
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/** Seconds for {@link W7_TASKS} pi tasks on a warm pool of `threads` threads. */
+async function piSeconds(threads: number, samples: number): Promise<number> {
+  const pool = makePool(threads);
+  try {
+    // A short pi task per thread (and a few more) so each thread has loaded and compiled the
+    // kernel before the clock starts.
+    await Promise.all(Array.from({ length: 4 * threads }, (_, i) => pool.run({ samples: 100_000, seed: i }, { name: "pi" })));
+    const t0 = now();
+    await Promise.all(Array.from({ length: W7_TASKS }, (_, i) => pool.run({ samples, seed: i }, { name: "pi" })));
+    return secondsSince(t0);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/** The W4 floor: one 100 MB `Buffer.copy` between buffers whose pages are already mapped. */
+function copyFloor(): number {
+  const src = Buffer.alloc(W4_BIG_BYTES, 1);
+  const dst = Buffer.alloc(W4_BIG_BYTES);
+  src.copy(dst); // first copy pays page faults in dst; the floor is the warm copy
+  const t0 = now();
+  src.copy(dst);
+  return gbPerS(W4_BIG_BYTES, secondsSince(t0));
+}
+
+/** Measures one repetition of every selected baseline and records it in `ctx.log`. */
+export async function runBaselines(ctx: RunContext): Promise<void> {
+  const { log, workloads } = ctx;
+  if (workloads.has("W4")) log.add("floor.copy_gb_per_s", copyFloor());
+  if (POOL_WORKLOADS.some((w) => workloads.has(w))) await poolFigures(ctx);
+  if (workloads.has("W7")) {
+    const t1 = await piSeconds(1, ctx.piSamples);
+    const t2 = await piSeconds(2, ctx.piSamples);
+    log.add("piscina.W7.efficiency", t1 / (2 * t2));
+  }
+}

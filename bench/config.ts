@@ -1,0 +1,54 @@
+/**
+ * Workload sizes and the shared context of one `pnpm bench` process. Sizes follow
+ * /work/shared/BENCHMARKS.md; both the weft side and the baselines read them from here so that
+ * the two sides cannot drift apart.
+ */
+import type { FigureLog } from "./stats.ts";
+
+/** Workloads this bench implements. W3a/W3b (actors) are not here yet. */
+export const WORKLOAD_IDS = ["startup", "W1", "W2", "W4", "W5", "W6", "W7"] as const;
+
+/** One of {@link WORKLOAD_IDS}; `startup` is start-up time, measured once per run. */
+export type WorkloadId = (typeof WORKLOAD_IDS)[number];
+
+/** W1: tiny tasks submitted before the first get. */
+export const W1_TASKS = 10_000;
+/** W2: sequential submit-then-get round trips. */
+export const W2_CALLS = 1_000;
+/** W4: bytes of the large Float64Array (100 MB, 12.5 M doubles). */
+export const W4_BIG_BYTES = 100_000_000;
+/** W4: bytes of the small array in the put+get loop (1 MB). */
+export const W4_SMALL_BYTES = 1_000_000;
+/** W4: put+get repetitions of the small array. */
+export const W4_SMALL_OPS = 100;
+/** W5: leaves of the binary reduction tree (2 * leaves - 1 tasks in all). */
+export const W5_LEAVES = 1_024;
+/** W6: parent tasks, each of which submits {@link W6_CHILDREN} children and gets them. */
+export const W6_PARENTS = 10;
+/** W6: children per parent task. */
+export const W6_CHILDREN = 100;
+/** W7: Monte Carlo tasks per measurement. */
+export const W7_TASKS = 8;
+/** W7: target duration of one pi task on this machine, in seconds. */
+export const W7_TASK_S = 0.45;
+/**
+ * Tiny tasks run after start-up and before any clock starts: they make every worker load the
+ * task module and let the JIT compile the submit and reply paths, so the figures measure the
+ * steady state. Start-up has its own figure.
+ */
+export const WARMUP_TASKS = 500;
+
+/** What each side (weft, baselines) needs to run one repetition of the selected workloads. */
+export interface RunContext {
+  /** Where per-run values are recorded, by figure name. */
+  readonly log: FigureLog;
+  /** The workloads selected with `--only` (all of them by default). */
+  readonly workloads: ReadonlySet<WorkloadId>;
+  /** Samples per W7 task, calibrated once per process so one task takes ~{@link W7_TASK_S}. */
+  readonly piSamples: number;
+  /** One line per workload that failed or timed out in this process; the exit code is 1 if any. */
+  readonly failures: string[];
+}
+
+/** Bytes per second to GB/s (10^9 bytes, as the figures in BENCHMARKS.md). */
+export const gbPerS = (bytes: number, seconds: number): number => bytes / seconds / 1e9;

@@ -1,0 +1,121 @@
+/**
+ * Turns the per-run figures into the table on stdout and the `--json` object, and checks the
+ * targets. Every target is a ratio to a baseline measured in the same run, because the
+ * machines are shared and noisy and absolute numbers drift between runs (BENCHMARKS.md).
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import type { Summary } from "./stats.ts";
+
+/** A figure compared with its baseline; `factor` undefined means shown but not judged. */
+interface Comparison {
+  figure: string;
+  baseline: string;
+  /** `<=`: the figure should be at most factor × baseline (times); `>=`: at least (rates). */
+  op: "<=" | ">=";
+  factor?: number;
+}
+
+/** The targets of the issue, plus two informational comparisons (start-up, W2 p99). */
+const COMPARISONS: readonly Comparison[] = [
+  { figure: "startup.s", baseline: "piscina.startup.s", op: "<=" },
+  { figure: "W1.tasks_per_s", baseline: "piscina.W1.tasks_per_s", op: ">=", factor: 1.0 },
+  { figure: "W2.median_us", baseline: "piscina.W2.median_us", op: "<=", factor: 1.5 },
+  { figure: "W2.p99_us", baseline: "piscina.W2.p99_us", op: "<=" },
+  { figure: "W4.gb_per_s", baseline: "floor.copy_gb_per_s", op: ">=", factor: 0.35 },
+  { figure: "W5.s", baseline: "piscina.W5.s", op: "<=", factor: 3 },
+  { figure: "W6.s", baseline: "piscina.W6.s", op: "<=", factor: 3 },
+  { figure: "W7.efficiency", baseline: "piscina.W7.efficiency", op: ">=", factor: 1.0 },
+];
+
+/** Table order: weft figures first, each next to its baseline, then the baselines themselves. */
+const FIGURE_ORDER = [
+  "startup.s", "W1.tasks_per_s", "W2.median_us", "W2.p99_us", "W4.s", "W4.gb_per_s", "W4.mb1_us",
+  "W5.s", "W6.s", "W7.t1_s", "W7.t2_s", "W7.efficiency",
+  "piscina.startup.s", "piscina.W1.tasks_per_s", "piscina.W2.median_us", "piscina.W2.p99_us",
+  "piscina.W5.s", "piscina.W6.s", "piscina.W7.efficiency", "floor.copy_gb_per_s",
+];
+
+/** A number with about three significant digits, and thousands separators when large. */
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const abs = Math.abs(x);
+  if (abs >= 100) return Math.round(x).toLocaleString("en-US");
+  if (abs >= 10) return x.toFixed(1);
+  if (abs >= 1) return x.toFixed(2);
+  return x.toPrecision(3);
+}
+
+function ordered(figures: Map<string, Summary>): string[] {
+  const known = FIGURE_ORDER.filter((name) => figures.has(name));
+  const rest = [...figures.keys()].filter((name) => !FIGURE_ORDER.includes(name));
+  return [...known, ...rest];
+}
+
+function sourceOf(baseline: string): string {
+  return baseline.split(".")[0] ?? baseline;
+}
+
+/** The comparison columns of one row: baseline, ratio, target, result. */
+function compare(name: string, figures: Map<string, Summary>): string[] {
+  const c = COMPARISONS.find((x) => x.figure === name);
+  const own = figures.get(name);
+  const base = c && figures.get(c.baseline);
+  if (!c || !own || !base) return ["", "", "", ""];
+  const ratio = own.median / base.median;
+  const baseCell = `${formatNumber(base.median)} (${sourceOf(c.baseline)})`;
+  if (c.factor === undefined) return [baseCell, `${ratio.toFixed(2)}×`, "—", ""];
+  const pass = c.op === "<=" ? ratio <= c.factor : ratio >= c.factor;
+  const target = `${c.op === "<=" ? "≤" : "≥"} ${c.factor}×`;
+  return [baseCell, `${ratio.toFixed(2)}×`, target, pass ? "pass" : "MISS"];
+}
+
+/** Renders the one table: figure, median, min–max, baseline, ratio, target, pass/miss. */
+export function renderTable(figures: Map<string, Summary>): string {
+  const header = ["figure", "median", "min–max", "baseline", "ratio", "target", "result"];
+  const rows = ordered(figures).map((name) => {
+    const s = figures.get(name) as Summary;
+    return [name, formatNumber(s.median), `${formatNumber(s.min)}–${formatNumber(s.max)}`, ...compare(name, figures)];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  // Names left-aligned, numbers right-aligned so that magnitudes line up.
+  const line = (cells: string[]): string =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ").trimEnd();
+  const rule = widths.map((w) => "-".repeat(w)).join("  ");
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+/** `git rev-parse HEAD` of the working directory, or "unknown" outside a repository. */
+export function currentCommit(): string {
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * Whether the working tree differs from HEAD (untracked files included, since new runtime
+ * files are untracked until committed): then `commit` alone does not name the code measured.
+ */
+export function workingTreeDirty(): boolean {
+  try {
+    return execFileSync("git", ["status", "--porcelain"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** Writes the `--json` object, shaped as in BENCHMARKS.md, so runs can be compared across commits. */
+export function writeJson(file: string, runs: number, figures: Map<string, Summary>): void {
+  const out = {
+    mode: "embedded",
+    runs,
+    commit: currentCommit(),
+    // Not in BENCHMARKS.md's shape; an extra key so a figure from uncommitted code is not
+    // mistaken for one of `commit`.
+    dirty: workingTreeDirty(),
+    figures: Object.fromEntries(ordered(figures).map((name) => [name, figures.get(name)])),
+  };
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+}

@@ -1,0 +1,162 @@
+/**
+ * The weft half of `pnpm bench`: W1, W2, W4, W5, W6, W7 and start-up on the embedded cluster,
+ * through the public API only. Loaded lazily by run.ts so the baselines run without it.
+ */
+import { get, init, put, shutdown } from "@weft/core";
+import {
+  W1_TASKS, W2_CALLS, W4_BIG_BYTES, W4_SMALL_BYTES, W4_SMALL_OPS, W5_LEAVES, W6_CHILDREN,
+  W6_PARENTS, W7_TASKS, WARMUP_TASKS, gbPerS, type RunContext, type WorkloadId,
+} from "./config.ts";
+import { now, quantile, secondsSince } from "./stats.ts";
+import { add, leaf, parent, pi, sum, tiny } from "./tasks.ts";
+
+/**
+ * A workload that has not finished after this long is reported as failed, so that one hang in
+ * a runtime under construction does not hang the whole bench. W7 at 1 CPU takes ~4 s.
+ */
+const WORKLOAD_TIMEOUT_MS = 120_000;
+
+/** Checks a workload's result, so a fast but wrong runtime cannot post a good figure. */
+function check(what: string, actual: unknown, expected: unknown): void {
+  if (actual !== expected) throw new Error(`${what}: expected ${String(expected)}, got ${String(actual)}`);
+}
+
+/** Runs `body`, turning an error or a timeout into a line in `ctx.failures`; true if it passed. */
+async function attempt(ctx: RunContext, id: WorkloadId | "shutdown", body: () => Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${WORKLOAD_TIMEOUT_MS} ms`)), WORKLOAD_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([body(), timeout]);
+    return true;
+  } catch (error) {
+    const e = error as Error;
+    ctx.failures.push(`weft ${id}: ${e.name}: ${e.message}`);
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Brings every worker to the steady state: task module loaded, submit and reply paths compiled. */
+async function warmUp(): Promise<void> {
+  check("warm-up", (await get(Array.from({ length: WARMUP_TASKS }, (_, i) => tiny.remote(i)))).length, WARMUP_TASKS);
+  for (let i = 0; i < 50; i++) await get(tiny.remote(i));
+}
+
+/** Starts the embedded cluster and waits for a first task; returns seconds (the start-up figure). */
+async function start(numCpus: number): Promise<number> {
+  const t0 = now();
+  await init({ numCpus });
+  check("first task", await get(tiny.remote(7)), 7);
+  return secondsSince(t0);
+}
+
+async function w1(ctx: RunContext): Promise<void> {
+  const t0 = now();
+  const refs = Array.from({ length: W1_TASKS }, (_, i) => tiny.remote(i));
+  const values = await get(refs);
+  const s = secondsSince(t0);
+  check("W1 last value", values[W1_TASKS - 1], W1_TASKS - 1);
+  ctx.log.add("W1.tasks_per_s", W1_TASKS / s);
+}
+
+async function w2(ctx: RunContext): Promise<void> {
+  const us: number[] = [];
+  for (let i = 0; i < W2_CALLS; i++) {
+    const t0 = now();
+    const v = await get(tiny.remote(i));
+    us.push((now() - t0) * 1000);
+    if (v !== i) check(`W2 call ${i}`, v, i);
+  }
+  ctx.log.add("W2.median_us", quantile(us, 0.5));
+  ctx.log.add("W2.p99_us", quantile(us, 0.99));
+}
+
+async function w4(ctx: RunContext): Promise<void> {
+  // Made before the clock: W4 measures moving the data, not filling it.
+  const big = new Float64Array(W4_BIG_BYTES / 8).fill(1);
+  const t0 = now();
+  const total = await get(sum.remote(put(big)));
+  const s = secondsSince(t0);
+  check("W4 sum", total, big.length);
+  ctx.log.add("W4.s", s);
+  ctx.log.add("W4.gb_per_s", gbPerS(W4_BIG_BYTES, s));
+
+  const small = new Float64Array(W4_SMALL_BYTES / 8).fill(2);
+  for (let i = 0; i < 5; i++) await get(put(small));
+  const t1 = now();
+  for (let i = 0; i < W4_SMALL_OPS; i++) {
+    const back = await get(put(small));
+    if (back.length !== small.length) check("W4 1 MB length", back.length, small.length);
+  }
+  ctx.log.add("W4.mb1_us", ((now() - t1) * 1000) / W4_SMALL_OPS);
+}
+
+async function w5(ctx: RunContext): Promise<void> {
+  const t0 = now();
+  // Built level by level from refs: no value reaches the driver until the root's get.
+  let level = Array.from({ length: W5_LEAVES }, (_, i) => leaf.remote(i));
+  while (level.length > 1) {
+    const next = [];
+    for (let k = 0; k + 1 < level.length; k += 2) next.push(add.remote(level[k]!, level[k + 1]!));
+    level = next;
+  }
+  const total = await get(level[0]!);
+  const s = secondsSince(t0);
+  check("W5 sum", total, (W5_LEAVES * (W5_LEAVES - 1)) / 2);
+  ctx.log.add("W5.s", s);
+}
+
+async function w6(ctx: RunContext): Promise<void> {
+  const t0 = now();
+  const sums = await get(Array.from({ length: W6_PARENTS }, (_, p) => parent.remote(p, W6_CHILDREN)));
+  const s = secondsSince(t0);
+  const n = W6_PARENTS * W6_CHILDREN;
+  check("W6 sum", sums.reduce((a, b) => a + b, 0), (n * (n - 1)) / 2);
+  ctx.log.add("W6.s", s);
+}
+
+/** Seconds for the W7 pi tasks on a fresh, warm cluster of `numCpus` workers. */
+async function piSeconds(numCpus: number, samples: number): Promise<number> {
+  await shutdown();
+  await init({ numCpus });
+  await warmUp();
+  // Short pi tasks first so each worker has compiled the kernel before the clock starts.
+  await get(Array.from({ length: 4 * numCpus }, (_, i) => pi.remote(100_000, i)));
+  const t0 = now();
+  await get(Array.from({ length: W7_TASKS }, (_, i) => pi.remote(samples, i)));
+  return secondsSince(t0);
+}
+
+async function w7(ctx: RunContext): Promise<void> {
+  const t1 = await piSeconds(1, ctx.piSamples);
+  const t2 = await piSeconds(2, ctx.piSamples);
+  ctx.log.add("W7.t1_s", t1);
+  ctx.log.add("W7.t2_s", t2);
+  ctx.log.add("W7.efficiency", t1 / (2 * t2));
+}
+
+const STEADY_WORKLOADS = [["W1", w1], ["W2", w2], ["W4", w4], ["W5", w5], ["W6", w6], ["W7", w7]] as const;
+
+/**
+ * One repetition of every selected weft workload: start-up with 2 workers, warm-up, then the
+ * workloads in order on that cluster (W7 restarts it at 1 and 2 CPUs), then shutdown.
+ */
+export async function runWeft(ctx: RunContext): Promise<void> {
+  const started = await attempt(ctx, "startup", async () => {
+    const s = await start(2);
+    if (ctx.workloads.has("startup")) ctx.log.add("startup.s", s);
+    await warmUp();
+  });
+  try {
+    if (!started) return;
+    for (const [id, body] of STEADY_WORKLOADS) {
+      if (ctx.workloads.has(id)) await attempt(ctx, id, () => body(ctx));
+    }
+  } finally {
+    // Guarded too: a failing shutdown is a finding to report, not a reason to lose the figures.
+    await attempt(ctx, "shutdown", () => shutdown());
+  }
+}
