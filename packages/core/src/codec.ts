@@ -38,7 +38,7 @@ const TypedArray = Object.getPrototypeOf(Uint8Array) as abstract new () => Array
 export interface EncodedValue {
   /** The frame. May be a view over a SharedArrayBuffer. */
   data: Uint8Array;
-  /** Ids of the ObjectRefs nested in the value. Absent when there are none. */
+  /** Ids of the ObjectRefs nested in the value, each once. Absent when there are none. */
   refs?: string[];
 }
 
@@ -174,7 +174,7 @@ export function encode(value: unknown, shared = true): EncodedValue {
     encodeRefs = savedRefs;
   }
   const data = buffers.length === 0 ? plainFrame(header, shared) : bufferFrame(header, buffers, shared);
-  return refs.length === 0 ? { data } : { data, refs };
+  return refs.length === 0 ? { data } : { data, refs: refs.length === 1 ? refs : [...new Set(refs)] };
 }
 
 function allocate(size: number, shared: boolean): Uint8Array {

@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { get, init, put, shutdown } from '@weft/core';
+import { inspectArray, makeBig, scribble } from '../fixtures/shared-memory.ts';
+
+const N = 12_500_000; // 100 MB of float64
+
+beforeAll(async () => {
+  await init({ numCpus: 2 });
+});
+afterAll(async () => {
+  await shutdown();
+});
+
+describe('large objects in shared memory', () => {
+  it('gives a task and the driver views of one copy of a 100 MB Float64Array', async () => {
+    const source = new Float64Array(N);
+    source[0] = 1;
+    const ref = put(source);
+    source[0] = 99; // put copied once: later changes to the source do not reach the object
+    const seen = await get(inspectArray.remote(ref));
+    expect(seen).toEqual({ shared: true, length: N, first: 1 });
+
+    const a = await get(ref);
+    const b = await get(ref);
+    expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(a.length).toBe(N);
+    // Two gets are two views of the same memory, not two copies.
+    expect(a.buffer).toBe(b.buffer);
+    // A task writing through its view (breaking immutability on purpose) changes what the driver
+    // sees: the task's argument was the very memory the driver reads, not a copy.
+    expect(await get(scribble.remote(ref, 7))).toBe(true);
+    expect(a[0]).toBe(7);
+  });
+
+  it('returns a large task result to the driver as a view of shared memory', async () => {
+    const big = await get(makeBig.remote(N));
+    expect(big.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(big.length).toBe(N);
+    expect(big[N - 1]).toBe(2);
+  });
+});
