@@ -3,8 +3,10 @@
  * in the registry, resolves its top-level ObjectRef arguments from the values the node sent,
  * runs it in the task's scope, and reports the encoded result or the error.
  *
- * Several tasks may be in one worker at once: the node gives a worker another task while its
- * current one waits in `get` (the waiting one lends its CPU). They interleave at awaits.
+ * Tasks arrive in order and run one at a time: a task starts when no other task is active. The
+ * node may send tiny tasks ahead (a backlog), so that the worker never idles for a round trip.
+ * A task waiting in get/wait is not active: the next one starts meanwhile, and they interleave
+ * at awaits. The node counts the same start, wait and finish events to account resources.
  */
 import path from 'node:path';
 import { realpathSync } from 'node:fs';
@@ -23,16 +25,61 @@ export class Executor {
   readonly #workingDir: string;
   readonly #state: WorkerStateLike;
   readonly #modules = new Map<string, Promise<string>>();
+  readonly #backlog: Array<{ task: TaskSpec; argValues: Array<[string, EncodedValue]> }> = [];
+  /** Tasks started and not waiting in get/wait. */
+  #active = 0;
+  /** Ids of tasks started and not finished, with whether each is waiting. */
+  readonly #running = new Map<string, { waits: number }>();
 
   constructor(runtime: ClientRuntime, workingDir: string, state: WorkerStateLike) {
     this.#runtime = runtime;
     this.#workingDir = workingDir;
     this.#state = state;
+    runtime.waitHooks = {
+      blocked: (taskId) => {
+        const running = this.#running.get(taskId);
+        if (!running || running.waits++ > 0) return;
+        this.#active -= 1;
+        this.#pump();
+      },
+      unblocked: (taskId) => {
+        const running = this.#running.get(taskId);
+        if (!running || running.waits === 0 || --running.waits > 0) return;
+        this.#active += 1;
+      },
+    };
   }
 
+  /** Queue a task; it starts when no other task is active. */
   execute(task: TaskSpec, argValues: Array<[string, EncodedValue]>): void {
+    this.#backlog.push({ task, argValues });
+    this.#pump();
+  }
+
+  /** Forget a queued task that has not started (it was cancelled). */
+  drop(taskId: string): void {
+    const index = this.#backlog.findIndex((item) => item.task.taskId === taskId);
+    if (index >= 0) this.#backlog.splice(index, 1);
+  }
+
+  #pump(): void {
+    while (this.#active === 0) {
+      const next = this.#backlog.shift();
+      if (!next) return;
+      this.#start(next.task, next.argValues);
+    }
+  }
+
+  #start(task: TaskSpec, argValues: Array<[string, EncodedValue]>): void {
+    const running = { waits: 0 };
+    this.#running.set(task.taskId, running);
+    this.#active += 1;
+    const started = performance.now();
     void this.#run(task, argValues).then((result) => {
-      this.#runtime.send({ type: 'task-done', taskId: task.taskId, result });
+      this.#running.delete(task.taskId);
+      if (running.waits === 0) this.#active -= 1;
+      this.#runtime.send({ type: 'task-done', taskId: task.taskId, result, runMs: performance.now() - started });
+      this.#pump();
     });
   }
 

@@ -6,10 +6,19 @@
  * A task's lifecycle here:
  *
  *   waiting ──deps ready──▶ queued ──worker + resources──▶ running ──done──▶ finished
- *      │                      ▲                              │  ▲
- *      │                      └────── worker died, retry ────┤  └─ resumed (takes CPUs back)
- *      │                                                     ▼
- *      └── a dependency failed / cancel ──▶ finished     blocked in get (lends its CPUs)
+ *      │                      ▲   │                          ▲  │  ▲
+ *      │                      │   └─▶ assigned ──────────────┘  │  └─ resumed (takes CPUs back)
+ *      │                      │     (sent ahead to a busy       ▼
+ *      │                      │      worker: tiny tasks)     blocked in get (lends its CPUs,
+ *      │                      └── worker died, retry ──────   to the worker's next task)
+ *      └── a dependency failed / cancel ──▶ finished
+ *
+ * Sending ahead: a task whose function has proved tiny (mean run time under PIPELINE_MAX_RUN_MS)
+ * may be sent to a busy worker whose current task needs the same resources, up to
+ * PIPELINE_DEPTH deep. It starts, in the worker and here alike, when that worker has no active
+ * task, taking over the resources of the one that finished or began to wait. The worker never
+ * idles for a round trip to the node, which is what limits tiny-task throughput; long tasks are
+ * never sent ahead, so they cannot pile up behind each other while another worker is free.
  */
 import {
   ERROR_CODES, logger, type EncodedValue, type ErrorPayload, type HeadLink, type ResourceSet, type Result, type TaskSpec,
@@ -19,10 +28,36 @@ import { describeResources, fits, give, take } from './resources.ts';
 import { TaskQueue } from './task-queue.ts';
 import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
 
+/** Tasks sent ahead to one worker at most. */
+const PIPELINE_DEPTH = 16;
+/** Only functions whose mean run time is below this are sent ahead. */
+const PIPELINE_MAX_RUN_MS = 1;
+/** Runs of a function observed before it can be judged tiny. */
+const PIPELINE_MIN_SAMPLES = 4;
+
+/** Mean run time of each function (by module and key), from the workers' reports. */
+class RunTimes {
+  readonly #stats = new Map<string, { count: number; meanMs: number }>();
+  record(spec: TaskSpec, ms: number): void {
+    const key = `${spec.fn.module}#${spec.fn.name}`;
+    const stat = this.#stats.get(key);
+    if (!stat) this.#stats.set(key, { count: 1, meanMs: ms });
+    else {
+      stat.count += 1;
+      // An exponential mean follows a function whose cost changes with its input.
+      stat.meanMs += (ms - stat.meanMs) * 0.1;
+    }
+  }
+  isTiny(spec: TaskSpec): boolean {
+    const stat = this.#stats.get(`${spec.fn.module}#${spec.fn.name}`);
+    return stat !== undefined && stat.count >= PIPELINE_MIN_SAMPLES && stat.meanMs < PIPELINE_MAX_RUN_MS;
+  }
+}
+
 /** A task on this node. */
 interface TaskRecord {
   readonly spec: TaskSpec;
-  state: 'waiting' | 'queued' | 'running' | 'finished';
+  state: 'waiting' | 'queued' | 'assigned' | 'running' | 'finished';
   missingDeps: number;
   /** Worker deaths so far. */
   crashes: number;
@@ -40,6 +75,7 @@ export class LocalScheduler {
   readonly #queue = new TaskQueue<TaskRecord>();
   readonly #available: ResourceSet;
   readonly #total: ResourceSet;
+  readonly #runTimes = new RunTimes();
   readonly #log = logger('local-scheduler');
 
   constructor(
@@ -106,7 +142,7 @@ export class LocalScheduler {
     this.dispatch();
   }
 
-  /** Start queued tasks while resources and workers allow. */
+  /** Start queued tasks while resources and workers allow; send tiny ones ahead to busy workers. */
   dispatch(): void {
     for (;;) {
       const task = this.#queue.peek();
@@ -116,23 +152,30 @@ export class LocalScheduler {
         continue;
       }
       // First in, first out: a big task at the head waits for room rather than starve.
-      if (!fits(task.spec.resources, this.#available)) return;
-      const worker = this.pool.idleWorker();
-      if (!worker) {
-        if (this.pool.canGrow()) this.pool.spawn();
-        return;
+      const worker = fits(task.spec.resources, this.#available) ? this.pool.idleWorker() : undefined;
+      if (worker) {
+        this.#queue.shift();
+        this.#assign(task, worker);
+        this.#promote(worker);
+        continue;
       }
-      this.#queue.shift();
-      this.#start(task, worker);
+      const ahead = this.#runTimes.isTiny(task.spec) ? this.pool.pipelineWorker(task.spec.resources, PIPELINE_DEPTH) : undefined;
+      if (ahead) {
+        this.#queue.shift();
+        this.#assign(task, ahead);
+        continue;
+      }
+      if (fits(task.spec.resources, this.#available) && this.pool.canGrow()) this.pool.spawn();
+      return;
     }
   }
 
-  #start(task: TaskRecord, worker: WorkerHandle): void {
-    task.state = 'running';
+  /** Send a task to a worker; it starts there when the worker has no active task. */
+  #assign(task: TaskRecord, worker: WorkerHandle): void {
+    task.state = 'assigned';
     task.worker = worker;
-    take(this.#available, task.spec.resources);
     worker.tasks.add(task.spec.taskId);
-    worker.active += 1;
+    worker.backlog.push(task.spec.taskId);
     const argValues: Array<[string, EncodedValue]> = [];
     for (const [, id] of task.spec.argRefs) {
       const result = this.store.get(id)?.result;
@@ -141,11 +184,29 @@ export class LocalScheduler {
     worker.conn.send({ type: 'execute-task', task: task.spec, argValues });
   }
 
+  /** Start the worker's next tasks as the worker itself does: whenever none is active. */
+  #promote(worker: WorkerHandle): void {
+    while (worker.active === 0) {
+      const taskId = worker.backlog.shift();
+      if (taskId === undefined) return;
+      const task = this.#tasks.get(taskId);
+      if (!task || task.state !== 'assigned') continue;
+      task.state = 'running';
+      take(this.#available, task.spec.resources);
+      worker.active += 1;
+      worker.shape = task.spec.resources;
+    }
+  }
+
   /** A worker reports a task's outcome. */
-  taskDone(worker: WorkerHandle, taskId: string, result: Result): void {
+  taskDone(worker: WorkerHandle, taskId: string, result: Result, runMs?: number): void {
     const task = this.#tasks.get(taskId);
-    if (!task || task.state !== 'running' || task.worker !== worker) return; // cancelled meanwhile
+    // Not ours any more (cancelled, or the worker died and it was re-queued elsewhere). A task
+    // still 'assigned' here did start in the worker: its unblock crossed this node's view.
+    if (!task || task.worker !== worker || (task.state !== 'running' && task.state !== 'assigned')) return;
+    if (runMs !== undefined) this.#runTimes.record(task.spec, runMs);
     this.#leaveWorker(task);
+    this.#promote(worker);
     const retry = result.status === 'error' && result.error.code === ERROR_CODES.TASK_ERROR && task.spec.retryExceptions
       && (task.spec.maxRetries < 0 || task.exceptionRetries < task.spec.maxRetries);
     if (retry) {
@@ -160,11 +221,21 @@ export class LocalScheduler {
   /** The running task `taskId` waits in get/wait: lend its CPUs. */
   blocked(taskId: string | undefined): void {
     const task = taskId === undefined ? undefined : this.#tasks.get(taskId);
+    if (task?.state === 'assigned' && task.worker) {
+      // The worker started it before this node's view did (see taskDone): it starts here
+      // already waiting, holding nothing.
+      const backlog = task.worker.backlog;
+      backlog.splice(backlog.indexOf(task.spec.taskId), 1);
+      task.state = 'running';
+      task.waits = 1;
+      return;
+    }
     if (!task || task.state !== 'running' || !task.worker) return;
     task.waits += 1;
     if (task.waits > 1) return;
     give(this.#available, task.spec.resources);
     task.worker.active -= 1;
+    this.#promote(task.worker);
     this.dispatch();
   }
 
@@ -182,8 +253,16 @@ export class LocalScheduler {
   cancel(objectId: string): boolean {
     const task = this.#tasks.get(objectId);
     if (!task || task.state === 'finished') return false;
+    if (task.state === 'assigned' && task.worker) {
+      // Sent ahead but not started: the worker drops it; nothing to interrupt.
+      task.worker.conn.send({ type: 'drop-task', taskId: objectId });
+      this.#leaveWorker(task);
+    }
     const worker = task.state === 'running' ? task.worker : undefined;
-    if (worker) this.#leaveWorker(task);
+    if (worker) {
+      this.#leaveWorker(task);
+      this.#promote(worker);
+    }
     this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_CANCELLED, message: `task ${task.spec.name} (${objectId}) was cancelled` } });
     // JavaScript cannot interrupt a running function: end its worker. Other tasks in that worker
     // are re-queued when it exits, without counting against their retries.
@@ -197,11 +276,13 @@ export class LocalScheduler {
     const cause = worker.killedFor ?? describeExit(worker, exitCode);
     for (const taskId of worker.tasks) {
       const task = this.#tasks.get(taskId);
-      if (!task || task.state !== 'running') continue;
-      const wasActive = task.waits === 0;
+      if (!task || (task.state !== 'running' && task.state !== 'assigned')) continue;
+      const started = task.state === 'running';
       this.#leaveWorker(task);
-      // Only a task that was running (not waiting in get) when a worker died by itself is charged.
-      if (!wasActive || worker.killedFor) {
+      // Every task that had started is charged, waiting in get or not: any of them may have
+      // caused the crash (an uncaught error in its timer), and a free retry could loop forever.
+      // Tasks sent ahead but not started, and tasks beside a cancelled one, are not charged.
+      if (!started || worker.killedFor) {
         this.#requeue(task);
         continue;
       }
@@ -214,6 +295,7 @@ export class LocalScheduler {
       }
     }
     worker.tasks.clear();
+    worker.backlog.length = 0;
     this.dispatch();
   }
 
@@ -221,7 +303,10 @@ export class LocalScheduler {
     const worker = task.worker;
     if (!worker) return;
     worker.tasks.delete(task.spec.taskId);
-    if (task.waits === 0) {
+    if (task.state === 'assigned') {
+      const index = worker.backlog.indexOf(task.spec.taskId);
+      if (index >= 0) worker.backlog.splice(index, 1);
+    } else if (task.waits === 0) {
       give(this.#available, task.spec.resources);
       worker.active -= 1;
     }
@@ -243,7 +328,7 @@ export class LocalScheduler {
 
   /** Counts by state, for status and tests. */
   counts(): Record<TaskRecord['state'], number> {
-    const counts = { waiting: 0, queued: 0, running: 0, finished: 0 };
+    const counts = { waiting: 0, queued: 0, assigned: 0, running: 0, finished: 0 };
     for (const task of this.#tasks.values()) counts[task.state] += 1;
     return counts;
   }

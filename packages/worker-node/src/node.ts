@@ -108,7 +108,7 @@ export class WeftNode implements EmbeddedCluster {
         for (const id of message.objectIds) this.store.removeHolder(id, client.id);
         return;
       case 'task-done':
-        if (worker) this.scheduler.taskDone(worker, message.taskId, message.result);
+        if (worker) this.scheduler.taskDone(worker, message.taskId, message.result, message.runMs);
         return;
       case 'worker-ready':
         return;

@@ -32,6 +32,10 @@ export class ObjectWaits {
     let missing = 0;
     for (const entry of entries) if (entry && !entry.result) missing += 1;
     if (missing === 0) {
+      // A task's get counts as a wait even when it returns at once: its worker, which cannot
+      // know, starts its next task meanwhile, and the node must count the same events.
+      this.onBlocked(taskId);
+      this.onUnblocked(taskId);
       client.send({ type: 'objects', requestId, results: entries.map((entry, i) => resultOf(entry, ids[i] as string)) });
       return;
     }
@@ -56,6 +60,8 @@ export class ObjectWaits {
       .map((item) => item.id);
     let ready = readyNow();
     if (ready.length >= numReturns || timeoutMs === 0) {
+      this.onBlocked(taskId);
+      this.onUnblocked(taskId);
       client.send({ type: 'wait-result', requestId, readyIds: ready });
       return;
     }

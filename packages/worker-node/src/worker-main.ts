@@ -26,6 +26,9 @@ runtime.onOtherMessage = (message) => {
     case 'execute-task':
       executor.execute(message.task, message.argValues);
       return;
+    case 'drop-task':
+      executor.drop(message.taskId);
+      return;
     case 'shutdown-worker':
       process.exit(0);
     // falls through (never reached: exit ends the thread)

@@ -19,10 +19,14 @@ export class WorkerHandle {
   readonly thread: Worker;
   readonly conn: PortConnection<ClientMessage, NodeMessage>;
   state: 'starting' | 'ready' | 'stopping' | 'dead' = 'starting';
-  /** Tasks assigned to this worker and not finished, by id. */
+  /** Tasks assigned to this worker and not finished, by id (started or sent ahead). */
   readonly tasks = new Set<string>();
-  /** How many of those are running and not waiting in `get`. */
+  /** Tasks sent ahead that have not started, in the order the worker will start them. */
+  readonly backlog: string[] = [];
+  /** How many tasks are running and not waiting in `get`. */
   active = 0;
+  /** Resources of the task that started last: tasks sent ahead must need exactly these. */
+  shape: Record<string, number> | undefined;
   /** Why the node ended this worker on purpose (a cancel); absent when it died by itself. */
   killedFor: string | undefined;
   /** The last error the thread raised (an uncaught exception, out of memory). */
@@ -82,15 +86,26 @@ export class WorkerPool {
     await Promise.race([Promise.all(started.map((worker) => worker.started)), timeout]);
   }
 
-  /** A ready worker with no active task (preferring one with no task at all), if any. */
+  /** A ready worker with no active task and no backlog (preferring one with no task at all), if any. */
   idleWorker(): WorkerHandle | undefined {
     let fallback: WorkerHandle | undefined;
     for (const worker of this.workers.values()) {
-      if (worker.state !== 'ready' || worker.active > 0) continue;
+      if (worker.state !== 'ready' || worker.active > 0 || worker.backlog.length > 0) continue;
       if (worker.tasks.size === 0) return worker;
       fallback ??= worker;
     }
     return fallback;
+  }
+
+  /** The busy worker with the shortest backlog under `depth` whose current task needs `shape`, if any. */
+  pipelineWorker(shape: Record<string, number>, depth: number): WorkerHandle | undefined {
+    let best: WorkerHandle | undefined;
+    for (const worker of this.workers.values()) {
+      if (worker.state !== 'ready' || worker.active === 0 || worker.backlog.length >= depth) continue;
+      if (!sameResources(worker.shape, shape)) continue;
+      if (!best || worker.backlog.length < best.backlog.length) best = worker;
+    }
+    return best;
   }
 
   /** Whether a new worker may start (and none is starting already). */
@@ -146,4 +161,11 @@ export class WorkerPool {
     await Promise.all([...this.workers.values()].map((worker) => worker.thread.terminate()));
     this.workers.clear();
   }
+}
+
+function sameResources(a: Record<string, number> | undefined, b: Record<string, number>): boolean {
+  if (!a) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => a[key] === b[key]);
 }

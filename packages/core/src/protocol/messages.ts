@@ -61,7 +61,8 @@ export type ClientMessage =
   | { type: 'cancel-task'; objectId: string; requestId: number }
   | { type: 'add-refs'; objectIds: string[] }
   | { type: 'release-refs'; objectIds: string[] }
-  | { type: 'task-done'; taskId: string; result: Result }
+  /** `runMs`: how long the function ran in the worker; absent when not measured. */
+  | { type: 'task-done'; taskId: string; result: Result; runMs?: number }
   | { type: 'worker-ready'; workerId: string };
 
 /** Node → client. */
@@ -70,6 +71,8 @@ export type NodeMessage =
   | { type: 'wait-result'; requestId: number; readyIds: string[] }
   | { type: 'cancel-result'; requestId: number; cancelled: boolean }
   | { type: 'execute-task'; task: TaskSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
+  /** Drop a task sent ahead to the worker that has not started (it was cancelled). */
+  | { type: 'drop-task'; taskId: string }
   | { type: 'shutdown-worker' };
 
 export type ClientMessageType = ClientMessage['type'];

@@ -44,6 +44,11 @@ export class ClientRuntime implements RefSink {
   #closed = false;
   /** Handles node messages that are not replies (a worker's executor). */
   onOtherMessage: (message: NodeMessage) => void = () => {};
+  /**
+   * Told when a task starts and stops waiting in get/wait (a worker's executor, which runs the
+   * next task meanwhile). The node counts the same events the same way.
+   */
+  waitHooks: { blocked(taskId: string): void; unblocked(taskId: string): void } | undefined;
 
   constructor(conn: Connection<NodeMessage, ClientMessage>, identity: RuntimeIdentity) {
     this.#conn = conn;
@@ -88,8 +93,8 @@ export class ClientRuntime implements RefSink {
     const message: ClientMessage = taskId === undefined
       ? { type: 'get-objects', requestId, objectIds: ids }
       : { type: 'get-objects', requestId, objectIds: ids, taskId };
-    const results = await this.#request<Result[]>(requestId, message,
-      timeoutMs, () => new GetTimeoutError(`get timed out after ${timeoutMs} ms waiting for ${ids.length === 1 ? `object ${ids[0]}` : `${ids.length} objects`}; the tasks go on: get again later, or cancel them`));
+    const results = await this.#blocking(taskId, () => this.#request<Result[]>(requestId, message,
+      timeoutMs, () => new GetTimeoutError(`get timed out after ${timeoutMs} ms waiting for ${ids.length === 1 ? `object ${ids[0]}` : `${ids.length} objects`}; the tasks go on: get again later, or cancel them`)));
     return results.map((result) => {
       if (result.status === 'error') throw fromErrorPayload(result.error);
       return decode(result.value.data);
@@ -101,7 +106,18 @@ export class ClientRuntime implements RefSink {
     const taskId = taskScope.getStore()?.taskId;
     const message: ClientMessage = { type: 'wait-objects', requestId, objectIds: ids, numReturns, timeoutMs };
     if (taskId !== undefined) message.taskId = taskId;
-    return this.#request<string[]>(requestId, message);
+    return this.#blocking(taskId, () => this.#request<string[]>(requestId, message));
+  }
+
+  async #blocking<T>(taskId: string | undefined, call: () => Promise<T>): Promise<T> {
+    const hooks = taskId === undefined ? undefined : this.waitHooks;
+    if (!hooks || taskId === undefined) return call();
+    hooks.blocked(taskId);
+    try {
+      return await call();
+    } finally {
+      hooks.unblocked(taskId);
+    }
   }
 
   async cancel(id: string): Promise<boolean> {
@@ -161,6 +177,7 @@ export class ClientRuntime implements RefSink {
       case 'wait-result': return this.#settle(message.requestId, message.readyIds);
       case 'cancel-result': return this.#settle(message.requestId, message.cancelled);
       case 'execute-task':
+      case 'drop-task':
       case 'shutdown-worker':
         return this.onOtherMessage(message);
     }
