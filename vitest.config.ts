@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 // a worker per CPU, and the machine has two.
 export default defineConfig({
   test: {
+    // Worker crashes are logged as warnings; the tests cause them on purpose.
+    env: { WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'error' },
     projects: [
       {
         test: {

@@ -9,6 +9,8 @@ import { randomId } from './ids.ts';
 import { ClientRuntime, currentRuntime, setRuntime } from './runtime/client-runtime.ts';
 import { taskScope, type RuntimeContext } from './runtime/context.ts';
 import { startEmbedded, type EmbeddedCluster } from './runtime/embedded.ts';
+import { POOL_MIN_BYTES, SharedMemoryPool } from './runtime/shared-memory-pool.ts';
+import { setSharedAllocator } from './codec.ts';
 import { workerState } from './runtime/worker-state.ts';
 
 /** Options of `init`. */
@@ -30,6 +32,7 @@ export interface InitOptions {
 }
 
 let cluster: EmbeddedCluster | undefined;
+let memoryPool: SharedMemoryPool | undefined;
 let starting: Promise<void> | undefined;
 
 /** Signal thrown by `init()` when a worker imports a driver script: stops its evaluation there. */
@@ -62,6 +65,9 @@ export async function init(options: InitOptions = {}): Promise<void> {
     const jobId = randomId('job');
     const started = await startEmbedded({ ...options, workingDir, jobId });
     cluster = started;
+    const pool = new SharedMemoryPool();
+    memoryPool = pool;
+    setSharedAllocator((size) => (size >= POOL_MIN_BYTES ? pool.take(size) : new Uint8Array(new SharedArrayBuffer(size))));
     const driverId = randomId('driver');
     const conn = started.connect(driverId);
     setRuntime(new ClientRuntime(conn, { nodeId: started.nodeId, workerId: driverId, jobId, workingDir }));
@@ -82,7 +88,10 @@ export async function shutdown(): Promise<void> {
   runtime?.close();
   const stopping = cluster;
   cluster = undefined;
-  await stopping?.stop();
+  setSharedAllocator(undefined);
+  const pool = memoryPool;
+  memoryPool = undefined;
+  await Promise.all([stopping?.stop(), pool?.close()]);
 }
 
 function runtimeOrThrow(what: string): ClientRuntime {

@@ -177,8 +177,16 @@ export function encode(value: unknown, shared = true): EncodedValue {
   return refs.length === 0 ? { data } : { data, refs: refs.length === 1 ? refs : [...new Set(refs)] };
 }
 
+/** Where large frames get their shared memory; replaced by a pool in the node's process. */
+let sharedAllocator: (size: number) => Uint8Array = (size) => new Uint8Array(new SharedArrayBuffer(size));
+
+/** @internal Route shared-memory allocations (undefined: fresh buffers). */
+export function setSharedAllocator(allocator: ((size: number) => Uint8Array) | undefined): void {
+  sharedAllocator = allocator ?? ((size) => new Uint8Array(new SharedArrayBuffer(size)));
+}
+
 function allocate(size: number, shared: boolean): Uint8Array {
-  return shared && size >= SHARED_THRESHOLD_BYTES ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
+  return shared && size >= SHARED_THRESHOLD_BYTES ? sharedAllocator(size) : new Uint8Array(size);
 }
 
 function plainFrame(header: Uint8Array, shared: boolean): Uint8Array {

@@ -59,10 +59,8 @@ interface TaskRecord {
   readonly spec: TaskSpec;
   state: 'waiting' | 'queued' | 'assigned' | 'running' | 'finished';
   missingDeps: number;
-  /** Worker deaths so far. */
-  crashes: number;
-  /** Exceptions retried so far (retryExceptions). */
-  exceptionRetries: number;
+  /** Retries so far, after worker deaths and (with retryExceptions) exceptions: one budget, as in Ray. */
+  retries: number;
   worker: WorkerHandle | undefined;
   /** Open get/wait calls of the running task; > 0: blocked, its CPUs lent. */
   waits: number;
@@ -99,7 +97,7 @@ export class LocalScheduler {
     this.store.addHolder(spec.taskId, owner);
     const pinned = spec.argRefs.map(([, id]) => id);
     if (spec.args.refs) pinned.push(...spec.args.refs);
-    const task: TaskRecord = { spec, state: 'waiting', missingDeps: 0, crashes: 0, exceptionRetries: 0, worker: undefined, waits: 0, pinned };
+    const task: TaskRecord = { spec, state: 'waiting', missingDeps: 0, retries: 0, worker: undefined, waits: 0, pinned };
     this.#tasks.set(spec.taskId, task);
     this.store.pin(pinned);
     if (!fits(spec.resources, this.#total) && this.head.placeTask(this.nodeId, spec.resources) === null) {
@@ -208,9 +206,9 @@ export class LocalScheduler {
     this.#leaveWorker(task);
     this.#promote(worker);
     const retry = result.status === 'error' && result.error.code === ERROR_CODES.TASK_ERROR && task.spec.retryExceptions
-      && (task.spec.maxRetries < 0 || task.exceptionRetries < task.spec.maxRetries);
+      && (task.spec.maxRetries < 0 || task.retries < task.spec.maxRetries);
     if (retry) {
-      task.exceptionRetries += 1;
+      task.retries += 1;
       this.#requeue(task);
     } else {
       this.#finish(task, result);
@@ -286,11 +284,11 @@ export class LocalScheduler {
         this.#requeue(task);
         continue;
       }
-      task.crashes += 1;
-      if (task.spec.maxRetries >= 0 && task.crashes > task.spec.maxRetries) {
+      if (task.spec.maxRetries >= 0 && task.retries >= task.spec.maxRetries) {
         this.#finish(task, { status: 'error', error: crashError(task, cause) });
       } else {
-        this.#log.warn({ taskId, name: task.spec.name, attempt: task.crashes, cause }, 'worker died; retrying task');
+        task.retries += 1;
+        this.#log.warn({ taskId, name: task.spec.name, retry: task.retries, cause }, 'worker died; retrying task');
         this.#requeue(task);
       }
     }
@@ -343,6 +341,6 @@ function describeExit(worker: WorkerHandle, exitCode: number): string {
 
 function crashError(task: TaskRecord, cause: string): ErrorPayload {
   return { code: ERROR_CODES.WORKER_CRASHED,
-    message: `task ${task.spec.name} (${task.spec.taskId}) failed: ${cause}, ${task.crashes} time(s), `
+    message: `task ${task.spec.name} (${task.spec.taskId}) failed: ${cause}, after ${task.retries} retries, `
       + `more than maxRetries (${task.spec.maxRetries}) allows. Find what kills the worker (process.exit, an uncaught error in a callback, memory), or raise maxRetries.` };
 }
