@@ -163,7 +163,9 @@ function userError(taskName: string, error: unknown): ErrorPayload {
   // weft's own errors (a nested get of a cancelled or failed child) pass through as themselves.
   if (error instanceof WeftError) return toErrorPayload(error);
   if (error instanceof Error) {
-    return { code: ERROR_CODES.TASK_ERROR, message: error.message, taskName, remoteName: error.name, remoteStack: userStack(error.stack) };
+    // A subclass that does not set `name` still reports its class (class ValidationError extends Error {}).
+    const remoteName = error.name === 'Error' && error.constructor.name ? error.constructor.name : error.name;
+    return { code: ERROR_CODES.TASK_ERROR, message: error.message, taskName, remoteName, remoteStack: userStack(error.stack) };
   }
   return { code: ERROR_CODES.TASK_ERROR, message: String(error), taskName, remoteName: typeof error, remoteStack: '' };
 }

@@ -14,8 +14,8 @@
  *      └── a dependency failed / cancel ──▶ finished
  *
  * Sending ahead: a task whose function has proved tiny (mean run time under PIPELINE_MAX_RUN_MS)
- * may be sent to a busy worker whose current task needs the same resources, up to
- * PIPELINE_DEPTH deep. It starts, in the worker and here alike, when that worker has no active
+ * may be sent to a busy worker whose current task needs the same resources, is itself tiny and
+ * started less than PIPELINE_BEHIND_MS ago, up to PIPELINE_DEPTH deep. It starts, in the worker and here alike, when that worker has no active
  * task, taking over the resources of the one that finished or began to wait. The worker never
  * idles for a round trip to the node, which is what limits tiny-task throughput; long tasks are
  * never sent ahead, so they cannot pile up behind each other while another worker is free.
@@ -32,6 +32,8 @@ import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
 const PIPELINE_DEPTH = 16;
 /** Only functions whose mean run time is below this are sent ahead. */
 const PIPELINE_MAX_RUN_MS = 1;
+/** Tasks are sent ahead behind a tiny task only this long after it started. */
+const PIPELINE_BEHIND_MS = 5;
 /** Runs of a function observed before it can be judged tiny. */
 const PIPELINE_MIN_SAMPLES = 4;
 
@@ -193,6 +195,7 @@ export class LocalScheduler {
       take(this.#available, task.spec.resources);
       worker.active += 1;
       worker.shape = task.spec.resources;
+      worker.aheadUntil = this.#runTimes.isTiny(task.spec) ? performance.now() + PIPELINE_BEHIND_MS : 0;
     }
   }
 

@@ -27,6 +27,11 @@ export class WorkerHandle {
   active = 0;
   /** Resources of the task that started last: tasks sent ahead must need exactly these. */
   shape: Record<string, number> | undefined;
+  /**
+   * Whether tasks may queue behind the one that started last: only behind a tiny task, and only
+   * shortly after it started, so that nothing waits behind a long task while a worker is free.
+   */
+  aheadUntil = 0;
   /** Why the node ended this worker on purpose (a cancel); absent when it died by itself. */
   killedFor: string | undefined;
   /** The last error the thread raised (an uncaught exception, out of memory). */
@@ -100,8 +105,9 @@ export class WorkerPool {
   /** The busy worker with the shortest backlog under `depth` whose current task needs `shape`, if any. */
   pipelineWorker(shape: Record<string, number>, depth: number): WorkerHandle | undefined {
     let best: WorkerHandle | undefined;
+    const now = performance.now();
     for (const worker of this.workers.values()) {
-      if (worker.state !== 'ready' || worker.active === 0 || worker.backlog.length >= depth) continue;
+      if (worker.state !== 'ready' || worker.active === 0 || worker.backlog.length >= depth || worker.aheadUntil < now) continue;
       if (!sameResources(worker.shape, shape)) continue;
       if (!best || worker.backlog.length < best.backlog.length) best = worker;
     }
