@@ -4,7 +4,8 @@
  */
 import type { ClientMessage, NodeMessage } from './protocol/messages.ts';
 import { ObjectRef } from './object-ref.ts';
-import { ERROR_CODES, SystemError } from './errors.ts';
+import { ERROR_CODES, SystemError, ValueNotFoundError } from './errors.ts';
+import { ActorHandleBase, makeHandle, type ActorHandle } from './actor.ts';
 import { randomId } from './ids.ts';
 import { ClientRuntime, currentRuntime, setRuntime } from './runtime/client-runtime.ts';
 import { taskScope, type RuntimeContext } from './runtime/context.ts';
@@ -70,7 +71,9 @@ export async function init(options: InitOptions = {}): Promise<void> {
     setSharedAllocator((size) => (size >= POOL_MIN_BYTES ? pool.take(size) : new Uint8Array(new SharedArrayBuffer(size))));
     const driverId = randomId('driver');
     const conn = started.connect(driverId);
-    setRuntime(new ClientRuntime(conn, { nodeId: started.nodeId, workerId: driverId, jobId, workingDir }));
+    const runtime = new ClientRuntime(conn, { nodeId: started.nodeId, workerId: driverId, jobId, workingDir });
+    runtime.claimActorName = (name, actorId) => started.claimActorName(name, actorId);
+    setRuntime(runtime);
   })();
   try {
     await starting;
@@ -177,3 +180,17 @@ export function getRuntimeContext(): RuntimeContext {
   return context;
 }
 
+
+/** The handle of the live actor named `name`. Throws when there is none. */
+export async function getActor<T = unknown>(name: string): Promise<ActorHandle<T>> {
+  if (typeof name !== 'string' || name === '') throw new TypeError('getActor() takes an actor name');
+  const info = await runtimeOrThrow('getActor()').findActor(name);
+  if (!info) throw new ValueNotFoundError(`no live actor is named '${name}': create it with YourClass.options({ name: '${name}' }).remote()`);
+  return makeHandle<T>(info.actorId, info.className);
+}
+
+/** End an actor now. Calls in flight and later calls fail with ActorDiedError; it is not restarted. */
+export async function kill(handle: ActorHandleBase): Promise<void> {
+  if (!(handle instanceof ActorHandleBase)) throw new TypeError('kill() takes an actor handle');
+  await runtimeOrThrow('kill()').killActor(handle.actorId);
+}

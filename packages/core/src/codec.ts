@@ -17,6 +17,7 @@
  */
 import { Packr, addExtension } from 'msgpackr';
 import { ObjectRef } from './object-ref.ts';
+import { ActorHandleBase, handleFromWire } from './actor-handle-base.ts';
 import { SerializationError } from './errors.ts';
 
 /** Values whose frame reaches this size live in shared memory. @default 100 KiB */
@@ -28,6 +29,7 @@ const TABLE_OFFSET = 16;
 const EXT_OBJECT_REF = 0x20;
 const EXT_TYPED_ARRAY = 0x21;
 const EXT_ARRAY_BUFFER = 0x22;
+const EXT_ACTOR_HANDLE = 0x23;
 
 const TYPED_ARRAY_KINDS = [Uint8Array, Int8Array, Uint8ClampedArray, Int16Array, Uint16Array,
   Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array, Buffer] as const;
@@ -59,7 +61,7 @@ class Unserializable {
     if (proto === null || proto === Object.prototype) return false;
     return !(value instanceof Date || value instanceof Set || value instanceof Map || value instanceof Error
       || value instanceof RegExp || value instanceof ArrayBuffer || ArrayBuffer.isView(value)
-      || value instanceof ObjectRef || Array.isArray(value) || isSendableClass(value));
+      || value instanceof ObjectRef || value instanceof ActorHandleBase || Array.isArray(value) || isSendableClass(value));
   }
 }
 
@@ -100,6 +102,17 @@ addExtension({
   },
   read(id: string) {
     return new ObjectRef(id);
+  },
+});
+
+addExtension({
+  Class: ActorHandleBase,
+  type: EXT_ACTOR_HANDLE,
+  write(handle: ActorHandleBase) {
+    return [handle.actorId, handle.className];
+  },
+  read([actorId, className]: [string, string]) {
+    return handleFromWire(actorId, className);
   },
 });
 

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   SERIALIZATION: 'SERIALIZATION',
   NOT_INITIALIZED: 'NOT_INITIALIZED',
   REMOTE_FUNCTION_NOT_FOUND: 'REMOTE_FUNCTION_NOT_FOUND',
+  NOT_FOUND: 'NOT_FOUND',
   SYSTEM: 'SYSTEM',
 } as const;
 
@@ -114,6 +115,13 @@ export class SerializationError extends WeftError {
   }
 }
 
+/** A named thing (an actor) does not exist. */
+export class ValueNotFoundError extends WeftError {
+  constructor(message: string) {
+    super(ERROR_CODES.NOT_FOUND, message);
+  }
+}
+
 /** An internal failure of weft itself (a bug or a broken connection). */
 export class SystemError extends WeftError {
   constructor(message: string, code: ErrorCode = ERROR_CODES.SYSTEM) {
@@ -160,6 +168,7 @@ export function fromErrorPayload(payload: ErrorPayload): WeftError {
     case ERROR_CODES.NODE_DIED: return new NodeDiedError(payload.message);
     case ERROR_CODES.TASK_UNSCHEDULABLE: return new TaskUnschedulableError(payload.message);
     case ERROR_CODES.SERIALIZATION: return new SerializationError(payload.message);
+    case ERROR_CODES.NOT_FOUND: return new ValueNotFoundError(payload.message);
     case ERROR_CODES.NOT_INITIALIZED:
     case ERROR_CODES.REMOTE_FUNCTION_NOT_FOUND:
     case ERROR_CODES.SYSTEM:

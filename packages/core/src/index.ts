@@ -16,15 +16,21 @@ export type { InitOptions, GetOptions, WaitOptions } from './api.ts';
 export { remote } from './remote.ts';
 export type { RemoteFunction, TaskOptions, RemoteArgs } from './remote.ts';
 export { ObjectRef } from './object-ref.ts';
+export { Actor } from './actor.ts';
+export type { ActorHandle, ActorOptions, ActorMethod, ActorMethodNames, ActorClass } from './actor.ts';
+export { getActor, kill } from './api.ts';
+export { ActorPool } from './actor-pool.ts';
+export type { PoolCall } from './actor-pool.ts';
 export type { RefValue } from './object-ref.ts';
 export type { RuntimeContext } from './runtime/context.ts';
 export {
   WeftError, TaskError, WorkerCrashedError, ActorDiedError, ObjectLostError, GetTimeoutError,
-  TaskCancelledError, NodeDiedError, TaskUnschedulableError, SerializationError, SystemError, ERROR_CODES,
+  TaskCancelledError, NodeDiedError, TaskUnschedulableError, SerializationError, SystemError, ValueNotFoundError, ERROR_CODES,
 } from './errors.ts';
 export type { ErrorCode, ErrorPayload } from './errors.ts';
 
 // internal
+export { ActorHandleBase, findActorClass, makeHandle } from './actor.ts';
 export { DRIVER_CODE_IN_WORKER } from './api.ts';
 export { encode, decode, isShared, SHARED_THRESHOLD_BYTES } from './codec.ts';
 export type { EncodedValue } from './codec.ts';
@@ -33,7 +39,9 @@ export { nextId, randomId } from './ids.ts';
 export { logger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { PROTOCOL_VERSION } from './protocol/messages.ts';
-export type { ClientMessage, NodeMessage, TaskSpec, Result, ResourceSet, FunctionDescriptor } from './protocol/messages.ts';
+export type {
+  ClientMessage, NodeMessage, TaskSpec, Result, ResourceSet, FunctionDescriptor, ActorSpec, ActorCallSpec, ActorInfo, ActorOptionsSpec,
+} from './protocol/messages.ts';
 export type { HeadLink, NodeInfo } from './protocol/head-link.ts';
 export { inProcessPair, PortConnection } from './protocol/connection.ts';
 export type { Connection } from './protocol/connection.ts';

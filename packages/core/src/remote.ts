@@ -2,14 +2,15 @@
  * `remote(fn)` and `remote(options, fn)`: turn a function defined at a module's top level into
  * a remote function whose `.remote(...)` runs it as a task and returns an ObjectRef at once.
  */
-import path from 'node:path';
-import { encode } from './codec.ts';
-import { SerializationError, SystemError, ERROR_CODES } from './errors.ts';
+import { SystemError, ERROR_CODES } from './errors.ts';
 import { nextId } from './ids.ts';
-import { ObjectRef } from './object-ref.ts';
+import type { ObjectRef } from './object-ref.ts';
+import { encodeArgs, modulePathFor, type RemoteArgs } from './task-args.ts';
 import type { FunctionDescriptor, ResourceSet, TaskSpec } from './protocol/messages.ts';
-import { currentRuntime } from './runtime/client-runtime.ts';
+import { currentRuntime } from './runtime/runtime-slot.ts';
 import { callerModule, registerDefinition } from './runtime/function-registry.ts';
+import { Actor, registerActorClass, type ActorClass, type ActorOptions } from './actor.ts';
+export type { RemoteArgs } from './task-args.ts';
 
 /** Options of a remote function (and of one call through `.options(...)`). */
 export interface TaskOptions {
@@ -25,8 +26,6 @@ export interface TaskOptions {
   name?: string;
 }
 
-/** An argument as `.remote` accepts it: the value, or a ref to it (resolved before the task runs). */
-export type RemoteArgs<A extends unknown[]> = { [K in keyof A]: A[K] | ObjectRef<A[K]> };
 
 /**
  * A function that runs as a task. It is the original function with `remote` and `options`
@@ -69,28 +68,7 @@ export function resourcesOf(options: Required<TaskOptions>): ResourceSet {
   return options.numCpus > 0 ? { ...options.resources, CPU: options.numCpus } : { ...options.resources };
 }
 
-/** The module path as tasks carry it: relative to the working directory when inside it. */
-export function modulePathFor(absolute: string, workingDir: string): string {
-  const relative = path.relative(workingDir, absolute);
-  return relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative;
-}
 
-/** @internal Encode a call's arguments, keeping top-level refs apart. */
-export function encodeArgs(args: unknown[], callName: string): Pick<TaskSpec, 'args' | 'argRefs'> {
-  const argRefs: Array<[number, string]> = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg instanceof ObjectRef) argRefs.push([i, arg.id]);
-  }
-  try {
-    return { args: encode(args), argRefs };
-  } catch (error) {
-    if (error instanceof SerializationError) {
-      throw new SerializationError(`${callName}.remote(): an argument ${error.message.replace(/^cannot send/, 'is')}`);
-    }
-    throw error;
-  }
-}
 
 function requireRuntime(callName: string) {
   const runtime = currentRuntime();
@@ -137,13 +115,33 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
   return remoteFn;
 }
 
+/** A class decorator that records an actor class's module and default options. */
+export type ActorDecorator = <C extends ActorClass>(cls: C, context?: unknown) => C;
+
 /** Make a remote function. Define it at a module's top level: workers import that module. */
 export function remote<F extends (...args: never[]) => unknown>(fn: F): F & RemoteFunction<F>;
 /** Make a remote function with default options. */
 export function remote<F extends (...args: never[]) => unknown>(options: TaskOptions, fn: F): F & RemoteFunction<F>;
-export function remote(a: unknown, b?: unknown): unknown {
+/** As a class decorator (`@remote({ maxRestarts: 1 })`): default options of an actor class. */
+export function remote(options?: ActorOptions): ActorDecorator;
+export function remote(a?: unknown, b?: unknown): unknown {
   const module = callerModule(remote) ?? '<unknown module>';
+  const isActorClass = (value: unknown): value is ActorClass => typeof value === 'function' && value.prototype instanceof Actor;
+  if (isActorClass(a)) return decorateActor(a, module, {});
   if (typeof a === 'function') return makeRemoteFunction({}, a as (...args: never[]) => unknown, module);
+  if (isActorClass(b)) return decorateActor(b, module, a as ActorOptions);
   if (typeof b === 'function') return makeRemoteFunction(a as TaskOptions, b as (...args: never[]) => unknown, module);
-  throw new TypeError('remote() takes a function, or options and a function');
+  if (b === undefined && (a === undefined || (typeof a === 'object' && a !== null))) {
+    const options = (a ?? {}) as ActorOptions;
+    return <C extends ActorClass>(cls: C): C => {
+      if (!isActorClass(cls)) throw new TypeError('@remote(...) decorates classes that extend Actor; wrap functions with remote(fn) instead');
+      return decorateActor(cls, module, options);
+    };
+  }
+  throw new TypeError('remote() takes a function, options and a function, or (as a decorator) actor options');
+}
+
+function decorateActor<C extends ActorClass>(cls: C, module: string, options: ActorOptions): C {
+  registerActorClass(cls, module, registerDefinition(module, cls.name, cls), options);
+  return cls;
 }

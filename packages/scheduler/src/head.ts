@@ -6,10 +6,12 @@
 import { logger, type HeadLink, type NodeInfo, type ResourceSet } from '@weft/core';
 import { GlobalScheduler } from './global-scheduler.ts';
 import { NodeRegistry } from './node-registry.ts';
+import { ActorRegistry } from './actor-registry.ts';
 
 export class Head {
   readonly nodes = new NodeRegistry();
   readonly scheduler = new GlobalScheduler(this.nodes);
+  readonly actors = new ActorRegistry();
   readonly #log = logger('head');
 
   /** A HeadLink that calls this head directly (a node in the same process). */
@@ -26,6 +28,9 @@ export class Head {
       reportAvailable: (nodeId: string, available: ResourceSet) => this.nodes.reportAvailable(nodeId, available),
       placeTask: (fromNodeId: string, resources: ResourceSet) => this.scheduler.place(resources) ?? null,
       clusterResources: () => this.nodes.totals(),
+      claimActorName: (name: string, actorId: string) => this.actors.claim(name, actorId),
+      releaseActorName: (name: string, actorId: string) => this.actors.release(name, actorId),
+      lookupActorName: (name: string) => this.actors.lookup(name),
     };
   }
 }

@@ -10,3 +10,4 @@ export { Head } from './head.ts';
 export { NodeRegistry } from './node-registry.ts';
 export type { NodeRecord } from './node-registry.ts';
 export { GlobalScheduler, fits } from './global-scheduler.ts';
+export { ActorRegistry } from './actor-registry.ts';

@@ -8,33 +8,26 @@
  * A task waiting in get/wait is not active: the next one starts meanwhile, and they interleave
  * at awaits. The node counts the same start, wait and finish events to account resources.
  */
-import path from 'node:path';
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import {
-  DRIVER_CODE_IN_WORKER, ERROR_CODES, SystemError, WeftError, decode, definitionsIn, encode,
-  lookupDefinition, taskScope, toErrorPayload, userStack,
-  type ClientRuntime, type EncodedValue, type ErrorPayload, type FunctionDescriptor, type Result, type TaskSpec,
+  ERROR_CODES, SystemError, WeftError, decode, encode, taskScope, toErrorPayload, userStack,
+  type ClientRuntime, type EncodedValue, type ErrorPayload, type Result, type TaskSpec,
 } from '@weft/core';
+import type { ModuleLoader } from './module-loader.ts';
 
-type WorkerStateLike = { importing: boolean };
 type AnyFunction = (...args: unknown[]) => unknown;
 
 export class Executor {
   readonly #runtime: ClientRuntime;
-  readonly #workingDir: string;
-  readonly #state: WorkerStateLike;
-  readonly #modules = new Map<string, Promise<string>>();
+  readonly #loader: ModuleLoader;
   readonly #backlog: Array<{ task: TaskSpec; argValues: Array<[string, EncodedValue]> }> = [];
   /** Tasks started and not waiting in get/wait. */
   #active = 0;
   /** Ids of tasks started and not finished, with whether each is waiting. */
   readonly #running = new Map<string, { waits: number }>();
 
-  constructor(runtime: ClientRuntime, workingDir: string, state: WorkerStateLike) {
+  constructor(runtime: ClientRuntime, loader: ModuleLoader) {
     this.#runtime = runtime;
-    this.#workingDir = workingDir;
-    this.#state = state;
+    this.#loader = loader;
     runtime.waitHooks = {
       blocked: (taskId) => {
         const running = this.#running.get(taskId);
@@ -87,8 +80,8 @@ export class Executor {
     let fn: AnyFunction;
     let args: unknown[];
     try {
-      fn = await this.#load(task.fn);
-      args = this.#decodeArgs(task, argValues);
+      fn = await this.#loader.loadFunction(task.fn);
+      args = decodeArgs(task.name, task.args, task.argRefs, argValues);
     } catch (error) {
       return { status: 'error', error: toErrorPayload(error) };
     }
@@ -98,68 +91,14 @@ export class Executor {
     } catch (error) {
       return { status: 'error', error: userError(task.name, error) };
     }
-    try {
-      return { status: 'ok', value: encode(value) };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return { status: 'error', error: { code: ERROR_CODES.SERIALIZATION, message: `task ${task.name} returned a value that cannot be sent: ${message}` } };
-    }
+    return encodeResult(`task ${task.name}`, value);
   }
 
-  #decodeArgs(task: TaskSpec, argValues: Array<[string, EncodedValue]>): unknown[] {
-    const args = decode(task.args.data) as unknown[];
-    if (task.argRefs.length === 0) return args;
-    const values = new Map(argValues);
-    for (const [index, id] of task.argRefs) {
-      const value = values.get(id);
-      if (!value) throw new SystemError(`argument ${index} of task ${task.name} (object ${id}) did not arrive with the task`);
-      args[index] = decode(value.data);
-    }
-    return args;
-  }
 
-  async #load(fn: FunctionDescriptor): Promise<AnyFunction> {
-    const file = path.isAbsolute(fn.module) ? fn.module : path.resolve(this.#workingDir, fn.module);
-    let loading = this.#modules.get(file);
-    if (!loading) {
-      loading = this.#import(file);
-      this.#modules.set(file, loading);
-    }
-    const real = await loading;
-    const found = lookupDefinition(real, fn.name);
-    if (typeof found !== 'function') {
-      const known = definitionsIn(real);
-      throw new SystemError(`remote function ${fn.name} is not defined in ${fn.module} (found: ${known.join(', ') || 'none'}). `
-        + 'Define remote functions at the top level of a module, above any await init() in that module.',
-      ERROR_CODES.REMOTE_FUNCTION_NOT_FOUND);
-    }
-    return found as AnyFunction;
-  }
-
-  async #import(file: string): Promise<string> {
-    let real: string;
-    try {
-      real = realpathSync(file);
-    } catch {
-      throw new SystemError(`cannot find module ${file} for a task: is the working directory right?`, ERROR_CODES.REMOTE_FUNCTION_NOT_FOUND);
-    }
-    this.#state.importing = true;
-    try {
-      await import(pathToFileURL(real).href);
-    } catch (error) {
-      // A driver script stops at its init(): what it defined above that is all a worker needs.
-      if (!(error && typeof error === 'object' && DRIVER_CODE_IN_WORKER in error)) {
-        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        throw new SystemError(`importing ${file} in a worker failed: ${message}`, ERROR_CODES.REMOTE_FUNCTION_NOT_FOUND);
-      }
-    } finally {
-      this.#state.importing = false;
-    }
-    return real;
-  }
 }
 
-function userError(taskName: string, error: unknown): ErrorPayload {
+/** The payload of an error thrown by user code: TaskError, or weft's own error passed through. */
+export function userError(taskName: string, error: unknown): ErrorPayload {
   // weft's own errors (a nested get of a cancelled or failed child) pass through as themselves.
   if (error instanceof WeftError) return toErrorPayload(error);
   if (error instanceof Error) {
@@ -168,4 +107,27 @@ function userError(taskName: string, error: unknown): ErrorPayload {
     return { code: ERROR_CODES.TASK_ERROR, message: error.message, taskName, remoteName, remoteStack: userStack(error.stack) };
   }
   return { code: ERROR_CODES.TASK_ERROR, message: String(error), taskName, remoteName: typeof error, remoteStack: '' };
+}
+
+/** Decode a call's arguments, with its top-level refs replaced by the values that came with it. */
+export function decodeArgs(name: string, encoded: EncodedValue, argRefs: Array<[number, string]>, argValues: Array<[string, EncodedValue]>): unknown[] {
+  const args = decode(encoded.data) as unknown[];
+  if (argRefs.length === 0) return args;
+  const values = new Map(argValues);
+  for (const [index, id] of argRefs) {
+    const value = values.get(id);
+    if (!value) throw new SystemError(`argument ${index} of ${name} (object ${id}) did not arrive with the call`);
+    args[index] = decode(value.data);
+  }
+  return args;
+}
+
+/** Encode what a task or method returned; a value that cannot be sent fails the call. */
+export function encodeResult(name: string, value: unknown): Result {
+  try {
+    return { status: 'ok', value: encode(value) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { status: 'error', error: { code: ERROR_CODES.SERIALIZATION, message: `${name} returned a value that cannot be sent: ${message}` } };
+  }
 }

@@ -89,9 +89,30 @@ export class LocalScheduler {
     this.#available = { ...total };
   }
 
-  /** Resources not held by running tasks. */
+  /** Resources not held by running tasks and actors. */
   available(): ResourceSet {
     return { ...this.#available };
+  }
+
+  /** Called first in every dispatch, when resources may have been freed (actor placement). */
+  beforeDispatch: () => void = () => {};
+
+  /** Whether this node could ever provide `resources`. */
+  feasible(resources: ResourceSet): boolean {
+    return fits(resources, this.#total);
+  }
+
+  /** Take `held` if `needed` is free now (an actor being placed); false otherwise. */
+  reserve(needed: ResourceSet, held: ResourceSet): boolean {
+    if (!fits(needed, this.#available)) return false;
+    take(this.#available, held);
+    return true;
+  }
+
+  /** Give back what `reserve` took. */
+  release(held: ResourceSet): void {
+    give(this.#available, held);
+    this.dispatch();
   }
 
   /** Accept a task submitted by `owner` (a client id), which holds its return ref. */
@@ -144,6 +165,7 @@ export class LocalScheduler {
 
   /** Start queued tasks while resources and workers allow; send tiny ones ahead to busy workers. */
   dispatch(): void {
+    this.beforeDispatch();
     for (;;) {
       const task = this.#queue.peek();
       if (!task) return;
@@ -335,7 +357,8 @@ export class LocalScheduler {
   }
 }
 
-function describeExit(worker: WorkerHandle, exitCode: number): string {
+/** Why a worker's thread ended, for errors and logs. */
+export function describeExit(worker: WorkerHandle, exitCode: number): string {
   const error = worker.lastError as (Error & { code?: string }) | undefined;
   if (error?.code === 'ERR_WORKER_OUT_OF_MEMORY') return 'the worker ran out of memory (heap limit reached)';
   if (error) return `the worker died of an uncaught ${error.name}: ${error.message}`;

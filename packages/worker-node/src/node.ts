@@ -6,7 +6,8 @@ import {
   logger, randomId, type ClientMessage, type Connection, type EmbeddedCluster, type HeadLink, type NodeMessage,
   type ResourceSet, inProcessPair,
 } from '@weft/core';
-import { LocalScheduler } from './local-scheduler.ts';
+import { ActorManager } from './actor-manager.ts';
+import { LocalScheduler, describeExit } from './local-scheduler.ts';
 import { ObjectStore } from './object-store.ts';
 import { ObjectWaits, type WaitClient } from './object-waits.ts';
 import { WorkerPool, type WorkerHandle } from './worker-pool.ts';
@@ -31,6 +32,7 @@ export class WeftNode implements EmbeddedCluster {
   readonly pool: WorkerPool;
   readonly scheduler: LocalScheduler;
   readonly waits: ObjectWaits;
+  readonly actors: ActorManager;
   state: 'starting' | 'running' | 'stopping' | 'stopped' = 'starting';
   readonly #head: HeadLink;
   readonly #clients = new Map<string, WaitClient>();
@@ -50,6 +52,8 @@ export class WeftNode implements EmbeddedCluster {
       onExit: (worker, code) => this.#workerExited(worker, code),
     });
     this.scheduler = new LocalScheduler(this.nodeId, total, this.store, this.pool, this.#head);
+    this.actors = new ActorManager(this.nodeId, this.store, this.scheduler, this.pool, this.#head);
+    this.scheduler.beforeDispatch = () => this.actors.placePending();
     this.waits = new ObjectWaits(this.store, (taskId) => this.scheduler.blocked(taskId), (taskId) => this.scheduler.unblocked(taskId));
     this.#head.registerNode({ nodeId: this.nodeId, resources: total });
   }
@@ -67,6 +71,10 @@ export class WeftNode implements EmbeddedCluster {
     nodeEnd.onMessage((message) => this.#handle(client, message, undefined));
     nodeEnd.onClose(() => this.#dropClient(clientId));
     return clientEnd;
+  }
+
+  claimActorName(name: string, actorId: string): boolean {
+    return this.#head.claimActorName(name, actorId);
   }
 
   async stop(): Promise<void> {
@@ -108,10 +116,24 @@ export class WeftNode implements EmbeddedCluster {
         for (const id of message.objectIds) this.store.removeHolder(id, client.id);
         return;
       case 'task-done':
-        if (worker) this.scheduler.taskDone(worker, message.taskId, message.result, message.runMs);
+        if (worker?.role === 'actor') this.actors.callDone(worker, message.taskId, message.result);
+        else if (worker) this.scheduler.taskDone(worker, message.taskId, message.result, message.runMs);
+        return;
+      case 'create-actor':
+        return this.actors.create(message.spec);
+      case 'submit-actor-call':
+        return this.actors.submit(message.call, client.id);
+      case 'kill-actor':
+        return client.send({ type: 'kill-result', requestId: message.requestId, killed: this.actors.kill(message.actorId) });
+      case 'get-actor':
+        return client.send({ type: 'actor-info', requestId: message.requestId, actor: this.actors.find(message.name) });
+      case 'actor-created':
+        if (worker) this.actors.created(worker, message.result);
         return;
       case 'worker-ready':
         return;
+      default:
+        return unknownMessage(message);
     }
   }
 
@@ -124,8 +146,12 @@ export class WeftNode implements EmbeddedCluster {
   #workerExited(worker: WorkerHandle, code: number): void {
     this.#log.info({ workerId: worker.id, code, killedFor: worker.killedFor }, 'worker exited');
     this.#dropClient(worker.id);
+    if (worker.role === 'actor') {
+      this.actors.workerExited(worker, worker.killedFor ?? describeExit(worker, code));
+      return;
+    }
     this.scheduler.workerExited(worker, code);
-    if (this.state === 'running' && this.pool.workers.size < this.#minWorkers) this.pool.spawn();
+    if (this.state === 'running' && this.pool.taskWorkers() < this.#minWorkers) this.pool.spawn();
   }
 }
 
@@ -134,4 +160,9 @@ export async function startNode(options: NodeOptions): Promise<WeftNode> {
   const node = new WeftNode(options);
   await node.start();
   return node;
+}
+
+/** Exhaustiveness: a new message type must be handled above. */
+function unknownMessage(message: never): void {
+  throw new Error(`unhandled message ${JSON.stringify((message as { type?: unknown }).type)}`);
 }

@@ -5,6 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ClientRuntime, PortConnection, markWorker, setRuntime, type ClientMessage, type NodeMessage } from '@weft/core';
 import { Executor } from './executor.ts';
+import { ActorHost } from './actor-host.ts';
+import { ModuleLoader } from './module-loader.ts';
 
 /** What the node passes to a new worker. */
 export interface WorkerData {
@@ -20,11 +22,19 @@ const state = markWorker();
 const conn = new PortConnection<NodeMessage, ClientMessage>(parentPort);
 const runtime = new ClientRuntime(conn, data);
 setRuntime(runtime);
-const executor = new Executor(runtime, data.workingDir, state);
+const loader = new ModuleLoader(data.workingDir, state);
+const executor = new Executor(runtime, loader);
+const actor = new ActorHost(runtime, loader);
 runtime.onOtherMessage = (message) => {
   switch (message.type) {
     case 'execute-task':
       executor.execute(message.task, message.argValues);
+      return;
+    case 'create-actor-instance':
+      void actor.create(message.spec, message.argValues);
+      return;
+    case 'actor-call':
+      actor.call(message.call, message.argValues);
       return;
     case 'drop-task':
       executor.drop(message.taskId);

@@ -19,6 +19,8 @@ export class WorkerHandle {
   readonly thread: Worker;
   readonly conn: PortConnection<ClientMessage, NodeMessage>;
   state: 'starting' | 'ready' | 'stopping' | 'dead' = 'starting';
+  /** 'task' workers run tasks; an 'actor' worker hosts one actor for its life. */
+  readonly role: 'task' | 'actor';
   /** Tasks assigned to this worker and not finished, by id (started or sent ahead). */
   readonly tasks = new Set<string>();
   /** Tasks sent ahead that have not started, in the order the worker will start them. */
@@ -41,8 +43,9 @@ export class WorkerHandle {
   readonly started: Promise<void>;
   settleStart: (error?: Error) => void = () => {};
 
-  constructor(id: string, thread: Worker) {
+  constructor(id: string, thread: Worker, role: 'task' | 'actor') {
     this.id = id;
+    this.role = role;
     this.thread = thread;
     this.conn = new PortConnection<ClientMessage, NodeMessage>(thread);
     this.started = new Promise((resolve, reject) => {
@@ -95,7 +98,7 @@ export class WorkerPool {
   idleWorker(): WorkerHandle | undefined {
     let fallback: WorkerHandle | undefined;
     for (const worker of this.workers.values()) {
-      if (worker.state !== 'ready' || worker.active > 0 || worker.backlog.length > 0) continue;
+      if (worker.role !== 'task' || worker.state !== 'ready' || worker.active > 0 || worker.backlog.length > 0) continue;
       if (worker.tasks.size === 0) return worker;
       fallback ??= worker;
     }
@@ -107,7 +110,7 @@ export class WorkerPool {
     let best: WorkerHandle | undefined;
     const now = performance.now();
     for (const worker of this.workers.values()) {
-      if (worker.state !== 'ready' || worker.active === 0 || worker.backlog.length >= depth || worker.aheadUntil < now) continue;
+      if (worker.role !== 'task' || worker.state !== 'ready' || worker.active === 0 || worker.backlog.length >= depth || worker.aheadUntil < now) continue;
       if (!sameResources(worker.shape, shape)) continue;
       if (!best || worker.backlog.length < best.backlog.length) best = worker;
     }
@@ -116,12 +119,24 @@ export class WorkerPool {
 
   /** Whether a new worker may start (and none is starting already). */
   canGrow(): boolean {
-    if (this.#stopping || this.workers.size >= this.#options.maxWorkers) return false;
-    for (const worker of this.workers.values()) if (worker.state === 'starting') return false;
+    if (this.#stopping || this.taskWorkers() >= this.#options.maxWorkers) return false;
+    for (const worker of this.workers.values()) if (worker.role === 'task' && worker.state === 'starting') return false;
     return true;
   }
 
-  spawn(): WorkerHandle {
+  /** Start a worker for one actor (not counted against maxWorkers, never given tasks). */
+  spawnActorWorker(): WorkerHandle {
+    return this.spawn('actor');
+  }
+
+  /** How many task workers there are. */
+  taskWorkers(): number {
+    let count = 0;
+    for (const worker of this.workers.values()) if (worker.role === 'task') count += 1;
+    return count;
+  }
+
+  spawn(role: 'task' | 'actor' = 'task'): WorkerHandle {
     const id = randomId('worker');
     const data: WorkerData = { workerId: id, nodeId: this.#options.nodeId, jobId: this.#options.jobId, workingDir: this.#options.workingDir };
     const thread = new Worker(WORKER_ENTRY, {
@@ -130,7 +145,7 @@ export class WorkerPool {
       execArgv: [],
       ...(this.#options.heapLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.#options.heapLimitMb } } : {}),
     });
-    const worker = new WorkerHandle(id, thread);
+    const worker = new WorkerHandle(id, thread, role);
     this.workers.set(id, worker);
     worker.conn.onMessage((message) => {
       if (message.type === 'worker-ready') {

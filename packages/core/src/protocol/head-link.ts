@@ -25,4 +25,10 @@ export interface HeadLink {
   placeTask(fromNodeId: string, resources: ResourceSet): string | null;
   /** The cluster's total resources, for error messages. */
   clusterResources(): ResourceSet;
+  /** Claim an actor name for an actor; false when a live actor has it. */
+  claimActorName(name: string, actorId: string): boolean;
+  /** Free an actor's name (it died). */
+  releaseActorName(name: string, actorId: string): void;
+  /** The id of the live actor with this name. */
+  lookupActorName(name: string): string | undefined;
 }

@@ -46,6 +46,57 @@ export interface TaskSpec {
   retryExceptions: boolean;
 }
 
+/** Options of an actor, as the node keeps them. */
+export interface ActorOptionsSpec {
+  /** A name unique in the cluster while the actor lives; absent: unnamed. */
+  name?: string;
+  /** Restarts after its worker dies; -1: without limit. */
+  maxRestarts: number;
+  /** Retries of a method call in flight when the actor died; -1: without limit. */
+  maxTaskRetries: number;
+  /** Calls that may run at once (async methods overlap up to this many). */
+  maxConcurrency: number;
+  /** Resources held while the actor lives. */
+  resources: ResourceSet;
+  /** Resources that must be free to place it (not held afterwards). */
+  placement: ResourceSet;
+}
+
+/** An actor to create. */
+export interface ActorSpec {
+  actorId: string;
+  jobId: string;
+  /** The class, by module and name. */
+  cls: FunctionDescriptor;
+  /** The encoded constructor arguments; top-level refs listed in `argRefs`. */
+  args: EncodedValue;
+  /** Positions and ids of top-level ObjectRef constructor arguments. Empty: none. */
+  argRefs: Array<[index: number, objectId: string]>;
+  options: ActorOptionsSpec;
+}
+
+/** A call of an actor's method. */
+export interface ActorCallSpec {
+  /** The call's id; also the id of the object it returns. */
+  callId: string;
+  actorId: string;
+  method: string;
+  /** `Class.method`, for errors and logs. */
+  name: string;
+  args: EncodedValue;
+  /** Positions and ids of top-level ObjectRef arguments. Empty: none. */
+  argRefs: Array<[index: number, objectId: string]>;
+}
+
+/** An actor as `getActor` finds it. */
+export interface ActorInfo {
+  actorId: string;
+  className: string;
+  /** Absent: unnamed. */
+  name?: string;
+  state: 'pending' | 'alive' | 'restarting' | 'dead';
+}
+
 /** The outcome of a task or the state of an object. */
 export type Result = { status: 'ok'; value: EncodedValue } | { status: 'error'; error: ErrorPayload };
 
@@ -63,7 +114,13 @@ export type ClientMessage =
   | { type: 'release-refs'; objectIds: string[] }
   /** `runMs`: how long the function ran in the worker; absent when not measured. */
   | { type: 'task-done'; taskId: string; result: Result; runMs?: number }
-  | { type: 'worker-ready'; workerId: string };
+  | { type: 'worker-ready'; workerId: string }
+  | { type: 'create-actor'; spec: ActorSpec }
+  | { type: 'submit-actor-call'; call: ActorCallSpec }
+  | { type: 'kill-actor'; requestId: number; actorId: string }
+  | { type: 'get-actor'; requestId: number; name: string }
+  /** From an actor's worker: its constructor returned (ok) or threw (error). */
+  | { type: 'actor-created'; actorId: string; result: Result };
 
 /** Node → client. */
 export type NodeMessage =
@@ -71,6 +128,12 @@ export type NodeMessage =
   | { type: 'wait-result'; requestId: number; readyIds: string[] }
   | { type: 'cancel-result'; requestId: number; cancelled: boolean }
   | { type: 'execute-task'; task: TaskSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
+  | { type: 'actor-info'; requestId: number; actor: ActorInfo | null }
+  | { type: 'kill-result'; requestId: number; killed: boolean }
+  /** To an actor's worker: construct the actor it hosts. */
+  | { type: 'create-actor-instance'; spec: ActorSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
+  /** To an actor's worker: run a method call. */
+  | { type: 'actor-call'; call: ActorCallSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
   /** Drop a task sent ahead to the worker that has not started (it was cancelled). */
   | { type: 'drop-task'; taskId: string }
   | { type: 'shutdown-worker' };

@@ -8,7 +8,7 @@ import { decode, encode } from '../codec.ts';
 import { GetTimeoutError, SystemError, fromErrorPayload } from '../errors.ts';
 import { nextId } from '../ids.ts';
 import { ObjectRef } from '../object-ref.ts';
-import type { ClientMessage, NodeMessage, Result, TaskSpec } from '../protocol/messages.ts';
+import type { ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, NodeMessage, Result, TaskSpec } from '../protocol/messages.ts';
 import type { Connection } from '../protocol/connection.ts';
 import { refTracker, type RefSink } from './ref-tracker.ts';
 import { taskScope, type RuntimeContext } from './context.ts';
@@ -49,6 +49,12 @@ export class ClientRuntime implements RefSink {
    * next task meanwhile). The node counts the same events the same way.
    */
   waitHooks: { blocked(taskId: string): void; unblocked(taskId: string): void } | undefined;
+  /**
+   * Claims an actor name at once, where the head is reachable synchronously (the embedded
+   * driver), so that a taken name fails the `.remote()` call itself. Absent elsewhere: the node
+   * claims it, and the new actor dies with the reason.
+   */
+  claimActorName: ((name: string, actorId: string) => boolean) | undefined;
 
   constructor(conn: Connection<NodeMessage, ClientMessage>, identity: RuntimeIdentity) {
     this.#conn = conn;
@@ -77,6 +83,26 @@ export class ClientRuntime implements RefSink {
     const ref = this.newRef<T>(task.taskId);
     this.#conn.send({ type: 'submit-task', task });
     return ref;
+  }
+
+  createActor(spec: ActorSpec): void {
+    this.#conn.send({ type: 'create-actor', spec });
+  }
+
+  callActor<T>(call: ActorCallSpec): ObjectRef<T> {
+    const ref = this.newRef<T>(call.callId);
+    this.#conn.send({ type: 'submit-actor-call', call });
+    return ref;
+  }
+
+  async killActor(actorId: string): Promise<boolean> {
+    const requestId = this.#nextRequestId++;
+    return this.#request<boolean>(requestId, { type: 'kill-actor', requestId, actorId });
+  }
+
+  async findActor(name: string): Promise<ActorInfo | null> {
+    const requestId = this.#nextRequestId++;
+    return this.#request<ActorInfo | null>(requestId, { type: 'get-actor', requestId, name });
   }
 
   put<T>(value: T): ObjectRef<T> {
@@ -176,6 +202,10 @@ export class ClientRuntime implements RefSink {
       case 'objects': return this.#settle(message.requestId, message.results);
       case 'wait-result': return this.#settle(message.requestId, message.readyIds);
       case 'cancel-result': return this.#settle(message.requestId, message.cancelled);
+      case 'kill-result': return this.#settle(message.requestId, message.killed);
+      case 'actor-info': return this.#settle(message.requestId, message.actor);
+      case 'create-actor-instance':
+      case 'actor-call':
       case 'execute-task':
       case 'drop-task':
       case 'shutdown-worker':
@@ -190,15 +220,4 @@ export class ClientRuntime implements RefSink {
   }
 }
 
-const SLOT = Symbol.for('weft.runtime');
-type Slot = { [SLOT]?: ClientRuntime };
-
-/** The runtime of this thread, if init() ran (driver) or the thread is a worker. */
-export function currentRuntime(): ClientRuntime | undefined {
-  return (globalThis as Slot)[SLOT];
-}
-
-/** @internal Install (or clear) the runtime of this thread. */
-export function setRuntime(runtime: ClientRuntime | undefined): void {
-  (globalThis as Slot)[SLOT] = runtime;
-}
+export { currentRuntime, setRuntime } from './runtime-slot.ts';

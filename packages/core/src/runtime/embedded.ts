@@ -20,6 +20,8 @@ export interface EmbeddedCluster {
   nodeId: string;
   connect(clientId: string): Connection<NodeMessage, ClientMessage>;
   stop(): Promise<void>;
+  /** Claim an actor name now (the head is in this process); false when a live actor has it. */
+  claimActorName(name: string, actorId: string): boolean;
 }
 
 interface NodeModule {

@@ -1,0 +1,278 @@
+/**
+ * The actors of this node: their lifecycle, their workers and their method calls.
+ *
+ *                    placed, constructor returned
+ *   pending ─────────────────────────────────────▶ alive ◀──────────────────┐
+ *      │                                             │                      │ constructor
+ *      │ constructor threw / name taken /            │ worker died,         │ returned again
+ *      │ cannot be placed                            │ restarts left        │
+ *      ▼                                             ▼                      │
+ *    dead ◀──── kill() / worker died, no restarts ── restarting ────────────┘
+ *                 left / constructor threw
+ *
+ * Each actor lives in a worker of its own for its whole life. Calls queue here in submission
+ * order and go to the worker once the actor is alive and their ObjectRef arguments exist; the
+ * worker runs them in that order (overlapping async ones up to maxConcurrency). When the worker
+ * dies, calls in flight are retried after the restart if `maxTaskRetries` allows, else fail with
+ * ActorDiedError; queued calls wait for the restart. A dead actor's record stays, so that later
+ * calls fail at once with the reason it died.
+ */
+import {
+  ERROR_CODES, logger, type ActorCallSpec, type ActorInfo, type ActorSpec, type EncodedValue, type ErrorPayload,
+  type HeadLink, type Result,
+} from '@weft/core';
+import type { ObjectStore } from './object-store.ts';
+import type { LocalScheduler } from './local-scheduler.ts';
+import { describeResources } from './resources.ts';
+import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
+
+interface CallRecord {
+  readonly call: ActorCallSpec;
+  retries: number;
+  readonly pinned: string[];
+}
+
+interface ActorRecord {
+  readonly spec: ActorSpec;
+  state: ActorInfo['state'];
+  worker: WorkerHandle | undefined;
+  restarts: number;
+  /** Why it died; set when dead. */
+  deathCause: string | undefined;
+  /** Whether it holds its resources now. */
+  holding: boolean;
+  readonly queue: CallRecord[];
+  readonly inflight: Map<string, CallRecord>;
+  /** Ids pinned for the constructor's arguments, while the actor may (re)start. */
+  readonly pinned: string[];
+}
+
+export class ActorManager {
+  readonly #actors = new Map<string, ActorRecord>();
+  readonly #byWorker = new Map<WorkerHandle, ActorRecord>();
+  readonly #toPlace: ActorRecord[] = [];
+  readonly #log = logger('actor-manager');
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly store: ObjectStore,
+    private readonly scheduler: LocalScheduler,
+    private readonly pool: WorkerPool,
+    private readonly head: HeadLink,
+  ) {}
+
+  create(spec: ActorSpec): void {
+    const pinned = [...spec.argRefs.map(([, id]) => id), ...(spec.args.refs ?? [])];
+    const actor: ActorRecord = { spec, state: 'pending', worker: undefined, restarts: 0, deathCause: undefined, holding: false,
+      queue: [], inflight: new Map(), pinned };
+    this.#actors.set(spec.actorId, actor);
+    this.store.pin(pinned);
+    const name = spec.options.name;
+    if (name !== undefined && !this.head.claimActorName(name, spec.actorId)) {
+      this.#die(actor, `the name '${name}' is taken by a live actor: names are unique while their actor lives (use getActor('${name}') to reach it)`);
+      return;
+    }
+    const placement = spec.options.placement;
+    if (!this.scheduler.feasible(placement) && this.head.placeTask(this.nodeId, placement) === null) {
+      this.#die(actor, `it needs ${describeResources(placement)} to be placed but the whole cluster has ${describeResources(this.head.clusterResources())}`);
+      return;
+    }
+    this.#whenArgsReady(actor, () => {
+      this.#toPlace.push(actor);
+      this.scheduler.dispatch();
+    });
+  }
+
+  /** Place the actors waiting for resources (called before tasks are dispatched). */
+  placePending(): void {
+    while (this.#toPlace.length > 0) {
+      const actor = this.#toPlace[0] as ActorRecord;
+      if (actor.state === 'dead') {
+        this.#toPlace.shift();
+        continue;
+      }
+      if (!this.scheduler.reserve(actor.spec.options.placement, actor.spec.options.resources)) return;
+      this.#toPlace.shift();
+      actor.holding = true;
+      this.#start(actor);
+    }
+  }
+
+  #start(actor: ActorRecord): void {
+    const worker = this.pool.spawnActorWorker();
+    actor.worker = worker;
+    this.#byWorker.set(worker, actor);
+    void worker.started.then(() => {
+      if (actor.worker !== worker || actor.state === 'dead') return;
+      worker.conn.send({ type: 'create-actor-instance', spec: actor.spec, argValues: this.#argValues(actor.spec.argRefs) });
+    }, () => {}); // a worker that exits while starting is handled by workerExited
+  }
+
+  /** The actor's worker reports its constructor's outcome. */
+  created(worker: WorkerHandle, result: Result): void {
+    const actor = this.#byWorker.get(worker);
+    if (!actor || actor.state === 'dead') return;
+    if (result.status === 'error') {
+      const message = result.error.code === ERROR_CODES.TASK_ERROR
+        ? `its constructor threw ${result.error.remoteName ?? 'Error'}: ${result.error.message}`
+        : `it could not be created: ${result.error.message}`;
+      this.#die(actor, message);
+      return;
+    }
+    actor.state = 'alive';
+    this.#pump(actor);
+  }
+
+  submit(call: ActorCallSpec, owner: string): void {
+    this.store.addHolder(call.callId, owner);
+    const pinned = [...call.argRefs.map(([, id]) => id), ...(call.args.refs ?? [])];
+    this.store.pin(pinned);
+    const record: CallRecord = { call, retries: 0, pinned };
+    const actor = this.#actors.get(call.actorId);
+    if (!actor || actor.state === 'dead') {
+      this.#fail(record, actor ? this.#deadError(actor, call) : { code: ERROR_CODES.ACTOR_DIED,
+        message: `${call.name}: actor ${call.actorId} is not known on this node (it was never created, or its driver ended)` });
+      return;
+    }
+    actor.queue.push(record);
+    this.#pump(actor);
+  }
+
+  /** Send queued calls, in order, while the actor is alive and the next call's arguments exist. */
+  #pump(actor: ActorRecord): void {
+    while (actor.state === 'alive' && actor.worker && actor.queue.length > 0) {
+      const next = actor.queue[0] as CallRecord;
+      const missing = next.call.argRefs.map(([, id]) => this.store.ensure(id)).find((entry) => !entry.result);
+      if (missing) {
+        this.store.onResult(missing, () => this.#pump(actor));
+        return;
+      }
+      actor.queue.shift();
+      const failed = next.call.argRefs.map(([, id]) => this.store.get(id)?.result).find((r) => r?.status === 'error');
+      if (failed) {
+        this.#finish(next, failed);
+        continue;
+      }
+      actor.inflight.set(next.call.callId, next);
+      actor.worker.conn.send({ type: 'actor-call', call: next.call, argValues: this.#argValues(next.call.argRefs) });
+    }
+  }
+
+  /** The actor's worker reports a call's outcome. */
+  callDone(worker: WorkerHandle, callId: string, result: Result): void {
+    const actor = this.#byWorker.get(worker);
+    const record = actor?.inflight.get(callId);
+    if (!actor || !record) return;
+    actor.inflight.delete(callId);
+    this.#finish(record, result);
+  }
+
+  /** Kill an actor; false when it was dead already or unknown. */
+  kill(actorId: string): boolean {
+    const actor = this.#actors.get(actorId);
+    if (!actor || actor.state === 'dead') return false;
+    this.#die(actor, 'it was killed with kill()');
+    return true;
+  }
+
+  /** The live actor named `name`. */
+  find(name: string): ActorInfo | null {
+    const actorId = this.head.lookupActorName(name);
+    const actor = actorId === undefined ? undefined : this.#actors.get(actorId);
+    if (!actor || actor.state === 'dead') return null;
+    return { actorId: actor.spec.actorId, className: actor.spec.cls.name, name, state: actor.state };
+  }
+
+  /** Whether `worker` hosts an actor. */
+  hosts(worker: WorkerHandle): boolean {
+    return this.#byWorker.has(worker);
+  }
+
+  /** An actor's worker ended: restart the actor, or let it die. */
+  workerExited(worker: WorkerHandle, cause: string): void {
+    const actor = this.#byWorker.get(worker);
+    this.#byWorker.delete(worker);
+    if (!actor || actor.worker !== worker) return;
+    actor.worker = undefined;
+    if (actor.state === 'dead') return;
+    const { maxRestarts, maxTaskRetries } = actor.spec.options;
+    if (actor.state === 'pending' || (maxRestarts >= 0 && actor.restarts >= maxRestarts)) {
+      this.#die(actor, `its worker died (${cause})${actor.state === 'pending' ? ' before it started' : `, and it has no restarts left (maxRestarts: ${maxRestarts})`}`);
+      return;
+    }
+    actor.restarts += 1;
+    actor.state = 'restarting';
+    this.#log.warn({ actorId: actor.spec.actorId, restart: actor.restarts, cause }, 'actor worker died; restarting the actor');
+    // Calls in flight either go first again after the restart, or fail now.
+    const retry: CallRecord[] = [];
+    for (const record of actor.inflight.values()) {
+      if (maxTaskRetries < 0 || record.retries < maxTaskRetries) {
+        record.retries += 1;
+        retry.push(record);
+      } else {
+        this.#fail(record, { code: ERROR_CODES.ACTOR_DIED, message: `${record.call.name} failed: actor ${actor.spec.actorId} died while running it (${cause}); `
+          + `the actor is restarting, and the call is not retried (maxTaskRetries: ${maxTaskRetries})` });
+      }
+    }
+    actor.inflight.clear();
+    actor.queue.unshift(...retry);
+    this.#start(actor);
+  }
+
+  #die(actor: ActorRecord, cause: string): void {
+    actor.state = 'dead';
+    actor.deathCause = cause;
+    if (actor.spec.options.name !== undefined) this.head.releaseActorName(actor.spec.options.name, actor.spec.actorId);
+    for (const record of [...actor.inflight.values(), ...actor.queue]) this.#fail(record, this.#deadError(actor, record.call));
+    actor.inflight.clear();
+    actor.queue.length = 0;
+    this.store.unpin(actor.pinned);
+    actor.pinned.length = 0;
+    if (actor.holding) {
+      actor.holding = false;
+      this.scheduler.release(actor.spec.options.resources);
+    }
+    const worker = actor.worker;
+    actor.worker = undefined;
+    if (worker) {
+      this.#byWorker.delete(worker);
+      this.pool.kill(worker, `actor ${actor.spec.actorId} died`);
+    }
+    this.#log.info({ actorId: actor.spec.actorId, cause }, 'actor died');
+  }
+
+  #deadError(actor: ActorRecord, call: ActorCallSpec): ErrorPayload {
+    return { code: ERROR_CODES.ACTOR_DIED, message: `${call.name} failed: actor ${actor.spec.cls.name} (${actor.spec.actorId}) is dead: ${actor.deathCause ?? 'unknown cause'}` };
+  }
+
+  #whenArgsReady(actor: ActorRecord, then: () => void): void {
+    const pending = actor.spec.argRefs.map(([, id]) => this.store.ensure(id)).filter((entry) => !entry.result);
+    let left = pending.length;
+    if (left === 0) return this.#checkArgs(actor, then);
+    for (const entry of pending) this.store.onResult(entry, () => { if (--left === 0) this.#checkArgs(actor, then); });
+  }
+
+  #checkArgs(actor: ActorRecord, then: () => void): void {
+    const failed = actor.spec.argRefs.map(([, id]) => this.store.get(id)?.result).find((r) => r?.status === 'error');
+    if (failed?.status === 'error') this.#die(actor, `an argument of its constructor failed: ${failed.error.message}`);
+    else then();
+  }
+
+  #argValues(argRefs: Array<[number, string]>): Array<[string, EncodedValue]> {
+    const values: Array<[string, EncodedValue]> = [];
+    for (const [, id] of argRefs) {
+      const result = this.store.get(id)?.result;
+      if (result?.status === 'ok') values.push([id, result.value]);
+    }
+    return values;
+  }
+
+  #fail(record: CallRecord, error: ErrorPayload): void {
+    this.#finish(record, { status: 'error', error });
+  }
+
+  #finish(record: CallRecord, result: Result): void {
+    this.store.complete(record.call.callId, result);
+    this.store.unpin(record.pinned);
+  }
+}
