@@ -140,3 +140,157 @@ export type NodeMessage =
 
 export type ClientMessageType = ClientMessage['type'];
 export type NodeMessageType = NodeMessage['type'];
+
+// ---------------------------------------------------------------------------------------------
+// Cluster mode: the same client messages over a WebSocket, plus node ↔ head and node ↔ node.
+// ---------------------------------------------------------------------------------------------
+
+/** Who opens a WebSocket, told in its first message. */
+export type PeerRole = 'driver' | 'node' | 'peer';
+
+/** The first message on every WebSocket, from the side that connected. */
+export interface Hello {
+  type: 'hello';
+  /** PROTOCOL_VERSION of the sender; a mismatch closes the connection (CLOSE_CODES.VERSION). */
+  version: number;
+  role: PeerRole;
+  /** The sender: a node's id, or a driver's id. */
+  id: string;
+}
+
+/** The answer to a Hello. */
+export interface Welcome {
+  type: 'welcome';
+  version: number;
+  /** The id of the node (or head) that answered. */
+  id: string;
+  /** For drivers: the job id the driver runs as; absent for nodes and peers. */
+  jobId?: string;
+}
+
+/** A node as other nodes reach it. */
+export interface PeerInfo {
+  nodeId: string;
+  /** ws:// or wss:// URL of the node's peer port. */
+  address: string;
+  resources: ResourceSet;
+}
+
+/** One step in a task's life, for the head's task table. */
+export interface TaskEvent {
+  taskId: string;
+  /** The task's name (function, or Class.method). */
+  name: string;
+  state: 'submitted' | 'running' | 'finished' | 'failed';
+  nodeId: string;
+  /** ms since epoch. */
+  time: number;
+  /** Ids of the objects it waits for (submitted only); absent: none. */
+  deps?: string[];
+  /** Error code when failed; absent otherwise. */
+  error?: string;
+}
+
+/** Where an object's bytes are. */
+export interface ObjectLocation {
+  objectId: string;
+  nodeId: string;
+  /** Bytes of its frame. */
+  size: number;
+}
+
+/** Node → head. */
+export type NodeToHead =
+  | Hello
+  | { type: 'register-node'; node: PeerInfo }
+  /** `available`: free resources now; `stats`: counts for `weft status`. */
+  | { type: 'heartbeat'; available: ResourceSet; stats: NodeStats }
+  /** A task this node cannot run (no resources, or saturated); `argLocations` lists where its ref arguments are. */
+  | { type: 'spill-task'; task: TaskSpec; owner: string; argLocations: ObjectLocation[] }
+  | { type: 'task-events'; events: TaskEvent[] }
+  /** Place an actor on some node; the head answers with a `reply` carrying the node id. */
+  | { type: 'place-actor'; requestId: number; spec: ActorSpec; owner: string }
+  | { type: 'actor-state'; actorId: string; className: string; state: ActorInfo['state']; nodeId: string; name?: string }
+  | { type: 'claim-actor-name'; requestId: number; name: string; actorId: string }
+  | { type: 'release-actor-name'; name: string; actorId: string }
+  /** Find an actor by name or id; the reply's value is an ActorLocation or null. */
+  | { type: 'find-actor'; requestId: number; name?: string; actorId?: string }
+  /** Store a job's packed working directory (a driver's upload, relayed by its node). */
+  | { type: 'put-package'; requestId: number; jobId: string; data: Uint8Array }
+  | { type: 'get-package'; requestId: number; jobId: string }
+  /** A driver joined or left through this node. */
+  | { type: 'job-event'; jobId: string; state: 'started' | 'finished'; nodeId: string }
+  | { type: 'reply'; requestId: number; result: HeadReply };
+
+/** Counts a node reports with its heartbeat. */
+export interface NodeStats {
+  objects: number;
+  objectBytes: number;
+  workers: number;
+  actors: number;
+  queued: number;
+  running: number;
+}
+
+/** Where an actor lives. */
+export interface ActorLocation {
+  actorId: string;
+  className: string;
+  nodeId: string;
+  state: ActorInfo['state'];
+  name?: string;
+}
+
+/** A reply to a request, either way between node and head. */
+export type HeadReply = { status: 'ok'; value: unknown } | { status: 'error'; error: ErrorPayload };
+
+/** Head → node. */
+export type HeadToNode =
+  | Welcome
+  /** The current list of nodes (sent on registration and whenever it changes). */
+  | { type: 'peers'; nodes: PeerInfo[] }
+  /** Run a task another node spilled here. */
+  | { type: 'run-task'; task: TaskSpec; owner: string; argLocations: ObjectLocation[] }
+  /** A task this node spilled cannot run anywhere. */
+  | { type: 'spill-failed'; taskId: string; error: ErrorPayload }
+  /** Host an actor placed here. */
+  | { type: 'host-actor'; spec: ActorSpec; owner: string }
+  /** Questions the head asks a node (for the state API): value answered in a `reply`. */
+  | { type: 'query'; requestId: number; what: 'objects' | 'actors' }
+  | { type: 'reply'; requestId: number; result: HeadReply };
+
+/** Node ↔ node, both ways. */
+export type PeerMessage =
+  | Hello
+  | Welcome
+  /** The executing node tells a task's owner its outcome; `location` instead of the value for large ones. */
+  | { type: 'task-result'; taskId: string; result: Result | { status: 'remote'; location: ObjectLocation } }
+  /** Tell me when this object (owned or held by you) is ready: answered by `object-ready`. */
+  | { type: 'subscribe-object'; objectId: string }
+  | { type: 'object-ready'; objectId: string; result: Result | { status: 'remote'; location: ObjectLocation } }
+  /** Read part of an object's frame: answered by `object-chunk`. */
+  | { type: 'pull-object'; requestId: number; objectId: string; offset: number; length: number }
+  | { type: 'object-chunk'; requestId: number; objectId: string; offset: number; total: number; data: Uint8Array }
+  /** The puller no longer needs the object. */
+  | { type: 'release-object'; objectId: string }
+  /** Run a method call on an actor hosted here; the outcome returns as `task-result`. */
+  | { type: 'actor-call'; call: ActorCallSpec; owner: string; argLocations: ObjectLocation[] };
+
+/**
+ * WebSocket close codes of weft (4000–4999). A connection closed with one of these is not
+ * retried blindly: the code says why.
+ */
+export const CLOSE_CODES = {
+  /** A frame failed to decode or validate. */
+  BAD_FRAME: 4000,
+  /** PROTOCOL_VERSION mismatch in the hello. */
+  VERSION: 4001,
+  /** Missing or wrong token. */
+  UNAUTHORIZED: 4002,
+  /** A frame over the size limit. */
+  TOO_BIG: 4003,
+  /** The first message was not a hello, or came twice. */
+  HANDSHAKE: 4004,
+  /** The peer is shutting down. */
+  GOING_AWAY: 4005,
+} as const;
