@@ -98,10 +98,10 @@ addExtension({
   type: EXT_OBJECT_REF,
   write(ref: ObjectRef) {
     encodeRefs?.push(ref.id);
-    return ref.id;
+    return ref.owner === undefined ? ref.id : [ref.id, ref.owner];
   },
-  read(id: string) {
-    return new ObjectRef(id);
+  read(wire: string | [string, string]) {
+    return typeof wire === 'string' ? new ObjectRef(wire) : new ObjectRef(wire[0], wire[1]);
   },
 });
 
@@ -196,6 +196,11 @@ let sharedAllocator: (size: number) => Uint8Array = (size) => new Uint8Array(new
 /** @internal Route shared-memory allocations (undefined: fresh buffers). */
 export function setSharedAllocator(allocator: ((size: number) => Uint8Array) | undefined): void {
   sharedAllocator = allocator ?? ((size) => new Uint8Array(new SharedArrayBuffer(size)));
+}
+
+/** A buffer for a frame of `size` bytes: shared memory when large (from the pool where there is one). */
+export function allocateFrame(size: number): Uint8Array {
+  return allocate(size, true);
 }
 
 function allocate(size: number, shared: boolean): Uint8Array {

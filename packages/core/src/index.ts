@@ -32,17 +32,18 @@ export type { ErrorCode, ErrorPayload } from './errors.ts';
 // internal
 export { ActorHandleBase, findActorClass, makeHandle } from './actor.ts';
 export { DRIVER_CODE_IN_WORKER } from './api.ts';
-export { encode, decode, isShared, SHARED_THRESHOLD_BYTES } from './codec.ts';
+export { encode, decode, isShared, allocateFrame, SHARED_THRESHOLD_BYTES } from './codec.ts';
 export type { EncodedValue } from './codec.ts';
 export { toErrorPayload, fromErrorPayload, userStack } from './errors.ts';
 export { nextId, randomId } from './ids.ts';
 export { logger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { PROTOCOL_VERSION } from './protocol/messages.ts';
+export { CLOSE_CODES } from './protocol/messages.ts';
 export type {
   ClientMessage, NodeMessage, TaskSpec, Result, ResourceSet, FunctionDescriptor, ActorSpec, ActorCallSpec, ActorInfo, ActorOptionsSpec,
+  NodeToHead, HeadToNode, PeerMessage, PeerInfo, NodeStats, ActorLocation, ObjectLocation, HeadReply, TaskEvent, Hello, Welcome, PeerRole,
 } from './protocol/messages.ts';
-export type { HeadLink, NodeInfo } from './protocol/head-link.ts';
 export { inProcessPair, PortConnection } from './protocol/connection.ts';
 export type { Connection } from './protocol/connection.ts';
 export { ClientRuntime, setRuntime, currentRuntime } from './runtime/client-runtime.ts';

@@ -16,13 +16,16 @@ const brand: unique symbol = Symbol('ObjectRef.value');
 export class ObjectRef<T = unknown> {
   /** The object's id, unique in the cluster. */
   readonly id: string;
+  /** The node that owns the object (where it was put or its task submitted); absent: unknown (local). */
+  readonly owner: string | undefined;
   /** Type-level only: the value type. Never set at run time. */
   declare readonly [brand]?: T;
 
   /** @internal Use `put` or `.remote()` to make refs. */
-  constructor(id: string) {
+  constructor(id: string, owner?: string) {
     this.id = id;
-    refTracker.track(this, id);
+    this.owner = owner;
+    refTracker.track(this, id, owner);
   }
 
   /** A short description for logs and the REPL. */

@@ -1,8 +1,12 @@
 /**
- * Actor names, unique in the cluster while their actor lives (a dead actor's name is free again).
+ * The actors of the cluster: where each lives, its state, and the names, unique in the cluster
+ * while their actor lives (a dead actor's name is free again).
  */
+import type { ActorLocation } from '@weft/core';
+
 export class ActorRegistry {
   readonly #byName = new Map<string, string>();
+  readonly #actors = new Map<string, ActorLocation>();
 
   /** Claim `name` for `actorId`; false when a live actor has it. */
   claim(name: string, actorId: string): boolean {
@@ -17,13 +21,29 @@ export class ActorRegistry {
     if (this.#byName.get(name) === actorId) this.#byName.delete(name);
   }
 
-  /** The id of the live actor named `name`. */
-  lookup(name: string): string | undefined {
-    return this.#byName.get(name);
+  /** Record where an actor is and how it is. A dead actor's name is released. */
+  update(location: ActorLocation): void {
+    this.#actors.set(location.actorId, location);
+    if (location.state === 'dead' && location.name !== undefined) this.release(location.name, location.actorId);
   }
 
-  /** Every name and its actor. */
-  entries(): Array<[name: string, actorId: string]> {
-    return [...this.#byName.entries()];
+  /** An actor by id, or the live actor with a name. */
+  find(query: { name?: string; actorId?: string }): ActorLocation | null {
+    const actorId = query.actorId ?? (query.name === undefined ? undefined : this.#byName.get(query.name));
+    if (actorId === undefined) return null;
+    const location = this.#actors.get(actorId);
+    if (!location) return null;
+    if (query.name !== undefined && location.state === 'dead') return null;
+    return location;
+  }
+
+  /** Every actor the head has heard of. */
+  all(): ActorLocation[] {
+    return [...this.#actors.values()];
+  }
+
+  /** The actors that lived on a node. */
+  onNode(nodeId: string): ActorLocation[] {
+    return this.all().filter((actor) => actor.nodeId === nodeId);
   }
 }

@@ -1,7 +1,9 @@
 /**
- * Places what a node cannot run itself: a task spilled by a saturated node, or one that asks for
- * a resource its node lacks. Picks a feasible node, preferring the one with the most free
- * resources relative to the request; answers null when no node could ever run it.
+ * Places what a node cannot run itself: a task spilled by a saturated node, one that asks for a
+ * resource its node lacks, and every actor. Among the nodes that could ever run it, it prefers
+ * one that has the resources free now, then the one holding most of the task's argument bytes
+ * (moving code is cheaper than moving data), then the one with the most free CPUs. It answers
+ * null when no node could ever run it.
  */
 import type { ResourceSet } from '@weft/core';
 import type { NodeRecord, NodeRegistry } from './node-registry.ts';
@@ -9,9 +11,17 @@ import type { NodeRecord, NodeRegistry } from './node-registry.ts';
 /** Whether `have` covers every amount in `need`. */
 export function fits(need: ResourceSet, have: ResourceSet): boolean {
   for (const [name, amount] of Object.entries(need)) {
-    if (amount > 0 && (have[name] ?? 0) < amount) return false;
+    if (amount > 0 && (have[name] ?? 0) < amount - 1e-9) return false;
   }
   return true;
+}
+
+/** What the scheduler may weigh besides resources. */
+export interface PlacementHints {
+  /** Bytes of the task's arguments already on each node. */
+  bytesOnNode?: Map<string, number>;
+  /** A node not to pick (the one that spilled the task, when it cannot run it now). */
+  avoid?: string;
 }
 
 export class GlobalScheduler {
@@ -20,18 +30,24 @@ export class GlobalScheduler {
     this.#nodes = nodes;
   }
 
-  /** The node to run a task needing `resources`, or null when none is big enough. */
-  place(resources: ResourceSet, exclude?: string): string | null {
+  /** The node to run something needing `resources`, or null when none is big enough. */
+  place(resources: ResourceSet, hints: PlacementHints = {}): string | null {
     let best: NodeRecord | undefined;
     let bestScore = -Infinity;
     for (const node of this.#nodes.all()) {
-      if (node.nodeId === exclude || !fits(resources, node.resources)) continue;
-      const score = fits(resources, node.available) ? 1 + (node.available.CPU ?? 0) : 0;
+      if (!node.alive || !fits(resources, node.resources)) continue;
+      const free = fits(resources, node.available) ? 1 : 0;
+      const bytes = hints.bytesOnNode?.get(node.nodeId) ?? 0;
+      const score = free * 1e15 + (node.nodeId === hints.avoid ? 0 : 1e14) + bytes + (node.available.CPU ?? 0);
       if (score > bestScore) {
         best = node;
         bestScore = score;
       }
     }
-    return best?.nodeId ?? null;
+    if (!best) return null;
+    // Count it against the node's free resources until its next report, so that a burst of
+    // spilled tasks spreads instead of piling onto the node that looked freest.
+    for (const [name, amount] of Object.entries(resources)) best.available[name] = (best.available[name] ?? 0) - amount;
+    return best.nodeId;
   }
 }

@@ -3,11 +3,12 @@
  *
  * ```ts
  * const head = new Head();
- * const link = head.link(); // what an in-process node talks to
+ * const conn = head.connectLocal(); // what an in-process node talks to
  * ```
  */
 export { Head } from './head.ts';
 export { NodeRegistry } from './node-registry.ts';
 export type { NodeRecord } from './node-registry.ts';
 export { GlobalScheduler, fits } from './global-scheduler.ts';
+export type { PlacementHints } from './global-scheduler.ts';
 export { ActorRegistry } from './actor-registry.ts';

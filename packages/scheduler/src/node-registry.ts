@@ -1,21 +1,28 @@
 /**
  * The nodes of the cluster, their total and available resources.
  */
-import type { NodeInfo, ResourceSet } from '@weft/core';
+import type { NodeStats, PeerInfo, ResourceSet } from '@weft/core';
 
 /** A registered node. */
-export interface NodeRecord extends NodeInfo {
+export interface NodeRecord extends PeerInfo {
   /** Resources not held by running tasks and actors, as the node last reported. */
   available: ResourceSet;
   /** When the node registered (ms since epoch). */
   registeredAt: number;
+  /** When its last heartbeat arrived (ms since epoch). */
+  lastHeartbeat: number;
+  /** False once the node left or missed its heartbeats. */
+  alive: boolean;
+  /** Counts from its last heartbeat. */
+  stats: NodeStats | undefined;
 }
 
 export class NodeRegistry {
   readonly #nodes = new Map<string, NodeRecord>();
 
-  register(info: NodeInfo): NodeRecord {
-    const record: NodeRecord = { ...info, available: { ...info.resources }, registeredAt: Date.now() };
+  register(info: PeerInfo): NodeRecord {
+    const now = Date.now();
+    const record: NodeRecord = { ...info, available: { ...info.resources }, registeredAt: now, lastHeartbeat: now, alive: true, stats: undefined };
     this.#nodes.set(info.nodeId, record);
     return record;
   }
@@ -28,19 +35,28 @@ export class NodeRegistry {
     return this.#nodes.get(nodeId);
   }
 
-  reportAvailable(nodeId: string, available: ResourceSet): void {
+  heartbeat(nodeId: string, available: ResourceSet, stats: NodeStats): void {
     const record = this.#nodes.get(nodeId);
-    if (record) record.available = { ...available };
+    if (!record) return;
+    record.available = { ...available };
+    record.stats = stats;
+    record.lastHeartbeat = Date.now();
+  }
+
+  /** The nodes alive, as peers see them. */
+  peers(): PeerInfo[] {
+    return this.all().filter((node) => node.alive).map(({ nodeId, address, resources }) => ({ nodeId, address, resources }));
   }
 
   all(): NodeRecord[] {
     return [...this.#nodes.values()];
   }
 
-  /** Sum of every node's total resources. */
+  /** Sum of every live node's total resources. */
   totals(): ResourceSet {
     const totals: ResourceSet = {};
     for (const node of this.#nodes.values()) {
+      if (!node.alive) continue;
       for (const [name, amount] of Object.entries(node.resources)) totals[name] = (totals[name] ?? 0) + amount;
     }
     return totals;

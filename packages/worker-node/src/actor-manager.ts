@@ -10,7 +10,8 @@
  *    dead ◀──── kill() / worker died, no restarts ── restarting ────────────┘
  *                 left / constructor threw
  *
- * Each actor lives in a worker of its own for its whole life. Calls queue here in submission
+ * The head placed each actor here (and its name was claimed before). Each actor lives in a
+ * worker of its own for its whole life. Calls queue here in submission
  * order and go to the worker once the actor is alive and their ObjectRef arguments exist; the
  * worker runs them in that order (overlapping async ones up to maxConcurrency). When the worker
  * dies, calls in flight are retried after the restart if `maxTaskRetries` allows, else fail with
@@ -18,13 +19,17 @@
  * calls fail at once with the reason it died.
  */
 import {
-  ERROR_CODES, logger, type ActorCallSpec, type ActorInfo, type ActorSpec, type EncodedValue, type ErrorPayload,
-  type HeadLink, type Result,
+  ERROR_CODES, logger, type ActorCallSpec, type ActorInfo, type ActorLocation, type ActorSpec, type EncodedValue,
+  type ErrorPayload, type Result,
 } from '@weft/core';
 import type { ObjectStore } from './object-store.ts';
 import type { LocalScheduler } from './local-scheduler.ts';
-import { describeResources } from './resources.ts';
 import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
+
+/** Where the manager reports its actors' states (the head's actor directory). */
+export interface ActorReports {
+  actorState(location: ActorLocation): void;
+}
 
 interface CallRecord {
   readonly call: ActorCallSpec;
@@ -58,25 +63,17 @@ export class ActorManager {
     private readonly store: ObjectStore,
     private readonly scheduler: LocalScheduler,
     private readonly pool: WorkerPool,
-    private readonly head: HeadLink,
+    private readonly reports: ActorReports,
   ) {}
 
+  /** Host an actor the head placed here. */
   create(spec: ActorSpec): void {
     const pinned = [...spec.argRefs.map(([, id]) => id), ...(spec.args.refs ?? [])];
     const actor: ActorRecord = { spec, state: 'pending', worker: undefined, restarts: 0, deathCause: undefined, holding: false,
       queue: [], inflight: new Map(), pinned };
     this.#actors.set(spec.actorId, actor);
     this.store.pin(pinned);
-    const name = spec.options.name;
-    if (name !== undefined && !this.head.claimActorName(name, spec.actorId)) {
-      this.#die(actor, `the name '${name}' is taken by a live actor: names are unique while their actor lives (use getActor('${name}') to reach it)`);
-      return;
-    }
-    const placement = spec.options.placement;
-    if (!this.scheduler.feasible(placement) && this.head.placeTask(this.nodeId, placement) === null) {
-      this.#die(actor, `it needs ${describeResources(placement)} to be placed but the whole cluster has ${describeResources(this.head.clusterResources())}`);
-      return;
-    }
+    this.#report(actor);
     this.#whenArgsReady(actor, () => {
       this.#toPlace.push(actor);
       this.scheduler.dispatch();
@@ -120,11 +117,19 @@ export class ActorManager {
       return;
     }
     actor.state = 'alive';
+    this.#report(actor);
     this.#pump(actor);
   }
 
-  submit(call: ActorCallSpec, owner: string): void {
+  /** Whether this node hosts the actor (alive or not). */
+  has(actorId: string): boolean {
+    return this.#actors.has(actorId);
+  }
+
+  /** Queue a call; `ownerNode`: the node that owns its result when the call came from another node. */
+  submit(call: ActorCallSpec, owner: string, ownerNode?: string): void {
     this.store.addHolder(call.callId, owner);
+    if (ownerNode !== undefined) this.store.ensure(call.callId).returnTo = ownerNode;
     const pinned = [...call.argRefs.map(([, id]) => id), ...(call.args.refs ?? [])];
     this.store.pin(pinned);
     const record: CallRecord = { call, retries: 0, pinned };
@@ -175,12 +180,10 @@ export class ActorManager {
     return true;
   }
 
-  /** The live actor named `name`. */
-  find(name: string): ActorInfo | null {
-    const actorId = this.head.lookupActorName(name);
-    const actor = actorId === undefined ? undefined : this.#actors.get(actorId);
-    if (!actor || actor.state === 'dead') return null;
-    return { actorId: actor.spec.actorId, className: actor.spec.cls.name, name, state: actor.state };
+  /** The actors hosted here, for the state API. */
+  list(): ActorInfo[] {
+    return [...this.#actors.values()].map((actor) => ({ actorId: actor.spec.actorId, className: actor.spec.cls.name, state: actor.state,
+      ...(actor.spec.options.name !== undefined ? { name: actor.spec.options.name } : {}) }));
   }
 
   /** Whether `worker` hosts an actor. */
@@ -202,6 +205,7 @@ export class ActorManager {
     }
     actor.restarts += 1;
     actor.state = 'restarting';
+    this.#report(actor);
     this.#log.warn({ actorId: actor.spec.actorId, restart: actor.restarts, cause }, 'actor worker died; restarting the actor');
     // Calls in flight either go first again after the restart, or fail now.
     const retry: CallRecord[] = [];
@@ -219,10 +223,15 @@ export class ActorManager {
     this.#start(actor);
   }
 
+  #report(actor: ActorRecord): void {
+    this.reports.actorState({ actorId: actor.spec.actorId, className: actor.spec.cls.name, nodeId: this.nodeId, state: actor.state,
+      ...(actor.spec.options.name !== undefined ? { name: actor.spec.options.name } : {}) });
+  }
+
   #die(actor: ActorRecord, cause: string): void {
     actor.state = 'dead';
     actor.deathCause = cause;
-    if (actor.spec.options.name !== undefined) this.head.releaseActorName(actor.spec.options.name, actor.spec.actorId);
+    this.#report(actor); // the head frees its name
     for (const record of [...actor.inflight.values(), ...actor.queue]) this.#fail(record, this.#deadError(actor, record.call));
     actor.inflight.clear();
     actor.queue.length = 0;

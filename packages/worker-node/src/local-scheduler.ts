@@ -21,7 +21,7 @@
  * never sent ahead, so they cannot pile up behind each other while another worker is free.
  */
 import {
-  ERROR_CODES, logger, type EncodedValue, type ErrorPayload, type HeadLink, type ResourceSet, type Result, type TaskSpec,
+  ERROR_CODES, logger, type EncodedValue, type ErrorPayload, type ObjectLocation, type ResourceSet, type Result, type TaskSpec,
 } from '@weft/core';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import { describeResources, fits, give, take } from './resources.ts';
@@ -56,10 +56,28 @@ class RunTimes {
   }
 }
 
+/** Queued tasks beyond this many per CPU may be spilled to other nodes with free resources. */
+const SPILL_QUEUE_PER_CPU = 2;
+
+/** How the scheduler reaches the rest of the cluster. */
+export interface ClusterLink {
+  /** Send a task this node will not run to the head, which places it elsewhere. */
+  spill(task: TaskSpec, owner: string): void;
+  /** CPUs free on other nodes, as last reported (0 when alone). */
+  remoteFreeCpus(): number;
+  /** The cluster's total resources, for error messages. */
+  clusterResources(): ResourceSet;
+}
+
 /** A task on this node. */
 interface TaskRecord {
   readonly spec: TaskSpec;
-  state: 'waiting' | 'queued' | 'assigned' | 'running' | 'finished';
+  /** 'spilled': sent to another node, which will return its result. */
+  state: 'waiting' | 'queued' | 'assigned' | 'running' | 'spilled' | 'finished';
+  /** The node that owns the result when the task came from another node; absent: this node. */
+  readonly ownerNode: string | undefined;
+  /** Whether it was placed here by the head (it is never spilled again). */
+  readonly placed: boolean;
   missingDeps: number;
   /** Retries so far, after worker deaths and (with retryExceptions) exceptions: one budget, as in Ray. */
   retries: number;
@@ -78,12 +96,15 @@ export class LocalScheduler {
   readonly #runTimes = new RunTimes();
   readonly #log = logger('local-scheduler');
 
+  /** Tasks spilled since the cluster's free resources were last reported. */
+  #spilledSinceView = 0;
+
   constructor(
     private readonly nodeId: string,
     total: ResourceSet,
     private readonly store: ObjectStore,
     private readonly pool: WorkerPool,
-    private readonly head: HeadLink,
+    private readonly cluster: ClusterLink,
   ) {
     this.#total = { ...total };
     this.#available = { ...total };
@@ -115,28 +136,68 @@ export class LocalScheduler {
     this.dispatch();
   }
 
-  /** Accept a task submitted by `owner` (a client id), which holds its return ref. */
-  submit(spec: TaskSpec, owner: string): void {
+  /**
+   * Accept a task submitted by `owner` (a client id here, or "peer:<node>" for a task another
+   * node owns and the head placed here), which holds its return ref.
+   */
+  submit(spec: TaskSpec, owner: string, ownerNode?: string): void {
     this.store.addHolder(spec.taskId, owner);
+    const entry = this.store.ensure(spec.taskId);
+    if (ownerNode !== undefined) entry.returnTo = ownerNode;
     const pinned = spec.argRefs.map(([, id]) => id);
     if (spec.args.refs) pinned.push(...spec.args.refs);
-    const task: TaskRecord = { spec, state: 'waiting', missingDeps: 0, retries: 0, worker: undefined, waits: 0, pinned };
+    const task: TaskRecord = { spec, state: 'waiting', ownerNode, placed: ownerNode !== undefined, missingDeps: 0, retries: 0,
+      worker: undefined, waits: 0, pinned };
     this.#tasks.set(spec.taskId, task);
     this.store.pin(pinned);
-    if (!fits(spec.resources, this.#total) && this.head.placeTask(this.nodeId, spec.resources) === null) {
-      const cluster = this.head.clusterResources();
-      this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
-        message: `task ${spec.name} needs ${describeResources(spec.resources)} but the whole cluster has ${describeResources(cluster)}; `
-          + 'ask for less (options({ numCpus })) or start weft with more (init({ numCpus, resources }))' } });
+    if (!fits(spec.resources, this.#total)) {
+      if (task.placed) {
+        this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
+          message: `task ${spec.name} needs ${describeResources(spec.resources)}, more than node ${this.nodeId} has (${describeResources(this.#total)})` } });
+      } else {
+        this.#spill(task);
+      }
       return;
     }
     for (const [, id] of spec.argRefs) {
-      const entry = this.store.ensure(id);
-      if (entry.result) continue;
+      const dep = this.store.ensure(id);
+      if (dep.result) continue;
       task.missingDeps += 1;
-      this.store.onResult(entry, (done) => this.#depReady(task, done));
+      this.store.onResult(dep, (done) => this.#depReady(task, done));
     }
     if (task.missingDeps === 0) this.#depsDone(task);
+  }
+
+  /** Where the task's ref arguments are, for the head's placement and the executing node. */
+  argLocations(spec: TaskSpec): ObjectLocation[] {
+    const locations: ObjectLocation[] = [];
+    for (const [, id] of spec.argRefs) {
+      const entry = this.store.get(id);
+      if (entry?.location) locations.push(entry.location);
+      else if (entry?.result?.status === 'ok') locations.push({ objectId: id, nodeId: this.nodeId, size: entry.result.value.data.byteLength });
+      else if (entry?.owner) locations.push({ objectId: id, nodeId: entry.owner, size: 0 });
+    }
+    return locations;
+  }
+
+  #spill(task: TaskRecord): void {
+    task.state = 'spilled';
+    this.#spilledSinceView += 1;
+    this.cluster.spill(task.spec, this.nodeId);
+  }
+
+  /** The result of a task this node spilled, from the node that ran it (or the head's refusal). */
+  spilledDone(taskId: string, outcome: Result | ObjectLocation): void {
+    const task = this.#tasks.get(taskId);
+    if (!task || task.state !== 'spilled') return;
+    if ('status' in outcome) {
+      this.#finish(task, outcome);
+      return;
+    }
+    task.state = 'finished';
+    this.#tasks.delete(taskId);
+    this.store.located(this.store.ensure(taskId), outcome);
+    this.store.unpin(task.pinned);
   }
 
   #depReady(task: TaskRecord, dep: ObjectEntry): void {
@@ -187,9 +248,30 @@ export class LocalScheduler {
         this.#assign(task, ahead);
         continue;
       }
+      if (this.#shouldSpill(task)) {
+        this.#queue.shift();
+        this.#spill(task);
+        continue;
+      }
       if (fits(task.spec.resources, this.#available) && this.pool.canGrow()) this.pool.spawn();
       return;
     }
+  }
+
+  /**
+   * Spill when this node is saturated: more queued than SPILL_QUEUE_PER_CPU per CPU, and other
+   * nodes report free CPUs beyond what was already spilled to them. Tasks placed here by the
+   * head stay.
+   */
+  #shouldSpill(task: TaskRecord): boolean {
+    if (task.placed || this.#queue.length <= SPILL_QUEUE_PER_CPU * Math.max(1, this.#total.CPU ?? 1)) return false;
+    return this.cluster.remoteFreeCpus() > this.#spilledSinceView;
+  }
+
+  /** Other nodes reported their free resources again. */
+  viewUpdated(): void {
+    this.#spilledSinceView = 0;
+    this.dispatch();
   }
 
   /** Send a task to a worker; it starts there when the worker has no active task. */
@@ -351,7 +433,7 @@ export class LocalScheduler {
 
   /** Counts by state, for status and tests. */
   counts(): Record<TaskRecord['state'], number> {
-    const counts = { waiting: 0, queued: 0, assigned: 0, running: 0, finished: 0 };
+    const counts = { waiting: 0, queued: 0, assigned: 0, running: 0, spilled: 0, finished: 0 };
     for (const task of this.#tasks.values()) counts[task.state] += 1;
     return counts;
   }

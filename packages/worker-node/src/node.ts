@@ -1,157 +1,263 @@
 /**
- * A node: its object store, worker pool and local scheduler, and the clients (drivers and
- * workers) that talk to it in protocol messages. It wires components together and delegates.
+ * A node: its object store, worker pool, local scheduler and actors, its link to the head and to
+ * the other nodes, and the clients (drivers and workers) that talk to it in protocol messages.
+ * It wires components together and delegates; the same node serves the embedded cluster (head
+ * and driver in-process) and a machine of a cluster (WebSockets).
  */
 import {
-  logger, randomId, type ClientMessage, type Connection, type EmbeddedCluster, type HeadLink, type NodeMessage,
-  type ResourceSet, inProcessPair,
+  inProcessPair, logger, randomId, toErrorPayload,
+  type ClientMessage, type Connection, type HeadToNode, type NodeMessage, type NodeToHead, type ObjectLocation,
+  type PeerInfo, type PeerMessage, type ResourceSet, type Result, type TaskSpec,
 } from '@weft/core';
 import { ActorManager } from './actor-manager.ts';
+import { ActorRouter } from './actor-router.ts';
+import { ClientHandler } from './client-handler.ts';
+import { HeadConnection } from './head-connection.ts';
+import { JobDirectories } from './job-directories.ts';
 import { LocalScheduler, describeExit } from './local-scheduler.ts';
-import { ObjectStore } from './object-store.ts';
-import { ObjectWaits, type WaitClient } from './object-waits.ts';
+import { ObjectResolver, ownBytes, peerHolder } from './object-resolver.ts';
+import { ObjectStore, type ObjectEntry } from './object-store.ts';
+import { ObjectWaits } from './object-waits.ts';
+import { PeerNetwork, type PeerConnector } from './peer-network.ts';
 import { WorkerPool, type WorkerHandle } from './worker-pool.ts';
 
 /** Options of a node. */
 export interface NodeOptions {
   numCpus: number;
   resources: ResourceSet;
-  head: HeadLink;
+  /** The connection to the head (in-process, or a WebSocket). */
+  head: Connection<HeadToNode, NodeToHead>;
+  /** Directory of the embedded job's code (and the default for unknown jobs). */
   workingDir: string;
+  /** The embedded driver's job, whose code is `workingDir`. Absent on cluster nodes. */
   jobId?: string;
   /** Heap limit of each worker, MiB. Absent: Node's default. */
   workerHeapLimitMb?: number;
+  /** ws:// URL where other nodes reach this one. Absent: embedded (no peers). */
+  address?: string;
+  /** Opens connections to other nodes. Absent: embedded. */
+  connectPeer?: PeerConnector;
+  /** Where cluster jobs' code is unpacked. */
+  sessionDir?: string;
+  /** Between heartbeats to the head. @default 1000 */
+  heartbeatMs?: number;
 }
 
 /** Extra workers beyond one per CPU, for zero-CPU tasks and CPUs lent by tasks waiting in get. */
 const EXTRA_WORKERS = 8;
 
-export class WeftNode implements EmbeddedCluster {
+export class WeftNode {
   readonly nodeId = randomId('node');
   readonly store = new ObjectStore();
   readonly pool: WorkerPool;
   readonly scheduler: LocalScheduler;
   readonly waits: ObjectWaits;
   readonly actors: ActorManager;
+  readonly router: ActorRouter;
+  readonly resolver: ObjectResolver;
+  readonly peers: PeerNetwork;
+  readonly head: HeadConnection;
+  readonly jobs: JobDirectories;
+  readonly clients: ClientHandler;
   state: 'starting' | 'running' | 'stopping' | 'stopped' = 'starting';
-  readonly #head: HeadLink;
-  readonly #clients = new Map<string, WaitClient>();
+  readonly #options: NodeOptions;
+  readonly #total: ResourceSet;
   readonly #log = logger('node');
   readonly #minWorkers: number;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #remoteFree = 0;
 
   constructor(options: NodeOptions) {
-    const total: ResourceSet = { ...options.resources, CPU: options.numCpus };
-    this.#head = options.head;
+    this.#options = options;
+    this.#total = { ...options.resources, CPU: options.numCpus };
     this.#minWorkers = Math.max(1, Math.ceil(options.numCpus));
     this.pool = new WorkerPool({
-      nodeId: this.nodeId, jobId: options.jobId ?? 'job-embedded', workingDir: options.workingDir,
+      nodeId: this.nodeId, jobId: options.jobId ?? 'job-none', workingDir: options.workingDir,
       minWorkers: this.#minWorkers, maxWorkers: this.#minWorkers + EXTRA_WORKERS,
       ...(options.workerHeapLimitMb !== undefined ? { heapLimitMb: options.workerHeapLimitMb } : {}),
-      onMessage: (worker, message) => this.#handle(this.#workerClient(worker), message, worker),
-      onReady: () => this.scheduler.dispatch(),
+      onMessage: (worker, message) => this.clients.handleWorker(worker, message),
+      onReady: (worker) => void this.#workerReady(worker),
       onExit: (worker, code) => this.#workerExited(worker, code),
     });
-    this.scheduler = new LocalScheduler(this.nodeId, total, this.store, this.pool, this.#head);
-    this.actors = new ActorManager(this.nodeId, this.store, this.scheduler, this.pool, this.#head);
+    this.head = new HeadConnection(options.head, {
+      peers: (nodes) => this.#peersChanged(nodes),
+      runTask: (task, owner, argLocations) => void this.#runTask(task, owner, argLocations),
+      spillFailed: (taskId, error) => this.scheduler.spilledDone(taskId, { status: 'error', error }),
+      hostActor: (spec, owner) => {
+        this.#learn(spec.argRefs, []);
+        void this.jobs.ensure(spec.jobId).then(() => this.actors.create(spec), (error: unknown) => {
+          this.#log.error({ err: error, actorId: spec.actorId }, 'cannot install the job of an actor');
+        });
+        void owner;
+      },
+      query: (what) => this.#query(what),
+      lost: (reason) => this.#headLost(reason),
+    });
+    this.peers = new PeerNetwork(this.nodeId, options.connectPeer, (from, message) => this.#peerMessage(from, message),
+      (nodeId, reason) => this.#log.warn({ nodeId, reason }, 'lost a peer connection'));
+    this.scheduler = new LocalScheduler(this.nodeId, this.#total, this.store, this.pool, {
+      spill: (task, owner) => this.head.spill(task, owner, this.scheduler.argLocations(task)),
+      remoteFreeCpus: () => this.#remoteFree,
+      clusterResources: () => this.head.clusterResources(),
+    });
+    this.resolver = new ObjectResolver(this.nodeId, this.store, this.peers);
+    this.actors = new ActorManager(this.nodeId, this.store, this.scheduler, this.pool, this.head);
+    this.router = new ActorRouter(this.nodeId, this.head, this.actors, this.peers, this.store,
+      (argRefs) => this.scheduler.argLocations({ argRefs } as TaskSpec));
     this.scheduler.beforeDispatch = () => this.actors.placePending();
     this.waits = new ObjectWaits(this.store, (taskId) => this.scheduler.blocked(taskId), (taskId) => this.scheduler.unblocked(taskId));
-    this.#head.registerNode({ nodeId: this.nodeId, resources: total });
+    this.jobs = new JobDirectories(options.sessionDir, (jobId) => this.head.getPackage(jobId), (jobId, dir) => {
+      for (const worker of this.pool.workers.values()) worker.conn.send({ type: 'job-dir', jobId, dir });
+    });
+    this.clients = new ClientHandler(this);
+    this.store.fetch = (entry) => this.resolver.fetch(entry);
+    this.store.onComplete = (entry) => this.#completed(entry);
+    this.store.onFree = (entry) => this.#freed(entry);
+    if (options.jobId !== undefined) this.jobs.set(options.jobId, options.workingDir);
   }
 
   async start(): Promise<void> {
+    this.head.register({ nodeId: this.nodeId, address: this.#options.address ?? '', resources: this.#total });
     await this.pool.start();
+    this.#heartbeat = setInterval(() => this.#sendHeartbeat(), this.#options.heartbeatMs ?? 1000);
+    this.#heartbeat.unref();
+    this.#sendHeartbeat();
     this.state = 'running';
   }
 
   /** Connect an in-process client (the embedded driver). */
   connect(clientId: string): Connection<NodeMessage, ClientMessage> {
     const [clientEnd, nodeEnd] = inProcessPair<NodeMessage, ClientMessage>();
-    const client: WaitClient = { id: clientId, send: (message) => nodeEnd.send(message) };
-    this.#clients.set(clientId, client);
-    nodeEnd.onMessage((message) => this.#handle(client, message, undefined));
-    nodeEnd.onClose(() => this.#dropClient(clientId));
+    this.clients.attach(clientId, nodeEnd);
     return clientEnd;
   }
 
-  claimActorName(name: string, actorId: string): boolean {
-    return this.#head.claimActorName(name, actorId);
+  /** A connection from another node. */
+  acceptPeer(nodeId: string, conn: Connection<PeerMessage, PeerMessage>): void {
+    this.peers.accept(nodeId, conn);
   }
 
   async stop(): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
+    clearInterval(this.#heartbeat);
+    this.peers.close();
     await this.pool.stop();
-    this.#head.unregisterNode(this.nodeId);
+    this.head.close('node stopping');
     this.state = 'stopped';
   }
 
-  #workerClient(worker: WorkerHandle): WaitClient {
-    let client = this.#clients.get(worker.id);
-    if (!client) {
-      client = { id: worker.id, send: (message) => worker.conn.send(message) };
-      this.#clients.set(worker.id, client);
+  /** Record where objects named in a message from another node are. */
+  #learn(argRefs: Array<[number, string]>, locations: ObjectLocation[]): void {
+    for (const location of locations) {
+      if (location.nodeId === this.nodeId) continue;
+      const entry = this.store.ensure(location.objectId);
+      if (entry.result) continue;
+      if (location.size > 0) entry.location = location;
+      else entry.owner = location.nodeId;
     }
-    return client;
+    void argRefs;
   }
 
-  #handle(client: WaitClient, message: ClientMessage, worker: WorkerHandle | undefined): void {
+  async #runTask(task: TaskSpec, owner: string, argLocations: ObjectLocation[]): Promise<void> {
+    this.#learn(task.argRefs, argLocations);
+    try {
+      await this.jobs.ensure(task.jobId);
+    } catch (error) {
+      this.peers.send(owner, { type: 'task-result', taskId: task.taskId, result: { status: 'error', error: toErrorPayload(error) } });
+      return;
+    }
+    this.scheduler.submit(task, peerHolder(owner), owner === this.nodeId ? undefined : owner);
+  }
+
+  #completed(entry: ObjectEntry): void {
+    this.resolver.notify(entry);
+    const returnTo = entry.returnTo;
+    if (returnTo === undefined || !entry.result) return;
+    entry.returnTo = undefined;
+    const outcome = this.resolver.describe(entry);
+    this.peers.send(returnTo, { type: 'task-result', taskId: entry.id, result: outcome });
+    // A small result travelled whole; a large one stays here until its owner releases it.
+    if (outcome.status !== 'remote') this.store.removeHolder(entry.id, peerHolder(returnTo));
+  }
+
+  #freed(entry: ObjectEntry): void {
+    if (entry.owner !== undefined && entry.owner !== this.nodeId) this.peers.send(entry.owner, { type: 'release-object', objectId: entry.id });
+    if (entry.location && entry.location.nodeId !== this.nodeId) this.peers.send(entry.location.nodeId, { type: 'release-object', objectId: entry.id });
+  }
+
+  #peerMessage(from: string, message: PeerMessage): void {
     switch (message.type) {
-      case 'submit-task':
-        return this.scheduler.submit(message.task, client.id);
-      case 'put-object':
-        this.store.addHolder(message.objectId, client.id);
-        return this.store.complete(message.objectId, { status: 'ok', value: message.value });
-      case 'get-objects':
-        return this.waits.get(client, message.requestId, message.objectIds, message.taskId);
-      case 'cancel-get':
-        return this.waits.cancel(client, message.requestId);
-      case 'wait-objects':
-        return this.waits.wait(client, message.requestId, message.objectIds, message.numReturns, message.timeoutMs, message.taskId);
-      case 'cancel-task':
-        return client.send({ type: 'cancel-result', requestId: message.requestId, cancelled: this.scheduler.cancel(message.objectId) });
-      case 'add-refs':
-        for (const id of message.objectIds) this.store.addHolder(id, client.id);
+      case 'task-result': {
+        const outcome: Result | ObjectLocation = message.result.status === 'remote' ? message.result.location : ownBytes(message.result);
+        if (this.router.isRemoteCall(message.taskId)) this.router.remoteDone(message.taskId, outcome);
+        else this.scheduler.spilledDone(message.taskId, outcome);
         return;
-      case 'release-refs':
-        for (const id of message.objectIds) this.store.removeHolder(id, client.id);
-        return;
-      case 'task-done':
-        if (worker?.role === 'actor') this.actors.callDone(worker, message.taskId, message.result);
-        else if (worker) this.scheduler.taskDone(worker, message.taskId, message.result, message.runMs);
-        return;
-      case 'create-actor':
-        return this.actors.create(message.spec);
-      case 'submit-actor-call':
-        return this.actors.submit(message.call, client.id);
+      }
+      case 'actor-call':
+        this.#learn(message.call.argRefs, message.argLocations);
+        return this.router.handle(from, message);
       case 'kill-actor':
-        return client.send({ type: 'kill-result', requestId: message.requestId, killed: this.actors.kill(message.actorId) });
-      case 'get-actor':
-        return client.send({ type: 'actor-info', requestId: message.requestId, actor: this.actors.find(message.name) });
-      case 'actor-created':
-        if (worker) this.actors.created(worker, message.result);
-        return;
-      case 'worker-ready':
+      case 'kill-result':
+        return this.router.handle(from, message);
+      case 'hello':
+      case 'welcome':
         return;
       default:
-        return unknownMessage(message);
+        return this.resolver.handle(from, message);
     }
   }
 
-  #dropClient(clientId: string): void {
-    this.#clients.delete(clientId);
-    this.waits.dropClient(clientId);
-    this.store.dropClient(clientId);
+  #peersChanged(nodes: PeerInfo[]): void {
+    this.peers.setPeers(nodes);
+    let free = 0;
+    for (const node of nodes) if (node.nodeId !== this.nodeId) free += Math.max(0, node.available?.CPU ?? 0);
+    this.#remoteFree = free;
+    this.scheduler.viewUpdated();
+  }
+
+  #sendHeartbeat(): void {
+    const counts = this.scheduler.counts();
+    const { objects, bytes } = this.store.stats();
+    this.head.heartbeat(this.scheduler.available(), {
+      objects, objectBytes: bytes, workers: this.pool.workers.size, actors: this.actors.list().filter((a) => a.state !== 'dead').length,
+      queued: counts.queued + counts.waiting, running: counts.running + counts.assigned,
+    });
+  }
+
+  #query(what: 'objects' | 'actors' | 'tasks'): unknown {
+    switch (what) {
+      case 'objects':
+        return [...this.store.entries()].filter((entry) => entry.result).map((entry) => ({
+          objectId: entry.id, nodeId: this.nodeId, size: entry.result?.status === 'ok' ? entry.result.value.data.byteLength : 0,
+          status: entry.result?.status, holders: entry.holders.size, pins: entry.pins,
+        }));
+      case 'actors':
+        return this.actors.list().map((actor) => ({ ...actor, nodeId: this.nodeId }));
+      case 'tasks':
+        return this.scheduler.recent();
+    }
+  }
+
+  async #workerReady(worker: WorkerHandle): Promise<void> {
+    for (const [jobId, dir] of await this.jobs.known()) worker.conn.send({ type: 'job-dir', jobId, dir });
+    this.scheduler.dispatch();
   }
 
   #workerExited(worker: WorkerHandle, code: number): void {
     this.#log.info({ workerId: worker.id, code, killedFor: worker.killedFor }, 'worker exited');
-    this.#dropClient(worker.id);
+    this.clients.drop(worker.id);
     if (worker.role === 'actor') {
       this.actors.workerExited(worker, worker.killedFor ?? describeExit(worker, code));
       return;
     }
     this.scheduler.workerExited(worker, code);
     if (this.state === 'running' && this.pool.taskWorkers() < this.#minWorkers) this.pool.spawn();
+  }
+
+  #headLost(reason: string): void {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    this.#log.error({ reason }, 'lost the connection to the head');
   }
 }
 
@@ -162,7 +268,3 @@ export async function startNode(options: NodeOptions): Promise<WeftNode> {
   return node;
 }
 
-/** Exhaustiveness: a new message type must be handled above. */
-function unknownMessage(message: never): void {
-  throw new Error(`unhandled message ${JSON.stringify((message as { type?: unknown }).type)}`);
-}

@@ -11,13 +11,23 @@
  * argument, or by another object whose value contains its ref. A pending object (its task has
  * not finished) is never freed; it is checked again when it completes.
  */
-import type { ErrorPayload, Result } from '@weft/core';
+import type { ErrorPayload, ObjectLocation, Result } from '@weft/core';
 
 /** One object. */
 export interface ObjectEntry {
   readonly id: string;
-  /** Absent while the task that makes it runs. */
+  /** Absent while the task that makes it runs, or while its bytes are on another node. */
   result: Result | undefined;
+  /** The node that owns it (made it, or runs the task that makes it); absent: this node. */
+  owner: string | undefined;
+  /** Where its bytes are when they are ready on another node and not here. */
+  location: ObjectLocation | undefined;
+  /** A node to send the result to when it is ready (the task's owner); absent: none. */
+  returnTo: string | undefined;
+  /** Nodes waiting to be told when it is ready. */
+  subscribers: Set<string> | undefined;
+  /** Whether a fetch from another node is under way. */
+  fetching: boolean;
   /** Clients (driver or worker ids) holding at least one ref. */
   readonly holders: Set<string>;
   /** Pins from task arguments and containing objects. */
@@ -30,6 +40,12 @@ export interface ObjectEntry {
 
 export class ObjectStore {
   readonly #objects = new Map<string, ObjectEntry>();
+  /** Brings the bytes of an entry that lacks them (from another node); set by the node. */
+  fetch: (entry: ObjectEntry) => void = () => {};
+  /** Told of every result stored (to answer subscribers and owners on other nodes). */
+  onComplete: (entry: ObjectEntry) => void = () => {};
+  /** Told of every entry freed (to release holds on other nodes). */
+  onFree: (entry: ObjectEntry) => void = () => {};
   readonly #heldBy = new Map<string, Set<string>>();
   #seq = 0;
   #bytes = 0;
@@ -38,7 +54,8 @@ export class ObjectStore {
   ensure(id: string): ObjectEntry {
     let entry = this.#objects.get(id);
     if (!entry) {
-      entry = { id, result: undefined, holders: new Set(), pins: 0, seq: 0, waiters: [] };
+      entry = { id, result: undefined, owner: undefined, location: undefined, returnTo: undefined, subscribers: undefined,
+        fetching: false, holders: new Set(), pins: 0, seq: 0, waiters: [] };
       this.#objects.set(id, entry);
     }
     return entry;
@@ -63,9 +80,12 @@ export class ObjectStore {
       this.#bytes += result.value.data.byteLength;
       if (result.value.refs) this.pin(result.value.refs);
     }
+    entry.location = undefined;
+    entry.fetching = false;
     const waiters = entry.waiters;
     entry.waiters = [];
     for (const waiter of waiters) waiter(entry);
+    this.onComplete(entry);
     this.#maybeFree(entry);
   }
 
@@ -74,10 +94,19 @@ export class ObjectStore {
     this.complete(id, { status: 'error', error });
   }
 
-  /** Call `callback` when `id` has a result (at once if it has). */
+  /** Call `callback` when `id` has a result here (at once if it has); fetches it if it is elsewhere. */
   onResult(entry: ObjectEntry, callback: (entry: ObjectEntry) => void): void {
-    if (entry.result) callback(entry);
-    else entry.waiters.push(callback);
+    if (entry.result) {
+      callback(entry);
+      return;
+    }
+    entry.waiters.push(callback);
+    this.fetch(entry);
+  }
+
+  /** Every object, for the state API. */
+  entries(): IterableIterator<ObjectEntry> {
+    return this.#objects.values();
   }
 
   addHolder(id: string, client: string): void {
@@ -108,6 +137,13 @@ export class ObjectStore {
     }
   }
 
+  /** Record that the object's bytes are ready on another node. */
+  located(entry: ObjectEntry, location: ObjectLocation): void {
+    entry.location = location;
+    if (entry.seq === 0) entry.seq = ++this.#seq;
+    this.#maybeFree(entry);
+  }
+
   pin(ids: Iterable<string>): void {
     for (const id of ids) this.ensure(id).pins += 1;
   }
@@ -122,9 +158,12 @@ export class ObjectStore {
   }
 
   #maybeFree(entry: ObjectEntry): void {
-    if (!entry.result || entry.pins > 0 || entry.holders.size > 0 || entry.waiters.length > 0) return;
+    // Re-entrant calls (a hook that drops a hold while the entry completes) free it once.
+    if (this.#objects.get(entry.id) !== entry) return;
+    if ((!entry.result && !entry.location) || entry.pins > 0 || entry.holders.size > 0 || entry.waiters.length > 0) return;
     this.#objects.delete(entry.id);
-    if (entry.result.status === 'ok') {
+    this.onFree(entry);
+    if (entry.result?.status === 'ok') {
       this.#bytes -= entry.result.value.data.byteLength;
       // Objects this one contained were pinned by it.
       if (entry.result.value.refs) this.unpin(entry.result.value.refs);

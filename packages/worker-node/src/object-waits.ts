@@ -31,6 +31,8 @@ export class ObjectWaits {
     const entries = ids.map((id) => this.store.get(id));
     let missing = 0;
     for (const entry of entries) if (entry && !entry.result) missing += 1;
+    // A get of objects this node has not heard of is answered from their owners (refs that
+    // arrived inside values registered their owner with add-refs).
     if (missing === 0) {
       // A task's get counts as a wait even when it returns at once: its worker, which cannot
       // know, starts its next task meanwhile, and the node must count the same events.
@@ -53,7 +55,7 @@ export class ObjectWaits {
     // An id the store does not know was freed or lost: it counts as ready (get will say why).
     const entries = ids.map((id) => this.store.get(id));
     const readyNow = (): string[] => entries
-      .map((entry, i) => ({ id: ids[i] as string, seq: entry ? (entry.result ? entry.seq : -1) : 0 }))
+      .map((entry, i) => ({ id: ids[i] as string, seq: entry ? (entry.result || entry.location ? entry.seq : -1) : 0 }))
       .filter((item) => item.seq >= 0)
       .sort((a, b) => a.seq - b.seq)
       .slice(0, numReturns)

@@ -110,7 +110,8 @@ export type ClientMessage =
   /** `timeoutMs` null: no limit. `taskId` as for get-objects. */
   | { type: 'wait-objects'; requestId: number; objectIds: string[]; numReturns: number; timeoutMs: number | null; taskId?: string }
   | { type: 'cancel-task'; objectId: string; requestId: number }
-  | { type: 'add-refs'; objectIds: string[] }
+  /** `owners[i]`: the node owning `objectIds[i]`; absent: this node owns them all. */
+  | { type: 'add-refs'; objectIds: string[]; owners?: string[] }
   | { type: 'release-refs'; objectIds: string[] }
   /** `runMs`: how long the function ran in the worker; absent when not measured. */
   | { type: 'task-done'; taskId: string; result: Result; runMs?: number }
@@ -119,6 +120,8 @@ export type ClientMessage =
   | { type: 'submit-actor-call'; call: ActorCallSpec }
   | { type: 'kill-actor'; requestId: number; actorId: string }
   | { type: 'get-actor'; requestId: number; name: string }
+  /** A driver joining a cluster names its job and (optionally) uploads its packed working directory. */
+  | { type: 'register-job'; requestId: number; jobId: string; package?: Uint8Array }
   /** From an actor's worker: its constructor returned (ok) or threw (error). */
   | { type: 'actor-created'; actorId: string; result: Result };
 
@@ -130,6 +133,10 @@ export type NodeMessage =
   | { type: 'execute-task'; task: TaskSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
   | { type: 'actor-info'; requestId: number; actor: ActorInfo | null }
   | { type: 'kill-result'; requestId: number; killed: boolean }
+  /** The job is registered (its code unpacked where needed); `error` absent on success. */
+  | { type: 'job-registered'; requestId: number; error?: ErrorPayload }
+  /** To a worker: the directory a job's modules are resolved from. */
+  | { type: 'job-dir'; jobId: string; dir: string }
   /** To an actor's worker: construct the actor it hosts. */
   | { type: 'create-actor-instance'; spec: ActorSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
   /** To an actor's worker: run a method call. */
@@ -171,21 +178,30 @@ export interface Welcome {
 /** A node as other nodes reach it. */
 export interface PeerInfo {
   nodeId: string;
-  /** ws:// or wss:// URL of the node's peer port. */
+  /** ws:// or wss:// URL of the node's peer port; empty for an embedded node. */
   address: string;
   resources: ResourceSet;
+  /** Free resources at its last heartbeat; absent: not reported yet. */
+  available?: ResourceSet;
 }
 
-/** One step in a task's life, for the head's task table. */
+/**
+ * A task as the state API shows it. Each node keeps the recent ones in its task log and the head
+ * gathers them on demand, which keeps the head off the path of every task.
+ */
 export interface TaskEvent {
   taskId: string;
   /** The task's name (function, or Class.method). */
   name: string;
-  state: 'submitted' | 'running' | 'finished' | 'failed';
+  state: 'waiting' | 'queued' | 'running' | 'finished' | 'failed';
   nodeId: string;
-  /** ms since epoch. */
-  time: number;
-  /** Ids of the objects it waits for (submitted only); absent: none. */
+  /** When it was submitted, started, finished (ms since epoch); absent: not yet. */
+  submittedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Worker that ran it; absent: not started. */
+  workerId?: string;
+  /** Ids of the objects it took as arguments; absent: none. */
   deps?: string[];
   /** Error code when failed; absent otherwise. */
   error?: string;
@@ -197,6 +213,8 @@ export interface ObjectLocation {
   nodeId: string;
   /** Bytes of its frame. */
   size: number;
+  /** Ids of the ObjectRefs nested in the value; absent: none. */
+  refs?: string[];
 }
 
 /** Node → head. */
@@ -207,7 +225,6 @@ export type NodeToHead =
   | { type: 'heartbeat'; available: ResourceSet; stats: NodeStats }
   /** A task this node cannot run (no resources, or saturated); `argLocations` lists where its ref arguments are. */
   | { type: 'spill-task'; task: TaskSpec; owner: string; argLocations: ObjectLocation[] }
-  | { type: 'task-events'; events: TaskEvent[] }
   /** Place an actor on some node; the head answers with a `reply` carrying the node id. */
   | { type: 'place-actor'; requestId: number; spec: ActorSpec; owner: string }
   | { type: 'actor-state'; actorId: string; className: string; state: ActorInfo['state']; nodeId: string; name?: string }
@@ -256,7 +273,7 @@ export type HeadToNode =
   /** Host an actor placed here. */
   | { type: 'host-actor'; spec: ActorSpec; owner: string }
   /** Questions the head asks a node (for the state API): value answered in a `reply`. */
-  | { type: 'query'; requestId: number; what: 'objects' | 'actors' }
+  | { type: 'query'; requestId: number; what: 'objects' | 'actors' | 'tasks' }
   | { type: 'reply'; requestId: number; result: HeadReply };
 
 /** Node ↔ node, both ways. */
@@ -270,11 +287,15 @@ export type PeerMessage =
   | { type: 'object-ready'; objectId: string; result: Result | { status: 'remote'; location: ObjectLocation } }
   /** Read part of an object's frame: answered by `object-chunk`. */
   | { type: 'pull-object'; requestId: number; objectId: string; offset: number; length: number }
-  | { type: 'object-chunk'; requestId: number; objectId: string; offset: number; total: number; data: Uint8Array }
+  /** `error`: the object cannot be read here (freed or failed); absent when `data` holds the chunk. */
+  | { type: 'object-chunk'; requestId: number; objectId: string; offset: number; total: number; data: Uint8Array; error?: ErrorPayload }
   /** The puller no longer needs the object. */
   | { type: 'release-object'; objectId: string }
   /** Run a method call on an actor hosted here; the outcome returns as `task-result`. */
-  | { type: 'actor-call'; call: ActorCallSpec; owner: string; argLocations: ObjectLocation[] };
+  | { type: 'actor-call'; call: ActorCallSpec; owner: string; argLocations: ObjectLocation[] }
+  /** Kill an actor hosted here: answered by `kill-result`. */
+  | { type: 'kill-actor'; requestId: number; actorId: string }
+  | { type: 'kill-result'; requestId: number; killed: boolean };
 
 /**
  * WebSocket close codes of weft (4000–4999). A connection closed with one of these is not

@@ -73,7 +73,7 @@ export class ClientRuntime implements RefSink {
   newRef<T>(id: string): ObjectRef<T> {
     this.#creating = id;
     try {
-      return new ObjectRef<T>(id);
+      return new ObjectRef<T>(id, this.identity.nodeId);
     } finally {
       this.#creating = undefined;
     }
@@ -156,8 +156,11 @@ export class ClientRuntime implements RefSink {
     return { nodeId, workerId, jobId };
   }
 
-  acquired(id: string): void {
-    if (id !== this.#creating && !this.#closed) this.#conn.send({ type: 'add-refs', objectIds: [id] });
+  acquired(id: string, owner: string | undefined): void {
+    if (id === this.#creating || this.#closed) return;
+    this.#conn.send(owner === undefined || owner === this.identity.nodeId
+      ? { type: 'add-refs', objectIds: [id] }
+      : { type: 'add-refs', objectIds: [id], owners: [owner] });
   }
 
   released(ids: string[]): void {

@@ -7,14 +7,15 @@
 
 /** Receives the holds of this process. */
 export interface RefSink {
-  /** This process now holds `id` (its first live ObjectRef appeared). */
-  acquired(id: string): void;
+  /** This process now holds `id` (its first live ObjectRef appeared); `owner`: the owning node, if known. */
+  acquired(id: string, owner: string | undefined): void;
   /** This process no longer holds any of `ids`. */
   released(ids: string[]): void;
 }
 
 class RefTracker {
   readonly #counts = new Map<string, number>();
+  readonly #owners = new Map<string, string>();
   readonly #registry = new FinalizationRegistry<string>((id) => this.#drop(id));
   #pendingRelease: string[] = [];
   #flushScheduled = false;
@@ -23,15 +24,18 @@ class RefTracker {
   /** Route holds to `sink`; ids already held are reported to it at once. */
   attach(sink: RefSink | undefined): void {
     this.#sink = sink;
-    if (sink) for (const id of this.#counts.keys()) sink.acquired(id);
+    if (sink) for (const id of this.#counts.keys()) sink.acquired(id, this.#owners.get(id));
   }
 
   /** Count a new ObjectRef instance. */
-  track(ref: object, id: string): void {
+  track(ref: object, id: string, owner: string | undefined): void {
     const count = this.#counts.get(id) ?? 0;
     this.#counts.set(id, count + 1);
     this.#registry.register(ref, id);
-    if (count === 0) this.#sink?.acquired(id);
+    if (count === 0) {
+      if (owner !== undefined) this.#owners.set(id, owner);
+      this.#sink?.acquired(id, owner);
+    }
   }
 
   /** Whether this process holds `id`. */
@@ -47,6 +51,7 @@ class RefTracker {
       return;
     }
     this.#counts.delete(id);
+    this.#owners.delete(id);
     this.#pendingRelease.push(id);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;

@@ -1,0 +1,164 @@
+/**
+ * Routes this node's clients' actor operations to wherever each actor lives. Creating an actor
+ * claims its name and asks the head to place it; calls then go straight to the actor's node
+ * (never through the head), in submission order: calls made before the actor's node is known
+ * wait here, in order. A call's result returns to this node, which owns it.
+ */
+import {
+  ERROR_CODES, SystemError, toErrorPayload,
+  type ActorCallSpec, type ActorInfo, type ActorSpec, type ErrorPayload, type ObjectLocation, type PeerMessage, type Result,
+} from '@weft/core';
+import type { ActorManager } from './actor-manager.ts';
+import type { HeadConnection } from './head-connection.ts';
+import type { ObjectStore } from './object-store.ts';
+import type { PeerNetwork } from './peer-network.ts';
+
+interface Route {
+  nodeId: string | undefined;
+  failed: ErrorPayload | undefined;
+  readonly queue: Array<{ call: ActorCallSpec; owner: string }>;
+}
+
+export class ActorRouter {
+  readonly #routes = new Map<string, Route>();
+  /** Calls sent to other nodes, with the ids pinned for their arguments. */
+  readonly #remote = new Map<string, string[]>();
+  readonly #kills = new Map<number, (killed: boolean) => void>();
+  #nextRequestId = 1;
+
+  constructor(
+    private readonly selfId: string,
+    private readonly head: HeadConnection,
+    private readonly manager: ActorManager,
+    private readonly peers: PeerNetwork,
+    private readonly store: ObjectStore,
+    private readonly argLocations: (argRefs: Array<[number, string]>) => ObjectLocation[],
+  ) {}
+
+  /** Create an actor for a client of this node. */
+  create(spec: ActorSpec): void {
+    const route: Route = { nodeId: undefined, failed: undefined, queue: [] };
+    this.#routes.set(spec.actorId, route);
+    void this.#place(spec, route);
+  }
+
+  async #place(spec: ActorSpec, route: Route): Promise<void> {
+    try {
+      const name = spec.options.name;
+      if (name !== undefined && !(await this.head.claimName(name, spec.actorId))) {
+        throw new SystemError(`the name '${name}' is taken by a live actor: names are unique while their actor lives (use getActor('${name}') to reach it)`);
+      }
+      route.nodeId = await this.head.placeActor(spec, this.selfId);
+    } catch (error) {
+      const payload = toErrorPayload(error);
+      route.failed = { code: ERROR_CODES.ACTOR_DIED, message: `actor ${spec.cls.name} (${spec.actorId}) could not be created: ${payload.message}` };
+    }
+    this.#flush(route);
+  }
+
+  /** A call from a client of this node. */
+  submit(call: ActorCallSpec, owner: string): void {
+    let route = this.#routes.get(call.actorId);
+    if (!route) {
+      // A handle that came from elsewhere: ask the head where its actor is.
+      const created: Route = { nodeId: undefined, failed: undefined, queue: [] };
+      this.#routes.set(call.actorId, created);
+      route = created;
+      if (this.manager.has(call.actorId)) created.nodeId = this.selfId;
+      else void this.#locate(call.actorId, created);
+    }
+    if (route.nodeId === undefined && !route.failed) {
+      route.queue.push({ call, owner });
+      return;
+    }
+    this.#send(route, call, owner);
+  }
+
+  async #locate(actorId: string, route: Route): Promise<void> {
+    try {
+      const location = await this.head.findActor({ actorId });
+      if (!location) throw new SystemError(`actor ${actorId} is not known to the cluster`);
+      route.nodeId = location.nodeId;
+    } catch (error) {
+      route.failed = { code: ERROR_CODES.ACTOR_DIED, message: toErrorPayload(error).message };
+    }
+    this.#flush(route);
+  }
+
+  #flush(route: Route): void {
+    const queued = route.queue.splice(0);
+    for (const { call, owner } of queued) this.#send(route, call, owner);
+  }
+
+  #send(route: Route, call: ActorCallSpec, owner: string): void {
+    if (route.failed || route.nodeId === undefined) {
+      this.store.addHolder(call.callId, owner);
+      this.store.complete(call.callId, { status: 'error', error: route.failed ?? { code: ERROR_CODES.ACTOR_DIED, message: `${call.name}: actor unknown` } });
+      return;
+    }
+    if (route.nodeId === this.selfId) {
+      this.manager.submit(call, owner);
+      return;
+    }
+    this.store.addHolder(call.callId, owner);
+    const pinned = [...call.argRefs.map(([, id]) => id), ...(call.args.refs ?? [])];
+    this.store.pin(pinned);
+    this.#remote.set(call.callId, pinned);
+    this.peers.send(route.nodeId, { type: 'actor-call', call, owner: this.selfId, argLocations: this.argLocations(call.argRefs) });
+  }
+
+  /** Whether `callId` is a call this node sent to another node. */
+  isRemoteCall(callId: string): boolean {
+    return this.#remote.has(callId);
+  }
+
+  /** The result of a call sent to another node. */
+  remoteDone(callId: string, outcome: Result | ObjectLocation): void {
+    const pinned = this.#remote.get(callId);
+    if (!pinned) return;
+    this.#remote.delete(callId);
+    if ('status' in outcome) this.store.complete(callId, outcome);
+    else this.store.located(this.store.ensure(callId), outcome);
+    this.store.unpin(pinned);
+  }
+
+  /** Kill an actor wherever it lives; false when it was dead already or unknown. */
+  async kill(actorId: string): Promise<boolean> {
+    if (this.manager.has(actorId)) return this.manager.kill(actorId);
+    let nodeId = this.#routes.get(actorId)?.nodeId;
+    nodeId ??= (await this.head.findActor({ actorId }))?.nodeId;
+    if (nodeId === undefined) return false;
+    if (nodeId === this.selfId) return this.manager.kill(actorId);
+    const requestId = this.#nextRequestId++;
+    const answer = new Promise<boolean>((resolve) => this.#kills.set(requestId, resolve));
+    this.peers.send(nodeId, { type: 'kill-actor', requestId, actorId });
+    return answer;
+  }
+
+  /** The live actor named `name`, anywhere in the cluster. */
+  async find(name: string): Promise<ActorInfo | null> {
+    const location = await this.head.findActor({ name });
+    if (!location || location.state === 'dead') return null;
+    this.#routes.set(location.actorId, { nodeId: location.nodeId, failed: undefined, queue: [] });
+    return { actorId: location.actorId, className: location.className, state: location.state, ...(location.name !== undefined ? { name: location.name } : {}) };
+  }
+
+  /** Actor messages from other nodes. */
+  handle(from: string, message: PeerMessage): void {
+    switch (message.type) {
+      case 'actor-call':
+        return this.manager.submit(message.call, `peer:${from}`, message.owner);
+      case 'kill-actor':
+        this.peers.send(from, { type: 'kill-result', requestId: message.requestId, killed: this.manager.kill(message.actorId) });
+        return;
+      case 'kill-result': {
+        const resolve = this.#kills.get(message.requestId);
+        this.#kills.delete(message.requestId);
+        resolve?.(message.killed);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The node's side of its clients: the drivers attached to it (in-process or over a WebSocket)
+ * and its workers. Each message is handled by the component that owns it.
+ */
+import {
+  logger, toErrorPayload,
+  type ClientMessage, type Connection, type NodeMessage,
+} from '@weft/core';
+import type { WaitClient } from './object-waits.ts';
+import type { WeftNode } from './node.ts';
+import type { WorkerHandle } from './worker-pool.ts';
+
+export class ClientHandler {
+  readonly #clients = new Map<string, WaitClient>();
+  readonly #jobs = new Map<string, string>();
+  readonly #log = logger('client-handler');
+
+  constructor(private readonly node: WeftNode) {}
+
+  /** Serve a driver over `conn` until it closes. */
+  attach(clientId: string, conn: Connection<ClientMessage, NodeMessage>): void {
+    const client: WaitClient = { id: clientId, send: (message) => conn.send(message) };
+    this.#clients.set(clientId, client);
+    conn.onMessage((message) => this.#handle(client, message, undefined));
+    conn.onClose(() => this.drop(clientId));
+  }
+
+  /** A message from one of the node's workers. */
+  handleWorker(worker: WorkerHandle, message: ClientMessage): void {
+    let client = this.#clients.get(worker.id);
+    if (!client) {
+      client = { id: worker.id, send: (reply) => worker.conn.send(reply) };
+      this.#clients.set(worker.id, client);
+    }
+    this.#handle(client, message, worker);
+  }
+
+  /** A client went away: its holds and open calls go. */
+  drop(clientId: string): void {
+    if (!this.#clients.delete(clientId)) return;
+    this.node.waits.dropClient(clientId);
+    this.node.store.dropClient(clientId);
+    const jobId = this.#jobs.get(clientId);
+    if (jobId !== undefined) {
+      this.#jobs.delete(clientId);
+      this.node.head.jobEvent(jobId, 'finished', this.node.nodeId);
+    }
+  }
+
+  #handle(client: WaitClient, message: ClientMessage, worker: WorkerHandle | undefined): void {
+    const { store, scheduler, waits, actors, router } = this.node;
+    switch (message.type) {
+      case 'submit-task':
+        return scheduler.submit(message.task, client.id);
+      case 'put-object':
+        store.addHolder(message.objectId, client.id);
+        return store.complete(message.objectId, { status: 'ok', value: message.value });
+      case 'get-objects':
+        return waits.get(client, message.requestId, message.objectIds, message.taskId);
+      case 'cancel-get':
+        return waits.cancel(client, message.requestId);
+      case 'wait-objects':
+        return waits.wait(client, message.requestId, message.objectIds, message.numReturns, message.timeoutMs, message.taskId);
+      case 'cancel-task':
+        return client.send({ type: 'cancel-result', requestId: message.requestId, cancelled: scheduler.cancel(message.objectId) });
+      case 'add-refs':
+        message.objectIds.forEach((id, i) => {
+          store.addHolder(id, client.id);
+          const owner = message.owners?.[i];
+          const entry = store.ensure(id);
+          if (owner !== undefined && owner !== this.node.nodeId && !entry.result) entry.owner ??= owner;
+        });
+        return;
+      case 'release-refs':
+        for (const id of message.objectIds) store.removeHolder(id, client.id);
+        return;
+      case 'task-done':
+        if (worker?.role === 'actor') actors.callDone(worker, message.taskId, message.result);
+        else if (worker) scheduler.taskDone(worker, message.taskId, message.result, message.runMs);
+        return;
+      case 'create-actor':
+        return router.create(message.spec);
+      case 'submit-actor-call':
+        return router.submit(message.call, client.id);
+      case 'kill-actor':
+        void router.kill(message.actorId).then((killed) => client.send({ type: 'kill-result', requestId: message.requestId, killed }),
+          () => client.send({ type: 'kill-result', requestId: message.requestId, killed: false }));
+        return;
+      case 'get-actor':
+        void router.find(message.name).then((actor) => client.send({ type: 'actor-info', requestId: message.requestId, actor }),
+          () => client.send({ type: 'actor-info', requestId: message.requestId, actor: null }));
+        return;
+      case 'actor-created':
+        if (worker) actors.created(worker, message.result);
+        return;
+      case 'register-job':
+        return void this.#registerJob(client, message.requestId, message.jobId, message.package);
+      case 'worker-ready':
+        return;
+      default:
+        return unknownMessage(message);
+    }
+  }
+
+  async #registerJob(client: WaitClient, requestId: number, jobId: string, data: Uint8Array | undefined): Promise<void> {
+    try {
+      this.#jobs.set(client.id, jobId);
+      if (data) {
+        await this.node.head.putPackage(jobId, data);
+        await this.node.jobs.install(jobId, data);
+      }
+      this.node.head.jobEvent(jobId, 'started', this.node.nodeId);
+      client.send({ type: 'job-registered', requestId });
+    } catch (error) {
+      this.#log.warn({ err: error, jobId }, 'job registration failed');
+      client.send({ type: 'job-registered', requestId, error: toErrorPayload(error) });
+    }
+  }
+}
+
+function unknownMessage(message: never): void {
+  throw new Error(`unhandled message ${JSON.stringify((message as { type?: unknown }).type)}`);
+}

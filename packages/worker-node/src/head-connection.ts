@@ -1,0 +1,166 @@
+/**
+ * The node's link to the head: requests with replies (placing an actor, claiming a name, finding
+ * an actor, packages), one-way reports (registration, heartbeats, spilled tasks, actor states),
+ * and what the head sends this node (the peer list, tasks and actors placed here, state-API
+ * queries). The same class serves the embedded cluster (an in-process connection) and a node
+ * on another machine (a WebSocket).
+ */
+import {
+  ERROR_CODES, SystemError, fromErrorPayload, logger,
+  type ActorLocation, type ActorSpec, type Connection, type ErrorPayload, type HeadReply, type HeadToNode, type NodeStats,
+  type NodeToHead, type ObjectLocation, type PeerInfo, type ResourceSet, type TaskSpec,
+} from '@weft/core';
+
+/** What the node does with the head's messages. */
+export interface HeadHandlers {
+  peers(nodes: PeerInfo[]): void;
+  runTask(task: TaskSpec, owner: string, argLocations: ObjectLocation[]): void;
+  spillFailed(taskId: string, error: ErrorPayload): void;
+  hostActor(spec: ActorSpec, owner: string): void;
+  query(what: 'objects' | 'actors' | 'tasks'): unknown;
+  /** The connection to the head closed. */
+  lost(reason: string): void;
+}
+
+/** Requests to the head fail after this long. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export class HeadConnection {
+  readonly #conn: Connection<HeadToNode, NodeToHead>;
+  readonly #pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  #nextRequestId = 1;
+  #peers: PeerInfo[] = [];
+  readonly #log = logger('head-connection');
+
+  constructor(conn: Connection<HeadToNode, NodeToHead>, private readonly handlers: HeadHandlers) {
+    this.#conn = conn;
+    conn.onMessage((message) => this.#receive(message));
+    conn.onClose((reason) => {
+      const error = new SystemError(`lost the connection to the head (${reason})`);
+      for (const pending of this.#pending.values()) pending.reject(error);
+      this.#pending.clear();
+      handlers.lost(reason);
+    });
+  }
+
+  register(node: PeerInfo): void {
+    this.#conn.send({ type: 'register-node', node });
+  }
+
+  heartbeat(available: ResourceSet, stats: NodeStats): void {
+    this.#conn.send({ type: 'heartbeat', available, stats });
+  }
+
+  spill(task: TaskSpec, owner: string, argLocations: ObjectLocation[]): void {
+    this.#conn.send({ type: 'spill-task', task, owner, argLocations });
+  }
+
+  async placeActor(spec: ActorSpec, owner: string): Promise<string> {
+    return this.#request<string>((requestId) => ({ type: 'place-actor', requestId, spec, owner }));
+  }
+
+  actorState(location: ActorLocation): void {
+    this.#conn.send({ type: 'actor-state', ...location });
+  }
+
+  async claimName(name: string, actorId: string): Promise<boolean> {
+    return this.#request<boolean>((requestId) => ({ type: 'claim-actor-name', requestId, name, actorId }));
+  }
+
+  releaseName(name: string, actorId: string): void {
+    this.#conn.send({ type: 'release-actor-name', name, actorId });
+  }
+
+  async findActor(query: { name?: string; actorId?: string }): Promise<ActorLocation | null> {
+    return this.#request<ActorLocation | null>((requestId) => ({ type: 'find-actor', requestId, ...query }));
+  }
+
+  async putPackage(jobId: string, data: Uint8Array): Promise<void> {
+    await this.#request<boolean>((requestId) => ({ type: 'put-package', requestId, jobId, data }));
+  }
+
+  async getPackage(jobId: string): Promise<Uint8Array> {
+    return this.#request<Uint8Array>((requestId) => ({ type: 'get-package', requestId, jobId }));
+  }
+
+  jobEvent(jobId: string, state: 'started' | 'finished', nodeId: string): void {
+    this.#conn.send({ type: 'job-event', jobId, state, nodeId });
+  }
+
+  /** The nodes of the cluster, as the head last told. */
+  peers(): PeerInfo[] {
+    return this.#peers;
+  }
+
+  /** Total resources of the cluster, as the head last told. */
+  clusterResources(): ResourceSet {
+    const totals: ResourceSet = {};
+    for (const peer of this.#peers) {
+      for (const [name, amount] of Object.entries(peer.resources)) totals[name] = (totals[name] ?? 0) + amount;
+    }
+    return totals;
+  }
+
+  close(reason: string): void {
+    this.#conn.close(reason);
+  }
+
+  #request<T>(make: (requestId: number) => NodeToHead): Promise<T> {
+    const requestId = this.#nextRequestId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(requestId);
+        reject(new SystemError(`the head did not answer within ${REQUEST_TIMEOUT_MS} ms`));
+      }, REQUEST_TIMEOUT_MS);
+      timer.unref();
+      this.#pending.set(requestId, {
+        resolve: (value) => { clearTimeout(timer); resolve(value as T); },
+        reject: (error) => { clearTimeout(timer); reject(error); },
+      });
+      this.#conn.send(make(requestId));
+    });
+  }
+
+  #receive(message: HeadToNode): void {
+    switch (message.type) {
+      case 'welcome':
+        return;
+      case 'peers':
+        this.#peers = message.nodes;
+        return this.handlers.peers(message.nodes);
+      case 'run-task':
+        return this.handlers.runTask(message.task, message.owner, message.argLocations);
+      case 'spill-failed':
+        return this.handlers.spillFailed(message.taskId, message.error);
+      case 'host-actor':
+        return this.handlers.hostActor(message.spec, message.owner);
+      case 'query':
+        return this.#answer(message.requestId, message.what);
+      case 'reply': {
+        const pending = this.#pending.get(message.requestId);
+        this.#pending.delete(message.requestId);
+        if (!pending) return;
+        if (message.result.status === 'ok') pending.resolve(message.result.value);
+        else pending.reject(fromErrorPayload(message.result.error));
+        return;
+      }
+      default:
+        return unknownMessage(message);
+    }
+  }
+
+  #answer(requestId: number, what: 'objects' | 'actors' | 'tasks'): void {
+    let result: HeadReply;
+    try {
+      result = { status: 'ok', value: this.handlers.query(what) };
+    } catch (error) {
+      this.#log.warn({ err: error, what }, 'state query failed');
+      result = { status: 'error', error: { code: ERROR_CODES.SYSTEM, message: error instanceof Error ? error.message : String(error) } };
+    }
+    this.#conn.send({ type: 'reply', requestId, result });
+  }
+}
+
+function unknownMessage(message: never): void {
+  throw new Error(`unhandled message ${JSON.stringify((message as { type?: unknown }).type)}`);
+}

@@ -1,0 +1,81 @@
+/**
+ * Where each job's code is on this node. The embedded job's is the driver's working directory.
+ * A cluster job's is its packed working directory, fetched from the head and unpacked once into
+ * `<sessionDir>/jobs/<jobId>`, with a `node_modules` link to this node's own installation so that
+ * the job's modules import @weft/core (and what this node has installed) from there.
+ */
+import { mkdir, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { logger, unpackDirectory } from '@weft/core';
+
+export class JobDirectories {
+  readonly #dirs = new Map<string, Promise<string>>();
+  readonly #log = logger('job-directories');
+
+  constructor(
+    private readonly sessionDir: string | undefined,
+    private readonly fetchPackage: (jobId: string) => Promise<Uint8Array>,
+    private readonly announce: (jobId: string, dir: string) => void,
+  ) {}
+
+  /** Record a job whose code is already in place (the embedded driver's). */
+  set(jobId: string, dir: string): void {
+    this.#dirs.set(jobId, Promise.resolve(dir));
+    this.announce(jobId, dir);
+  }
+
+  /** Unpack a package received directly (the driver attached to this node uploaded it). */
+  async install(jobId: string, data: Uint8Array): Promise<string> {
+    const installing = this.#unpack(jobId, data);
+    this.#dirs.set(jobId, installing);
+    return installing;
+  }
+
+  /** The job's directory, fetching and unpacking its package on first use. */
+  ensure(jobId: string): Promise<string> {
+    let dir = this.#dirs.get(jobId);
+    if (!dir) {
+      dir = this.fetchPackage(jobId).then((data) => this.#unpack(jobId, data));
+      this.#dirs.set(jobId, dir);
+      dir.catch(() => this.#dirs.delete(jobId)); // a later task may try again
+    }
+    return dir;
+  }
+
+  /** Every job directory known now (for a new worker). */
+  async known(): Promise<Array<[string, string]>> {
+    const entries: Array<[string, string]> = [];
+    for (const [jobId, dir] of this.#dirs) {
+      try {
+        entries.push([jobId, await dir]);
+      } catch {
+        // not installed: skipped
+      }
+    }
+    return entries;
+  }
+
+  async #unpack(jobId: string, data: Uint8Array): Promise<string> {
+    if (!this.sessionDir) throw new Error('this node has no session directory to unpack job code into');
+    const dir = path.join(this.sessionDir, 'jobs', jobId);
+    await mkdir(path.dirname(dir), { recursive: true });
+    await unpackDirectory(data, dir);
+    await this.#linkModules(dir);
+    this.#log.info({ jobId, dir }, 'job code unpacked');
+    this.announce(jobId, dir);
+    return dir;
+  }
+
+  /** Link the node's node_modules (the one that holds @weft/core) into the job directory. */
+  async #linkModules(dir: string): Promise<void> {
+    const own = path.dirname(fileURLToPath(import.meta.url));
+    // packages/worker-node/src → packages/worker-node/node_modules holds @weft/core
+    const modules = path.resolve(own, '..', 'node_modules');
+    try {
+      await symlink(modules, path.join(dir, 'node_modules'), 'dir');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}

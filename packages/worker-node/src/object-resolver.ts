@@ -1,0 +1,175 @@
+/**
+ * Brings objects to this node from the node that has them, and serves this node's objects to
+ * others. An object a client here needs, owned by another node, is subscribed to at its owner,
+ * which answers when it is ready: small values inline, large ones with their location, which is
+ * then pulled in chunks (CHUNK_BYTES, WINDOW chunks in flight) into one buffer here — shared
+ * memory for large frames, so that workers here read it without another copy.
+ *
+ * A node that subscribes or pulls counts as a holder at the other end ("peer:<nodeId>") until
+ * it sends `release-object`.
+ */
+import {
+  ERROR_CODES, SHARED_THRESHOLD_BYTES, allocateFrame, logger,
+  type ObjectLocation, type PeerMessage, type Result,
+} from '@weft/core';
+import type { ObjectEntry, ObjectStore } from './object-store.ts';
+import type { PeerNetwork } from './peer-network.ts';
+
+const CHUNK_BYTES = 8 * 1024 * 1024;
+const WINDOW = 4;
+
+interface Pull {
+  location: ObjectLocation;
+  buffer: Uint8Array | undefined;
+  next: number;
+  received: number;
+  requests: Map<number, number>;
+}
+
+/** The holder name of a node. */
+export const peerHolder = (nodeId: string): string => `peer:${nodeId}`;
+
+export class ObjectResolver {
+  readonly #pulls = new Map<string, Pull>();
+  #nextRequestId = 1;
+  readonly #log = logger('object-resolver');
+
+  constructor(
+    private readonly selfId: string,
+    private readonly store: ObjectStore,
+    private readonly peers: PeerNetwork,
+  ) {}
+
+  /** Start bringing `entry`'s bytes here if they are elsewhere (idempotent). */
+  fetch(entry: ObjectEntry): void {
+    if (entry.result || entry.fetching) return;
+    if (entry.location && entry.location.nodeId !== this.selfId) {
+      entry.fetching = true;
+      this.#pull(entry.location);
+    } else if (entry.owner && entry.owner !== this.selfId) {
+      entry.fetching = true;
+      this.peers.send(entry.owner, { type: 'subscribe-object', objectId: entry.id });
+    }
+  }
+
+  /** What to tell another node about a ready entry: the value itself when small, else where it is. */
+  describe(entry: ObjectEntry): Result | { status: 'remote'; location: ObjectLocation } {
+    const result = entry.result as Result;
+    if (result.status === 'error' || result.value.data.byteLength < SHARED_THRESHOLD_BYTES) return result;
+    return { status: 'remote', location: { objectId: entry.id, nodeId: this.selfId, size: result.value.data.byteLength,
+      ...(result.value.refs ? { refs: result.value.refs } : {}) } };
+  }
+
+  /** Record what another node says an object is (ready inline, or ready over there). */
+  arrived(objectId: string, result: Result | { status: 'remote'; location: ObjectLocation }): void {
+    if (result.status !== 'remote') {
+      this.store.complete(objectId, ownBytes(result));
+      return;
+    }
+    const entry = this.store.ensure(objectId);
+    if (entry.result) return;
+    entry.fetching = false;
+    const hasWaiters = entry.waiters.length > 0;
+    this.store.located(entry, result.location);
+    if (hasWaiters) this.fetch(entry);
+  }
+
+  handle(from: string, message: PeerMessage): void {
+    switch (message.type) {
+      case 'subscribe-object': {
+        const entry = this.store.get(message.objectId);
+        if (!entry) {
+          this.peers.send(from, { type: 'object-ready', objectId: message.objectId, result: { status: 'error', error: { code: ERROR_CODES.OBJECT_LOST,
+            message: `object ${message.objectId} is not on node ${this.selfId} any more (it was freed)` } } });
+          return;
+        }
+        this.store.addHolder(entry.id, peerHolder(from));
+        (entry.subscribers ??= new Set()).add(from);
+        if (entry.result) this.notify(entry);
+        return;
+      }
+      case 'object-ready':
+        return this.arrived(message.objectId, message.result);
+      case 'pull-object':
+        return this.#serve(from, message.requestId, message.objectId, message.offset, message.length);
+      case 'object-chunk':
+        return this.#chunk(message);
+      case 'release-object':
+        return this.store.removeHolder(message.objectId, peerHolder(from));
+      default:
+        return;
+    }
+  }
+
+  /** Tell the nodes subscribed to `entry` that it is ready. */
+  notify(entry: ObjectEntry): void {
+    const subscribers = entry.subscribers;
+    if (!subscribers || !entry.result) return;
+    entry.subscribers = undefined;
+    const result = this.describe(entry);
+    for (const nodeId of subscribers) {
+      this.peers.send(nodeId, { type: 'object-ready', objectId: entry.id, result });
+      // Small values travel whole: the subscriber keeps no hold on our copy.
+      if (result.status !== 'remote') this.store.removeHolder(entry.id, peerHolder(nodeId));
+    }
+  }
+
+  #pull(location: ObjectLocation): void {
+    if (this.#pulls.has(location.objectId)) return;
+    const pull: Pull = { location, buffer: undefined, next: 0, received: 0, requests: new Map() };
+    this.#pulls.set(location.objectId, pull);
+    for (let i = 0; i < WINDOW; i++) this.#request(pull);
+  }
+
+  #request(pull: Pull): void {
+    if (pull.next >= pull.location.size && pull.location.size > 0) return;
+    if (pull.location.size === 0 && pull.next > 0) return;
+    const requestId = this.#nextRequestId++;
+    const length = Math.min(CHUNK_BYTES, pull.location.size - pull.next);
+    pull.requests.set(requestId, pull.next);
+    this.peers.send(pull.location.nodeId, { type: 'pull-object', requestId, objectId: pull.location.objectId, offset: pull.next, length });
+    pull.next += Math.max(length, 1);
+  }
+
+  #serve(from: string, requestId: number, objectId: string, offset: number, length: number): void {
+    const result = this.store.get(objectId)?.result;
+    if (!result || result.status !== 'ok') {
+      this.peers.send(from, { type: 'object-chunk', requestId, objectId, offset, total: 0, data: new Uint8Array(0),
+        error: result?.status === 'error' ? result.error : { code: ERROR_CODES.OBJECT_LOST, message: `object ${objectId} is not on node ${this.selfId} any more` } });
+      return;
+    }
+    const data = result.value.data;
+    this.peers.send(from, { type: 'object-chunk', requestId, objectId, offset, total: data.byteLength, data: data.subarray(offset, offset + length) });
+  }
+
+  #chunk(message: Extract<PeerMessage, { type: 'object-chunk' }>): void {
+    const pull = this.#pulls.get(message.objectId);
+    if (!pull || !pull.requests.delete(message.requestId)) return;
+    if (message.error) {
+      this.#pulls.delete(message.objectId);
+      this.store.complete(message.objectId, { status: 'error', error: message.error });
+      return;
+    }
+    pull.buffer ??= allocateFrame(message.total);
+    pull.buffer.set(message.data, message.offset);
+    pull.received += message.data.byteLength;
+    if (pull.received >= message.total) {
+      this.#pulls.delete(message.objectId);
+      const refs = pull.location.refs;
+      this.store.complete(message.objectId, { status: 'ok', value: refs ? { data: pull.buffer, refs } : { data: pull.buffer } });
+      // Our copy is enough now: the holder may free theirs when nobody else needs it.
+      this.peers.send(pull.location.nodeId, { type: 'release-object', objectId: message.objectId });
+      this.#log.debug({ objectId: message.objectId, bytes: message.total }, 'pulled object');
+      return;
+    }
+    this.#request(pull);
+  }
+}
+
+/** A result whose bytes arrived in a network frame: copied out, so the frame can be freed. */
+export function ownBytes(result: Result): Result {
+  if (result.status !== 'ok') return result;
+  const data = allocateFrame(result.value.data.byteLength);
+  data.set(result.value.data);
+  return { status: 'ok', value: result.value.refs ? { data, refs: result.value.refs } : { data } };
+}
