@@ -5,8 +5,11 @@
  */
 import type { FigureLog } from "./stats.ts";
 
-/** Workloads this bench implements. W3a/W3b (actors) are not here yet. */
-export const WORKLOAD_IDS = ["startup", "W1", "W2", "W4", "W5", "W6", "W7"] as const;
+/**
+ * Workloads this bench implements. `W3` is the actor workloads together: W3a and W3b on one
+ * Counter, and W3n (1:n, one actor per CPU); `--only` also accepts W3a, W3b and W3n for it.
+ */
+export const WORKLOAD_IDS = ["startup", "W1", "W2", "W3", "W4", "W5", "W6", "W7"] as const;
 
 /** One of {@link WORKLOAD_IDS}; `startup` is start-up time, measured once per run. */
 export type WorkloadId = (typeof WORKLOAD_IDS)[number];
@@ -15,6 +18,14 @@ export type WorkloadId = (typeof WORKLOAD_IDS)[number];
 export const W1_TASKS = 10_000;
 /** W2: sequential submit-then-get round trips. */
 export const W2_CALLS = 1_000;
+/** W3a: `inc` calls on one Counter actor submitted before the first get. */
+export const W3A_CALLS = 10_000;
+/** W3b: sequential call-and-get round trips on that actor. */
+export const W3B_CALLS = 1_000;
+/** W3n: `inc` calls spread round-robin over one Counter per CPU, submitted before the first get. */
+export const W3N_CALLS = 10_000;
+/** W3: calls per actor before any clock starts (actor constructed, its module loaded, call path compiled). */
+export const W3_WARMUP_CALLS = 500;
 /** W4: bytes of the large Float64Array (100 MB, 12.5 M doubles). */
 export const W4_BIG_BYTES = 100_000_000;
 /** W4: bytes of the small array in the put+get loop (1 MB). */

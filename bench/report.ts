@@ -16,12 +16,17 @@ interface Comparison {
   factor?: number;
 }
 
-/** The targets of the issue, plus two informational comparisons (start-up, W2 p99). */
+/** The targets of the issues, plus informational comparisons (start-up, p99s, W3n). */
 const COMPARISONS: readonly Comparison[] = [
   { figure: "startup.s", baseline: "piscina.startup.s", op: "<=" },
   { figure: "W1.tasks_per_s", baseline: "piscina.W1.tasks_per_s", op: ">=", factor: 1.0 },
   { figure: "W2.median_us", baseline: "piscina.W2.median_us", op: "<=", factor: 1.5 },
   { figure: "W2.p99_us", baseline: "piscina.W2.p99_us", op: "<=" },
+  // Actors (issue 3): a call should cost no more than a pool task, and calls skip scheduling.
+  { figure: "W3a.calls_per_s", baseline: "piscina.W1.tasks_per_s", op: ">=", factor: 1.25 },
+  { figure: "W3b.median_us", baseline: "piscina.W2.median_us", op: "<=", factor: 1.5 },
+  { figure: "W3b.p99_us", baseline: "piscina.W2.p99_us", op: "<=" },
+  { figure: "W3n.calls_per_s", baseline: "piscina.W1.tasks_per_s", op: ">=" },
   { figure: "W4.gb_per_s", baseline: "floor.copy_gb_per_s", op: ">=", factor: 0.35 },
   { figure: "W5.s", baseline: "piscina.W5.s", op: "<=", factor: 3 },
   { figure: "W6.s", baseline: "piscina.W6.s", op: "<=", factor: 3 },
@@ -30,7 +35,8 @@ const COMPARISONS: readonly Comparison[] = [
 
 /** Table order: weft figures first, each next to its baseline, then the baselines themselves. */
 const FIGURE_ORDER = [
-  "startup.s", "W1.tasks_per_s", "W2.median_us", "W2.p99_us", "W4.s", "W4.gb_per_s", "W4.mb1_us",
+  "startup.s", "W1.tasks_per_s", "W2.median_us", "W2.p99_us",
+  "W3a.calls_per_s", "W3b.median_us", "W3b.p99_us", "W3n.calls_per_s", "W4.s", "W4.gb_per_s", "W4.mb1_us",
   "W5.s", "W6.s", "W7.t1_s", "W7.t2_s", "W7.efficiency",
   "piscina.startup.s", "piscina.W1.tasks_per_s", "piscina.W2.median_us", "piscina.W2.p99_us",
   "piscina.W5.s", "piscina.W6.s", "piscina.W7.efficiency", "floor.copy_gb_per_s",

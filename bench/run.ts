@@ -3,8 +3,10 @@
  *
  *   pnpm bench [--cluster] [--runs N] [--only W1,W2] [--json FILE]
  *
- * `--only` takes workload ids (startup, W1, W2, W4, W5, W6, W7) and/or a side: `piscina`
- * (alias `baselines`: piscina and the copy floor only, no weft) or `weft` (no baselines).
+ * `--only` takes workload ids (startup, W1, W2, W3, W4, W5, W6, W7; W3a, W3b and W3n select W3)
+ * and/or a side: `piscina` (alias `baselines`: piscina and the copy floor only, no weft) or
+ * `weft` (no baselines). W3's targets are ratios to piscina's W1 and W2, so `--only W3` measures
+ * those two baselines too.
  * Each run measures the baselines and then weft, so both see the same machine state.
  */
 import os from "node:os";
@@ -17,7 +19,7 @@ import { FigureLog } from "./stats.ts";
 
 const USAGE = `usage: pnpm bench [--cluster] [--runs N] [--only W1,W2,...|piscina|weft] [--json FILE]
   --runs N     repetitions of every workload (default 3); the table shows median and min–max
-  --only LIST  workloads (${WORKLOAD_IDS.join(", ")}) and/or a side: piscina (baselines only), weft
+  --only LIST  workloads (${WORKLOAD_IDS.join(", ")}; W3 = W3a, W3b, W3n) and/or a side: piscina (baselines only), weft
   --json FILE  also write the figures as JSON (mode, runs, commit, figures)
   --cluster    cluster-mode benchmarks (not available yet)`;
 
@@ -47,7 +49,7 @@ function parseOnly(list: string | undefined): Pick<Plan, "workloads" | "weft" | 
     if (id) workloads.add(id);
     else if (token === "piscina" || token === "baselines" || token === "baseline") baselines = true;
     else if (token === "weft") weft = true;
-    else if (/^w3[ab]?$/.test(token)) throw new UsageError("W3a/W3b (actors) are not part of this bench yet");
+    else if (/^w3[abn]$/.test(token)) workloads.add("W3"); // W3a, W3b and W3n are measured together
     else throw new UsageError(`--only: unknown workload '${raw}' (expected ${WORKLOAD_IDS.join(", ")}, piscina or weft)`);
   }
   // No side named means both sides; no workload named means all of them.

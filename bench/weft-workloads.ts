@@ -1,10 +1,11 @@
 /**
- * The weft half of `pnpm bench`: W1, W2, W4, W5, W6, W7 and start-up on the embedded cluster,
+ * The weft half of `pnpm bench`: W1 to W7 and start-up on the embedded cluster,
  * through the public API only. Loaded lazily by run.ts so the baselines run without it.
  */
-import { get, init, put, shutdown } from "@weft/core";
+import { get, init, kill, put, shutdown, type ActorHandle } from "@weft/core";
+import { Counter } from "./actors.ts";
 import {
-  W1_TASKS, W2_CALLS, W4_BIG_BYTES, W4_SMALL_BYTES, W4_SMALL_OPS, W5_LEAVES, W6_CHILDREN,
+  W1_TASKS, W2_CALLS, W3A_CALLS, W3B_CALLS, W3N_CALLS, W3_WARMUP_CALLS, W4_BIG_BYTES, W4_SMALL_BYTES, W4_SMALL_OPS, W5_LEAVES, W6_CHILDREN,
   W6_PARENTS, W7_TASKS, WARMUP_TASKS, gbPerS, type RunContext, type WorkloadId,
 } from "./config.ts";
 import { now, quantile, secondsSince } from "./stats.ts";
@@ -74,6 +75,74 @@ async function w2(ctx: RunContext): Promise<void> {
   ctx.log.add("W2.p99_us", quantile(us, 0.99));
 }
 
+/**
+ * Brings a fresh Counter to the steady state before any clock starts: its worker has loaded
+ * bench/actors.ts and run the constructor, and the call and reply paths are compiled (a burst
+ * in flight, then sequential calls). Returns the counter's value afterwards.
+ */
+async function warmUpActor(counter: ActorHandle<Counter>): Promise<number> {
+  const burst = await get(Array.from({ length: W3_WARMUP_CALLS }, () => counter.inc.remote(1)));
+  check("W3 warm-up burst", burst[W3_WARMUP_CALLS - 1], W3_WARMUP_CALLS);
+  for (let i = 0; i < 50; i++) await get(counter.inc.remote(1));
+  const n = await get(counter.value.remote());
+  check("W3 warm-up value", n, W3_WARMUP_CALLS + 50);
+  return n;
+}
+
+/**
+ * W3a, W3b (one Counter actor) and W3n (1:n: one driver, one Counter per CPU of the cluster,
+ * calls spread round-robin). The actors are made and warmed before the clocks, and killed at
+ * the end so they do not sit beside the workloads that follow.
+ */
+async function w3(ctx: RunContext, numCpus: number): Promise<void> {
+  const counter = Counter.remote(0);
+  const actors: ActorHandle<Counter>[] = [counter];
+  try {
+    let n = await warmUpActor(counter);
+
+    // W3a: 10,000 calls in flight on one actor, then one get of all of them.
+    let t0 = now();
+    const refs = Array.from({ length: W3A_CALLS }, () => counter.inc.remote(1));
+    const values = await get(refs);
+    const s = secondsSince(t0);
+    // Calls from one handle run in submission order: the i-th call sees n + i + 1.
+    check("W3a last value", values[W3A_CALLS - 1], n + W3A_CALLS);
+    check("W3a first value", values[0], n + 1);
+    n += W3A_CALLS;
+    ctx.log.add("W3a.calls_per_s", W3A_CALLS / s);
+
+    // W3b: sequential call-and-get on the same actor.
+    const us: number[] = [];
+    for (let i = 0; i < W3B_CALLS; i++) {
+      t0 = now();
+      const v = await get(counter.inc.remote(1));
+      us.push((now() - t0) * 1000);
+      if (v !== n + i + 1) check(`W3b call ${i}`, v, n + i + 1);
+    }
+    ctx.log.add("W3b.median_us", quantile(us, 0.5));
+    ctx.log.add("W3b.p99_us", quantile(us, 0.99));
+
+    // W3n: fresh actors, one per CPU (the W3a/W3b counter is killed first, so that only they
+    // are alive), 10,000 calls round-robin from this one driver, then one get of all.
+    await kill(actors.pop() as ActorHandle<Counter>);
+    const spread = Array.from({ length: numCpus }, () => Counter.remote(0));
+    actors.push(...spread);
+    const base = await Promise.all(spread.map((a) => warmUpActor(a)));
+    t0 = now();
+    const nRefs = Array.from({ length: W3N_CALLS }, (_, i) => spread[i % numCpus]!.inc.remote(1));
+    const nValues = await get(nRefs);
+    const sn = secondsSince(t0);
+    for (let k = 0; k < numCpus; k++) {
+      const calls = Math.floor((W3N_CALLS - 1 - k) / numCpus) + 1; // calls that went to actor k
+      const lastIndex = k + (calls - 1) * numCpus;
+      check(`W3n actor ${k} last value`, nValues[lastIndex], (base[k] as number) + calls);
+    }
+    ctx.log.add("W3n.calls_per_s", W3N_CALLS / sn);
+  } finally {
+    await Promise.all(actors.map((a) => kill(a)));
+  }
+}
+
 async function w4(ctx: RunContext): Promise<void> {
   // Made before the clock: W4 measures moving the data, not filling it.
   const big = new Float64Array(W4_BIG_BYTES / 8).fill(1);
@@ -138,7 +207,12 @@ async function w7(ctx: RunContext): Promise<void> {
   ctx.log.add("W7.efficiency", t1 / (2 * t2));
 }
 
-const STEADY_WORKLOADS = [["W1", w1], ["W2", w2], ["W4", w4], ["W5", w5], ["W6", w6], ["W7", w7]] as const;
+/** CPUs of the cluster the steady workloads run on (W7 makes its own at 1 and 2). */
+const NUM_CPUS = 2;
+
+const STEADY_WORKLOADS = [
+  ["W1", w1], ["W2", w2], ["W3", (ctx: RunContext) => w3(ctx, NUM_CPUS)], ["W4", w4], ["W5", w5], ["W6", w6], ["W7", w7],
+] as const;
 
 /**
  * One repetition of every selected weft workload: start-up with 2 workers, warm-up, then the
@@ -146,7 +220,7 @@ const STEADY_WORKLOADS = [["W1", w1], ["W2", w2], ["W4", w4], ["W5", w5], ["W6",
  */
 export async function runWeft(ctx: RunContext): Promise<void> {
   const started = await attempt(ctx, "startup", async () => {
-    const s = await start(2);
+    const s = await start(NUM_CPUS);
     if (ctx.workloads.has("startup")) ctx.log.add("startup.s", s);
     await warmUp();
   });
