@@ -50,4 +50,6 @@ export { ClientRuntime, setRuntime, currentRuntime } from './runtime/client-runt
 export { taskScope } from './runtime/context.ts';
 export { lookupDefinition, definitionsIn } from './runtime/function-registry.ts';
 export { markWorker, workerState } from './runtime/worker-state.ts';
+export { packDirectory, unpackDirectory, PACKAGE_MARKER, DEFAULT_PACKAGE_MAX_BYTES } from './runtime/package-dir.ts';
+export type { PackOptions, PackedDirectory, UnpackOptions } from './runtime/package-dir.ts';
 export type { EmbeddedCluster } from './runtime/embedded.ts';

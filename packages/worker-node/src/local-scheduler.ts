@@ -25,6 +25,7 @@ import {
 } from '@weft/core';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import { describeResources, fits, give, take } from './resources.ts';
+import { TaskLog } from './task-log.ts';
 import { TaskQueue } from './task-queue.ts';
 import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
 
@@ -94,6 +95,7 @@ export class LocalScheduler {
   readonly #available: ResourceSet;
   readonly #total: ResourceSet;
   readonly #runTimes = new RunTimes();
+  readonly #taskLog: TaskLog;
   readonly #log = logger('local-scheduler');
 
   /** Tasks spilled since the cluster's free resources were last reported. */
@@ -108,6 +110,7 @@ export class LocalScheduler {
   ) {
     this.#total = { ...total };
     this.#available = { ...total };
+    this.#taskLog = new TaskLog(nodeId);
   }
 
   /** Resources not held by running tasks and actors. */
@@ -149,6 +152,7 @@ export class LocalScheduler {
     const task: TaskRecord = { spec, state: 'waiting', ownerNode, placed: ownerNode !== undefined, missingDeps: 0, retries: 0,
       worker: undefined, waits: 0, pinned };
     this.#tasks.set(spec.taskId, task);
+    this.#taskLog.submitted(spec);
     this.store.pin(pinned);
     if (!fits(spec.resources, this.#total)) {
       if (task.placed) {
@@ -220,6 +224,7 @@ export class LocalScheduler {
       }
     }
     task.state = 'queued';
+    this.#taskLog.queued(task.spec.taskId);
     this.#queue.push(task);
     this.dispatch();
   }
@@ -296,6 +301,7 @@ export class LocalScheduler {
       const task = this.#tasks.get(taskId);
       if (!task || task.state !== 'assigned') continue;
       task.state = 'running';
+      this.#taskLog.started(taskId, worker.id);
       take(this.#available, task.spec.resources);
       worker.active += 1;
       worker.shape = task.spec.resources;
@@ -426,9 +432,15 @@ export class LocalScheduler {
 
   #finish(task: TaskRecord, result: Result): void {
     task.state = 'finished';
+    this.#taskLog.finished(task.spec.taskId, result.status === 'error' ? result.error.code : undefined);
     this.#tasks.delete(task.spec.taskId);
     this.store.complete(task.spec.taskId, result);
     this.store.unpin(task.pinned);
+  }
+
+  /** The recent tasks of this node, for the state API. */
+  recent(): import('@weft/core').TaskEvent[] {
+    return this.#taskLog.all();
   }
 
   /** Counts by state, for status and tests. */

@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import type { Connection } from '../protocol/connection.ts';
-import type { ClientMessage, NodeMessage } from '../protocol/messages.ts';
+import type { ClientMessage, HeadToNode, NodeMessage, NodeToHead } from '../protocol/messages.ts';
 
 /** Options of the embedded cluster. */
 export interface EmbeddedOptions {
@@ -26,22 +26,28 @@ export interface EmbeddedCluster {
 
 interface NodeModule {
   startNode(options: {
-    numCpus: number; resources: Record<string, number>; head: import('../protocol/head-link.ts').HeadLink;
+    numCpus: number; resources: Record<string, number>; head: Connection<HeadToNode, NodeToHead>;
     workingDir: string; jobId: string; workerHeapLimitMb?: number;
-  }): Promise<EmbeddedCluster & { stop(): Promise<void> }>;
+  }): Promise<{ nodeId: string; connect(clientId: string): Connection<NodeMessage, ClientMessage>; stop(): Promise<void> }>;
 }
 interface HeadModule {
-  Head: new () => { link(): import('../protocol/head-link.ts').HeadLink };
+  Head: new () => { connectLocal(): Connection<HeadToNode, NodeToHead>; claimActorName(name: string, actorId: string): boolean };
 }
 
-/** Start a head and a node in this process. */
+/** Start a head and a node in this process, talking over an in-process connection. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster> {
   const [{ Head }, { startNode }] = await Promise.all([
-    import('@weft/scheduler') as Promise<HeadModule>,
-    import('@weft/worker-node') as Promise<NodeModule>,
+    import('@weft/scheduler') as Promise<unknown> as Promise<HeadModule>,
+    import('@weft/worker-node') as Promise<unknown> as Promise<NodeModule>,
   ]);
   const head = new Head();
   const numCpus = options.numCpus ?? os.availableParallelism();
-  return startNode({ numCpus, resources: options.resources ?? {}, head: head.link(), workingDir: options.workingDir, jobId: options.jobId,
-    ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}) });
+  const node = await startNode({ numCpus, resources: options.resources ?? {}, head: head.connectLocal(), workingDir: options.workingDir,
+    jobId: options.jobId, ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}) });
+  return {
+    nodeId: node.nodeId,
+    connect: (clientId) => node.connect(clientId),
+    stop: () => node.stop(),
+    claimActorName: (name, actorId) => head.claimActorName(name, actorId),
+  };
 }
