@@ -102,8 +102,12 @@ export class ActorPool<A> {
     return this.hasFree() ? this.#idle.pop() : undefined;
   }
 
-  /** Add an actor to the pool. */
+  /** Add an actor to the pool. Throws when it is in the pool already (idle or busy), as in Ray. */
   push(actor: ActorHandle<A>): void {
+    const busy = [...this.#inFlight.values()].some((entry) => entry.actor.actorId === actor.actorId);
+    if (busy || this.#idle.some((idle) => idle.actorId === actor.actorId)) {
+      throw new RangeError(`actor ${actor.actorId} belongs to this pool already`);
+    }
     this.#returnActor(actor);
   }
 
