@@ -107,8 +107,14 @@ export class Head {
       case 'spill-task':
         return this.#placeTask(session, message.task, message.owner, message.argLocations);
       case 'place-actor': {
+        const name = message.spec.options.name;
+        if (name !== undefined && !this.actors.claim(name, message.spec.actorId)) {
+          return this.#reply(session, message.requestId, { status: 'error', error: { code: ERROR_CODES.ACTOR_DIED,
+            message: `the name '${name}' is taken by a live actor: names are unique while their actor lives (use getActor('${name}') to reach it)` } });
+        }
         const nodeId = this.scheduler.place(message.spec.options.placement);
         if (!nodeId) {
+          if (name !== undefined) this.actors.release(name, message.spec.actorId);
           return this.#reply(session, message.requestId, { status: 'error', error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
             message: `it needs ${describe(message.spec.options.placement)} to be placed but the whole cluster has ${describe(this.nodes.totals())}` } });
         }

@@ -44,10 +44,8 @@ export class ActorRouter {
 
   async #place(spec: ActorSpec, route: Route): Promise<void> {
     try {
-      const name = spec.options.name;
-      if (name !== undefined && !(await this.head.claimName(name, spec.actorId))) {
-        throw new SystemError(`the name '${name}' is taken by a live actor: names are unique while their actor lives (use getActor('${name}') to reach it)`);
-      }
+      // The head claims the name and places the actor in one step; a getActor sent after this
+      // (on the same ordered connection) finds it.
       route.nodeId = await this.head.placeActor(spec, this.selfId);
     } catch (error) {
       const payload = toErrorPayload(error);
@@ -58,6 +56,8 @@ export class ActorRouter {
 
   /** A call from a client of this node. */
   submit(call: ActorCallSpec, owner: string): void {
+    // The client may get the result before the actor's node is known: the entry exists now.
+    this.store.addHolder(call.callId, owner);
     let route = this.#routes.get(call.actorId);
     if (!route) {
       // A handle that came from elsewhere: ask the head where its actor is.
