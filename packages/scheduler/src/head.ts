@@ -189,7 +189,8 @@ export class Head {
     const node = this.nodes.get(nodeId);
     if (!node || !node.alive) return;
     node.alive = false;
-    this.#log.warn({ nodeId, reason }, 'node left the cluster');
+    if (reason === 'node stopping') this.#log.info({ nodeId }, 'node stopped');
+    else this.#log.warn({ nodeId, reason }, 'node left the cluster');
     for (const actor of this.actors.onNode(nodeId)) {
       if (actor.state !== 'dead') this.actors.update({ ...actor, state: 'dead' } satisfies ActorLocation);
     }
