@@ -1,0 +1,261 @@
+/**
+ * Protocol messages over a WebSocket (cluster mode). Like the other transports it batches: the
+ * messages sent in one turn of the event loop leave as one binary frame, the msgpack of the
+ * array of messages. Every frame received is decoded and every message validated before any is
+ * delivered; a frame that fails closes that one connection (CLOSE_CODES.BAD_FRAME) with a
+ * logged reason, and nothing is thrown out of the socket's event handlers.
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import WebSocket from 'ws';
+import { logger } from '../logger.ts';
+import type { Connection } from './connection.ts';
+import { CLOSE_CODES } from './messages.ts';
+import { ProtocolError, type Validator } from './validate.ts';
+
+/** Largest frame accepted (ws's `maxPayload`); larger ones close the connection with 1009. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
+/** Time allowed from opening a socket to the welcome (client) or the accept (server). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Frames below this size are decoded with copies of their binary fields (see decodeFrame). */
+const COPY_BELOW_BYTES = 64 * 1024;
+/** A WebSocket close reason is at most 123 bytes of UTF-8. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+const log = logger('ws');
+// Not the value codec of codec.ts: values inside messages are already encoded frames (Uint8Array).
+const packr = new Packr({ useRecords: false, moreTypes: false });
+// Binary fields decode as views of the received frame. A small frame is usually a view of a
+// 64 KiB socket read or of Node's shared 8 KiB pool, and a small object kept in a store would
+// pin that whole buffer, so small frames are decoded with copies; large frames keep the views.
+const copyingUnpackr = new Unpackr({ useRecords: false, moreTypes: false, copyBuffers: true });
+
+/** Encodes a batch of messages as one frame. */
+export function encodeFrame(messages: readonly unknown[]): Buffer {
+  return packr.pack(messages);
+}
+
+/** Decodes a received frame into its (not yet validated) messages; throws a ProtocolError. */
+export function decodeFrame(data: WebSocket.RawData, isBinary: boolean): unknown[] {
+  if (!isBinary || !Buffer.isBuffer(data)) throw new ProtocolError('text frame (weft sends binary frames only)');
+  let batch: unknown;
+  let end = 0;
+  try {
+    // unpackMultiple stopped after one value, not unpack: on trailing bytes unpack puts the JSON
+    // of the whole decoded value in its error message, which for a large frame costs seconds.
+    (data.length < COPY_BELOW_BYTES ? copyingUnpackr : packr).unpackMultiple(data, (value: unknown, _start, stop) => {
+      batch = value;
+      end = stop ?? 0;
+      return false;
+    });
+  } catch (error) {
+    throw new ProtocolError(`frame does not decode as msgpack (${String((error as Error).message).slice(0, 60)})`);
+  }
+  if (end !== data.length) throw new ProtocolError('frame has bytes after its message array');
+  if (!Array.isArray(batch)) throw new ProtocolError('frame is not an array of messages');
+  return batch;
+}
+
+/** Cuts a close reason to the 123 bytes a close frame can carry. */
+export function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  let cut = reason.slice(0, MAX_CLOSE_REASON_BYTES);
+  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_BYTES - 3) cut = cut.slice(0, -1);
+  return `${cut}...`;
+}
+
+const CODE_NAMES = new Map<number, string>([
+  ...Object.entries(CLOSE_CODES).map(([name, code]) => [code, name] as [number, string]),
+  [1000, 'normal'], [1001, 'going away'], [1006, 'no close frame'], [1009, 'message too big'],
+]);
+
+/** A readable description of a close code and reason, e.g. `1009 message too big`. */
+export function describeClose(code: number, reason: string): string {
+  const name = CODE_NAMES.get(code);
+  return `${code}${name === undefined ? '' : ` ${name}`}${reason === '' ? '' : `: ${reason}`}`;
+}
+
+/** Options of a {@link WebSocketConnection}. */
+export interface WebSocketConnectionOptions<In> {
+  /** Checks each incoming message; a failure closes the connection. */
+  validate: Validator<In>;
+  /** The peer, for logs (an address or URL). */
+  remote: string;
+  /** Messages that arrived in the handshake frame after the hello or welcome: validated and delivered first. Absent: none. */
+  initial?: unknown[];
+  /** The socket's maxPayload, for the reason logged when a frame exceeds it. @default DEFAULT_MAX_PAYLOAD_BYTES */
+  maxPayloadBytes?: number;
+}
+
+/** A {@link Connection} over an open `ws` WebSocket whose handshake is done. */
+export class WebSocketConnection<In, Out> implements Connection<In, Out> {
+  /** The peer, as given in the options. */
+  readonly remote: string;
+  readonly #ws: WebSocket;
+  readonly #validate: Validator<In>;
+  readonly #maxPayloadBytes: number;
+  #queue: Out[] = [];
+  #scheduled = false;
+  #handler: ((message: In) => void) | undefined;
+  /** Messages received before a handler was set, or while the first handler is being caught up. */
+  #pending: In[] = [];
+  #closeHandler: ((reason: string) => void) | undefined;
+  /** Set once closed: the reason given to the close handler. */
+  #closedWith: string | undefined;
+  /** A socket error seen before the close event (it explains the close better than the code). */
+  #error: string | undefined;
+
+  constructor(ws: WebSocket, options: WebSocketConnectionOptions<In>) {
+    this.#ws = ws;
+    this.remote = options.remote;
+    this.#validate = options.validate;
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
+    ws.on('error', (error) => this.#onError(error));
+    ws.on('close', (code, reason) => this.#finish(this.#error ?? `closed by ${this.remote} (${describeClose(code, reason.toString())})`));
+    if (options.initial !== undefined && options.initial.length > 0) this.#receive(options.initial);
+    if (ws.readyState === WebSocket.CLOSING || ws.readyState === WebSocket.CLOSED) this.#finish(`closed by ${this.remote}`);
+  }
+
+  /** Whether the connection is closed (sends are dropped). */
+  get closed(): boolean {
+    return this.#closedWith !== undefined;
+  }
+
+  send(message: Out): void {
+    if (this.#closedWith !== undefined) return;
+    this.#queue.push(message);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    const batch = this.#queue;
+    if (batch.length === 0 || this.#ws.readyState !== WebSocket.OPEN) return;
+    this.#queue = [];
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(batch);
+    } catch (error) {
+      // A bug (a message holding something msgpack cannot carry); throwing here would crash the process.
+      log.error({ err: error, remote: this.remote }, 'cannot encode a batch of messages');
+      this.close(`internal error: cannot encode a message (${(error as Error).message})`, 1011);
+      return;
+    }
+    this.#ws.send(frame, { binary: true });
+  };
+
+  /** Sets the message handler; messages that arrived before it are delivered first, in a later microtask. */
+  onMessage(handler: (message: In) => void): void {
+    const first = this.#handler === undefined;
+    this.#handler = handler;
+    if (first && this.#pending.length > 0) queueMicrotask(this.#drain);
+  }
+
+  /** Sets the close handler; set after the connection closed, it is still called once. */
+  onClose(handler: (reason: string) => void): void {
+    const late = this.#closedWith !== undefined && this.#closeHandler === undefined;
+    this.#closeHandler = handler;
+    const reason = this.#closedWith;
+    if (late && reason !== undefined) queueMicrotask(() => this.#notifyClose(handler, reason));
+  }
+
+  /**
+   * Sends what is queued, then closes the socket.
+   * @param code WebSocket close code. @default 1000
+   */
+  close(reason = 'closed', code = 1000): void {
+    if (this.#closedWith !== undefined) return;
+    this.#flush();
+    this.#finish(reason);
+    this.#ws.close(code, closeReason(reason));
+  }
+
+  #onFrame(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.#closedWith !== undefined) return;
+    let batch: unknown[];
+    try {
+      batch = decodeFrame(data, isBinary);
+    } catch (error) {
+      this.#badFrame(error);
+      return;
+    }
+    this.#receive(batch);
+  }
+
+  #receive(batch: unknown[]): void {
+    let messages: In[];
+    try {
+      messages = batch.map(this.#validate);
+    } catch (error) {
+      this.#badFrame(error);
+      return;
+    }
+    if (this.#handler === undefined || this.#pending.length > 0) {
+      for (const message of messages) this.#pending.push(message);
+      return;
+    }
+    for (const message of messages) this.#deliver(message);
+  }
+
+  readonly #drain = (): void => {
+    // Frames that arrive meanwhile are appended, so the order holds.
+    for (let i = 0; i < this.#pending.length; i++) this.#deliver(this.#pending[i]!);
+    this.#pending = [];
+  };
+
+  #deliver(message: In): void {
+    if (this.#closedWith !== undefined || this.#handler === undefined) return;
+    try {
+      this.#handler(message);
+    } catch (error) {
+      // A bug in the handler: keep the socket's event loop alive and say where it happened.
+      log.error({ err: error, remote: this.remote, type: (message as { type?: unknown }).type }, 'message handler threw');
+    }
+  }
+
+  #badFrame(error: unknown): void {
+    const reason = error instanceof ProtocolError ? error.reason : String(error);
+    const code = error instanceof ProtocolError ? error.closeCode : CLOSE_CODES.BAD_FRAME;
+    log.warn({ reason, remote: this.remote, code }, 'closing a connection after a bad frame');
+    this.close(`bad frame from ${this.remote}: ${reason}`, code);
+  }
+
+  #onError(error: Error & { code?: string }): void {
+    // ws has already started closing the socket; the close event follows and gives this reason.
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.#error = `frame from ${this.remote} over the size limit of ${this.#maxPayloadBytes} bytes (closed with 1009)`;
+      log.warn({ reason: this.#error, remote: this.remote }, 'closing a connection after an oversized frame');
+    } else {
+      this.#error = `socket error with ${this.remote}: ${error.message}`;
+      log.warn({ reason: this.#error, remote: this.remote, code: error.code }, 'closing a connection after a socket error');
+    }
+  }
+
+  #finish(reason: string): void {
+    if (this.#closedWith !== undefined) return;
+    this.#closedWith = reason;
+    this.#queue = [];
+    this.#pending = [];
+    if (this.#closeHandler !== undefined) this.#notifyClose(this.#closeHandler, reason);
+  }
+
+  #notifyClose(handler: (reason: string) => void, reason: string): void {
+    try {
+      handler(reason);
+    } catch (error) {
+      log.error({ err: error, remote: this.remote }, 'close handler threw');
+    }
+  }
+}
+
+/** Wraps a validator to refuse a handshake message (`hello` or `welcome`) after the handshake. */
+export function rejectAfterHandshake<T>(type: 'hello' | 'welcome', validate: Validator<T>): Validator<T> {
+  return (x) => {
+    const message = validate(x);
+    if ((message as { type?: unknown }).type === type) throw new ProtocolError(`${type} came twice`, CLOSE_CODES.HANDSHAKE);
+    return message;
+  };
+}

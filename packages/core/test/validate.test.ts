@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import type { EncodedValue } from '../src/codec.ts';
+import type {
+  ActorCallSpec, ActorSpec, ClientMessage, HeadToNode, NodeMessage, NodeToHead, ObjectLocation, PeerInfo, PeerMessage, Result,
+  TaskSpec,
+} from '../src/protocol/messages.ts';
+import { CLOSE_CODES, PROTOCOL_VERSION } from '../src/protocol/messages.ts';
+import {
+  ProtocolError, validateClientMessage, validateHeadToNode, validateHello, validateNodeMessage, validateNodeToHead,
+  validatePeerMessage, validateWelcome, type Validator,
+} from '../src/protocol/validate.ts';
+import { decodeFrame, encodeFrame } from '../src/protocol/ws-connection.ts';
+
+const value: EncodedValue = { data: new Uint8Array([1, 2, 3]) };
+const withRefs: EncodedValue = { data: new Uint8Array([4]), refs: ['obj-1', 'obj-2'] };
+const fn = { module: 'tasks.ts', name: 'square' };
+const task: TaskSpec = {
+  taskId: 't-1', jobId: 'j-1', fn, name: 'square', args: withRefs, argRefs: [[0, 'obj-1'], [2, 'obj-2']],
+  resources: { CPU: 1, gpu: 0.5 }, maxRetries: -1, retryExceptions: false,
+};
+const spec: ActorSpec = {
+  actorId: 'a-1', jobId: 'j-1', cls: { module: 'actors.ts', name: 'Counter' }, args: value, argRefs: [],
+  options: { name: 'counter', maxRestarts: -1, maxTaskRetries: 0, maxConcurrency: 1, resources: { CPU: 1 }, placement: {} },
+};
+const call: ActorCallSpec = { callId: 'c-1', actorId: 'a-1', method: 'inc', name: 'Counter.inc', args: value, argRefs: [[1, 'obj-1']] };
+const ok: Result = { status: 'ok', value };
+const failed: Result = {
+  status: 'error', error: { code: 'TASK_ERROR', message: 'boom', taskName: 'square', remoteName: 'TypeError', remoteStack: 'at square' },
+};
+const location: ObjectLocation = { objectId: 'obj-1', nodeId: 'n-1', size: 1024 };
+const peer: PeerInfo = { nodeId: 'n-1', address: 'ws://127.0.0.1:4000', resources: { CPU: 2 } };
+const hello = { type: 'hello', version: PROTOCOL_VERSION, role: 'node', id: 'n-1' } as const;
+const welcome = { type: 'welcome', version: PROTOCOL_VERSION, id: 'head', jobId: 'j-1' } as const;
+
+// One valid example per message type; the Record types make a missing type a compile error.
+const client: { [K in ClientMessage['type']]: Extract<ClientMessage, { type: K }> } = {
+  'submit-task': { type: 'submit-task', task },
+  'put-object': { type: 'put-object', objectId: 'obj-1', value: withRefs },
+  'get-objects': { type: 'get-objects', requestId: 1, objectIds: ['obj-1'], taskId: 't-1' },
+  'cancel-get': { type: 'cancel-get', requestId: 1 },
+  'wait-objects': { type: 'wait-objects', requestId: 2, objectIds: ['obj-1', 'obj-2'], numReturns: 1, timeoutMs: null },
+  'cancel-task': { type: 'cancel-task', objectId: 't-1', requestId: 3 },
+  'add-refs': { type: 'add-refs', objectIds: ['obj-1'], owners: ['n-2'] },
+  'release-refs': { type: 'release-refs', objectIds: [] },
+  'task-done': { type: 'task-done', taskId: 't-1', result: failed, runMs: 1.5 },
+  'worker-ready': { type: 'worker-ready', workerId: 'w-1' },
+  'create-actor': { type: 'create-actor', spec },
+  'submit-actor-call': { type: 'submit-actor-call', call },
+  'kill-actor': { type: 'kill-actor', requestId: 4, actorId: 'a-1' },
+  'get-actor': { type: 'get-actor', requestId: 5, name: 'counter' },
+  'register-job': { type: 'register-job', requestId: 6, jobId: 'j-1', package: new Uint8Array(16) },
+  'actor-created': { type: 'actor-created', actorId: 'a-1', result: ok },
+};
+const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = {
+  objects: { type: 'objects', requestId: 1, results: [ok, failed] },
+  'wait-result': { type: 'wait-result', requestId: 2, readyIds: ['obj-1'] },
+  'cancel-result': { type: 'cancel-result', requestId: 3, cancelled: true },
+  'execute-task': { type: 'execute-task', task, argValues: [['obj-1', value]] },
+  'actor-info': { type: 'actor-info', requestId: 4, actor: { actorId: 'a-1', className: 'Counter', state: 'alive' } },
+  'kill-result': { type: 'kill-result', requestId: 5, killed: false },
+  'job-registered': { type: 'job-registered', requestId: 6, error: { code: 'SYSTEM', message: 'package too large' } },
+  'job-dir': { type: 'job-dir', jobId: 'j-1', dir: '/tmp/weft/job-1' },
+  'create-actor-instance': { type: 'create-actor-instance', spec, argValues: [] },
+  'actor-call': { type: 'actor-call', call, argValues: [['obj-1', withRefs]] },
+  'drop-task': { type: 'drop-task', taskId: 't-1' },
+  'shutdown-worker': { type: 'shutdown-worker' },
+};
+const toHead: { [K in NodeToHead['type']]: Extract<NodeToHead, { type: K }> } = {
+  hello,
+  'register-node': { type: 'register-node', node: peer },
+  heartbeat: { type: 'heartbeat', available: { CPU: 1 }, stats: { objects: 1, objectBytes: 10, workers: 2, actors: 0, queued: 0, running: 1 } },
+  'spill-task': { type: 'spill-task', task, owner: 'n-1', argLocations: [location, { ...location, refs: ['obj-9'] }] },
+  'place-actor': { type: 'place-actor', requestId: 1, spec, owner: 'n-1' },
+  'actor-state': { type: 'actor-state', actorId: 'a-1', className: 'Counter', state: 'restarting', nodeId: 'n-1' },
+  'claim-actor-name': { type: 'claim-actor-name', requestId: 2, name: 'counter', actorId: 'a-1' },
+  'release-actor-name': { type: 'release-actor-name', name: 'counter', actorId: 'a-1' },
+  'find-actor': { type: 'find-actor', requestId: 3, name: 'counter' },
+  'put-package': { type: 'put-package', requestId: 4, jobId: 'j-1', data: new Uint8Array(8) },
+  'get-package': { type: 'get-package', requestId: 5, jobId: 'j-1' },
+  'job-event': { type: 'job-event', jobId: 'j-1', state: 'finished', nodeId: 'n-1' },
+  reply: { type: 'reply', requestId: 6, result: { status: 'ok', value: { anything: [1, 'x'] } } },
+};
+const toNode: { [K in HeadToNode['type']]: Extract<HeadToNode, { type: K }> } = {
+  welcome,
+  peers: { type: 'peers', nodes: [peer, { ...peer, available: { CPU: 0 } }] },
+  'run-task': { type: 'run-task', task, owner: 'n-2', argLocations: [] },
+  'spill-failed': { type: 'spill-failed', taskId: 't-1', error: { code: 'TASK_UNSCHEDULABLE', message: 'no node has gpu: 1' } },
+  'host-actor': { type: 'host-actor', spec, owner: 'n-2' },
+  query: { type: 'query', requestId: 1, what: 'tasks' },
+  reply: { type: 'reply', requestId: 2, result: { status: 'error', error: { code: 'NOT_FOUND', message: 'no such job' } } },
+};
+const peers: { [K in PeerMessage['type']]: Extract<PeerMessage, { type: K }> } = {
+  hello: { ...hello, role: 'peer' },
+  welcome: { type: 'welcome', version: PROTOCOL_VERSION, id: 'n-2' },
+  'task-result': { type: 'task-result', taskId: 't-1', result: { status: 'remote', location } },
+  'subscribe-object': { type: 'subscribe-object', objectId: 'obj-1' },
+  'object-ready': { type: 'object-ready', objectId: 'obj-1', result: ok },
+  'pull-object': { type: 'pull-object', requestId: 1, objectId: 'obj-1', offset: 0, length: 1024 },
+  'object-chunk': { type: 'object-chunk', requestId: 1, objectId: 'obj-1', offset: 0, total: 3, data: new Uint8Array(3) },
+  'release-object': { type: 'release-object', objectId: 'obj-1' },
+  'actor-call': { type: 'actor-call', call, owner: 'n-1', argLocations: [location] },
+  'kill-actor': { type: 'kill-actor', requestId: 2, actorId: 'a-1' },
+  'kill-result': { type: 'kill-result', requestId: 2, killed: true },
+};
+
+const unions: Array<[string, Validator<unknown>, Record<string, unknown>]> = [
+  ['client', validateClientMessage, client], ['node', validateNodeMessage, node], ['node-to-head', validateNodeToHead, toHead],
+  ['head-to-node', validateHeadToNode, toNode], ['peer', validatePeerMessage, peers],
+];
+
+/** The reason a validator gives for `message`, or undefined when it passes. */
+function reasonOf(validate: Validator<unknown>, message: unknown): string | undefined {
+  try {
+    validate(message);
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProtocolError);
+    return (error as ProtocolError).reason;
+  }
+}
+
+describe('message validators', () => {
+  it.each(unions)('accept a valid example of every %s message type, before and after a msgpack round trip', (_name, validate, examples) => {
+    for (const message of Object.values(examples)) {
+      expect(reasonOf(validate, message)).toBeUndefined();
+      const [decoded] = decodeFrame(encodeFrame([message]), true);
+      expect(reasonOf(validate, decoded)).toBeUndefined();
+    }
+  });
+
+  it.each([
+    [validateClientMessage, { ...client['submit-task'], task: { ...task, argRefs: [[0, 'a'], [1, 'b'], ['2', 'c']] } },
+      'submit-task.task.argRefs[2] must be [number, string]'],
+    [validateClientMessage, { ...client['submit-task'], task: { ...task, resources: { CPU: -1 } } }, 'submit-task.task.resources.CPU must be a finite number >= 0'],
+    [validateClientMessage, { ...client['submit-task'], task: { ...task, fn: { module: 'm.ts' } } }, 'submit-task.task.fn.name must be a string'],
+    [validateClientMessage, { type: 'put-object', objectId: 'o', value: { data: 'bytes' } }, 'put-object.value.data must be binary (Uint8Array)'],
+    [validateClientMessage, { type: 'put-object', objectId: 'o', value: { data: new Uint8Array(1), refs: [7] } }, 'put-object.value.refs[0] must be a string'],
+    [validateClientMessage, { type: 'cancel-get', requestId: 1.5 }, 'cancel-get.requestId must be an integer >= 0'],
+    [validateClientMessage, { type: 'cancel-get' }, 'cancel-get.requestId must be an integer >= 0'],
+    [validateClientMessage, { ...client['wait-objects'], timeoutMs: 'soon' }, 'wait-objects.timeoutMs must be a finite number >= 0'],
+    [validateClientMessage, { ...client['get-objects'], taskId: null }, 'get-objects.taskId must be a string'],
+    [validateClientMessage, { type: 'task-done', taskId: 't', result: { status: 'maybe' } }, 'task-done.result.status must be one of ok, error'],
+    [validateClientMessage, { type: 'task-done', taskId: 't', result: { status: 'error', error: { code: 'OOPS', message: 'x' } } },
+      'task-done.result.error.code must be one of TASK_ERROR'],
+    [validateClientMessage, { ...client['create-actor'], spec: { ...spec, options: { ...spec.options, maxRestarts: -2 } } },
+      'create-actor.spec.options.maxRestarts must be an integer >= -1'],
+    [validateClientMessage, { type: 'nope' }, 'unknown client message type "nope"'],
+    [validateClientMessage, { type: 'constructor' }, 'unknown client message type "constructor"'],
+    [validateClientMessage, { requestId: 1 }, 'unknown client message type "undefined"'],
+    [validateClientMessage, [1, 2], 'client message must be an object'],
+    [validateClientMessage, new Uint8Array(2), 'client message must be an object'],
+    [validateNodeMessage, { ...node['actor-info'], actor: { actorId: 'a', className: 'C', state: 'zombie' } }, 'actor-info.actor.state must be one of pending'],
+    [validateNodeMessage, { ...node['execute-task'], argValues: [['obj-1', { data: [1] }]] }, 'execute-task.argValues[0] must be [string, EncodedValue]'],
+    [validateNodeToHead, { ...toHead.heartbeat, stats: { objects: 1 } }, 'heartbeat.stats.objectBytes must be an integer >= 0'],
+    [validateNodeToHead, { ...toHead['put-package'], data: [1, 2] }, 'put-package.data must be binary (Uint8Array)'],
+    [validateNodeToHead, { ...toHead.hello, role: 'admin' }, 'hello.role must be one of driver, node, peer'],
+    [validateHeadToNode, { ...toNode.query, what: 'everything' }, 'query.what must be one of objects, actors, tasks'],
+    [validateNodeMessage, { ...node['job-registered'], error: { message: 'x' } }, 'job-registered.error.code must be one of'],
+    [validateClientMessage, { ...client['register-job'], package: 'zip' }, 'register-job.package must be binary (Uint8Array)'],
+    [validateHeadToNode, { ...toNode.peers, nodes: [peer, { ...peer, address: 1 }] }, 'peers.nodes[1].address must be a string'],
+    [validatePeerMessage, { ...peers['object-chunk'], data: undefined }, 'object-chunk.data must be binary (Uint8Array)'],
+    [validatePeerMessage, { ...peers['object-chunk'], error: 'gone' }, 'object-chunk.error must be an object'],
+    [validatePeerMessage, { type: 'task-result', taskId: 't', result: { status: 'remote', location: { ...location, size: 'big' } } },
+      'task-result.result.location.size must be an integer >= 0'],
+    [validatePeerMessage, { ...peers['pull-object'], offset: Number.NaN }, 'pull-object.offset must be an integer >= 0'],
+  ] as Array<[Validator<unknown>, unknown, string]>)('refuse a broken message with a reason naming the field (%#)', (validate, message, reason) => {
+    expect(reasonOf(validate, message)).toContain(reason);
+  });
+
+  it('refuses a first message that is not a hello (or welcome) with the handshake close code', () => {
+    expect(validateHello(hello)).toBe(hello);
+    expect(validateWelcome(welcome)).toBe(welcome);
+    for (const [validate, message] of [[validateHello, welcome], [validateWelcome, hello], [validateHello, { ...hello, id: 5 }]] as const) {
+      const error = (() => { try { validate(message); } catch (e) { return e; } })();
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).closeCode).toBe(CLOSE_CODES.HANDSHAKE);
+    }
+  });
+
+  it('keeps a long unknown type short in the reason', () => {
+    expect(reasonOf(validatePeerMessage, { type: 'x'.repeat(10_000) })!.length).toBeLessThan(80);
+  });
+});
