@@ -2,7 +2,6 @@
  * The driver-facing API: init, shutdown, get, wait, put, cancel, getRuntimeContext. The same
  * functions work inside tasks, where they use the worker's runtime.
  */
-import type { ClientMessage, NodeMessage } from './protocol/messages.ts';
 import { ObjectRef } from './object-ref.ts';
 import { ERROR_CODES, SystemError, ValueNotFoundError } from './errors.ts';
 import { ActorHandleBase, makeHandle, type ActorHandle } from './actor.ts';
@@ -12,6 +11,11 @@ import { taskScope, type RuntimeContext } from './runtime/context.ts';
 import { startEmbedded, type EmbeddedCluster } from './runtime/embedded.ts';
 import { POOL_MIN_BYTES, SharedMemoryPool } from './runtime/shared-memory-pool.ts';
 import { setSharedAllocator } from './codec.ts';
+import { realpathSync } from 'node:fs';
+import { connectWebSocket } from './protocol/ws-client.ts';
+import { PROTOCOL_VERSION, type ClientMessage, type NodeMessage } from './protocol/messages.ts';
+import { validateNodeMessage } from './protocol/validate.ts';
+import { packDirectory } from './runtime/package-dir.ts';
 import { workerState } from './runtime/worker-state.ts';
 
 /** Options of `init`. */
@@ -30,6 +34,8 @@ export interface InitOptions {
   workerHeapLimitMb?: number;
   /** Return quietly when weft is already initialised instead of throwing. @default false */
   ignoreReinitError?: boolean;
+  /** With `address` over wss: the CA (or self-signed certificate, PEM) to trust. @default the system's CAs */
+  tlsCa?: string | Buffer;
 }
 
 let cluster: EmbeddedCluster | undefined;
@@ -55,31 +61,57 @@ export async function init(options: InitOptions = {}): Promise<void> {
     if (options.ignoreReinitError) return starting;
     throw new SystemError('weft is already initialised: call shutdown() first, or pass { ignoreReinitError: true }', ERROR_CODES.SYSTEM);
   }
-  if (options.address !== undefined) {
-    throw new SystemError(`cannot join ${options.address}: this build of weft runs the embedded cluster only; call init() without an address`);
-  }
+  const address = options.address ?? process.env.WEFT_ADDRESS;
   if (options.numCpus !== undefined && (!Number.isFinite(options.numCpus) || options.numCpus < 1)) {
     throw new RangeError(`numCpus must be a number >= 1, got ${String(options.numCpus)}`);
   }
-  starting = (async () => {
-    const workingDir = options.workingDir ?? process.cwd();
-    const jobId = randomId('job');
-    const started = await startEmbedded({ ...options, workingDir, jobId });
-    cluster = started;
-    const pool = new SharedMemoryPool();
-    memoryPool = pool;
-    setSharedAllocator((size) => (size >= POOL_MIN_BYTES ? pool.take(size) : new Uint8Array(new SharedArrayBuffer(size))));
-    const driverId = randomId('driver');
-    const conn = started.connect(driverId);
-    const runtime = new ClientRuntime(conn, { nodeId: started.nodeId, workerId: driverId, jobId, workingDir });
-    runtime.claimActorName = (name, actorId) => started.claimActorName(name, actorId);
-    setRuntime(runtime);
-  })();
+  starting = address ? joinCluster(address, options) : startLocal(options);
   try {
     await starting;
   } finally {
     starting = undefined;
   }
+}
+
+/** Join a cluster through the node (or head) at `address`: the working directory goes with the job. */
+async function joinCluster(address: string, options: InitOptions): Promise<void> {
+  const token = options.token ?? process.env.WEFT_TOKEN;
+  if (!token) throw new SystemError(`init({ address: '${address}' }) needs the cluster's token: pass { token } or set WEFT_TOKEN (weft start --head printed it)`);
+  const workingDir = realpathSync(options.workingDir ?? process.cwd());
+  const driverId = randomId('driver');
+  const jobId = randomId('job');
+  const packed = await packDirectory(workingDir);
+  const { conn, welcome } = await connectWebSocket<NodeMessage, ClientMessage>({
+    url: address, token, target: 'the cluster', validate: validateNodeMessage,
+    hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'driver', id: driverId },
+    ...(options.tlsCa !== undefined ? { tls: { ca: options.tlsCa } } : {}),
+  });
+  const runtime = new ClientRuntime(conn, { nodeId: welcome.id, workerId: driverId, jobId, workingDir });
+  try {
+    await runtime.registerJob(jobId, packed.data);
+  } catch (error) {
+    runtime.close();
+    throw error;
+  }
+  // Values travel over the network from here: shared memory would buy nothing.
+  setSharedAllocator((size) => new Uint8Array(size));
+  setRuntime(runtime);
+}
+
+/** Start a head and a node in this process (the embedded cluster). */
+async function startLocal(options: InitOptions): Promise<void> {
+  const workingDir = options.workingDir ?? process.cwd();
+  const jobId = randomId('job');
+  const started = await startEmbedded({ ...options, workingDir, jobId });
+  cluster = started;
+  const pool = new SharedMemoryPool();
+  memoryPool = pool;
+  setSharedAllocator((size) => (size >= POOL_MIN_BYTES ? pool.take(size) : new Uint8Array(new SharedArrayBuffer(size))));
+  const driverId = randomId('driver');
+  const conn = started.connect(driverId);
+  const runtime = new ClientRuntime(conn, { nodeId: started.nodeId, workerId: driverId, jobId, workingDir });
+  runtime.claimActorName = (name, actorId) => started.claimActorName(name, actorId);
+  setRuntime(runtime);
 }
 
 /** Stop weft: the embedded cluster's workers end; refs from before can no longer be read. */

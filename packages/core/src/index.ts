@@ -45,6 +45,18 @@ export type {
   NodeToHead, HeadToNode, PeerMessage, PeerInfo, NodeStats, ActorLocation, ObjectLocation, HeadReply, TaskEvent, Hello, Welcome, PeerRole,
 } from './protocol/messages.ts';
 export { inProcessPair, PortConnection } from './protocol/connection.ts';
+export { WebSocketConnection } from './protocol/ws-connection.ts';
+export { connectWebSocket, WebSocketConnectError } from './protocol/ws-client.ts';
+export type { ConnectOptions } from './protocol/ws-client.ts';
+export { listenWebSocket } from './protocol/ws-server.ts';
+export type { Accept, ListenOptions, WebSocketListener } from './protocol/ws-server.ts';
+export {
+  ProtocolError, validateClientMessage, validateNodeMessage, validateNodeToHead, validateHeadToNode, validatePeerMessage,
+  validateHello, validateWelcome,
+} from './protocol/validate.ts';
+export { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './protocol/ws-connection.ts';
+export type { ConnectErrorCode } from './protocol/ws-client.ts';
+export type { Validator } from './protocol/validate.ts';
 export type { Connection } from './protocol/connection.ts';
 export { ClientRuntime, setRuntime, currentRuntime } from './runtime/client-runtime.ts';
 export { taskScope } from './runtime/context.ts';

@@ -179,6 +179,11 @@ export class Head {
     for (const session of this.#sessions.values()) session.conn.send({ type: 'peers', nodes });
   }
 
+  /** Tell every node the others' free resources (they spill where it helps). */
+  shareView(): void {
+    if (this.#sessions.size > 1) this.#broadcastPeers();
+  }
+
   #nodeGone(session: NodeSession, reason: string): void {
     if (!session.nodeId || this.#sessions.get(session.nodeId) !== session) return;
     this.#sessions.delete(session.nodeId);

@@ -7,6 +7,9 @@
  * ```
  */
 export { Head } from './head.ts';
+export { startHeadServer } from './head-server.ts';
+export type { HeadServer, HeadServerOptions, ConnectionHook } from './head-server.ts';
+export { stateApi, clusterStatus, chromeTrace } from './state-api.ts';
 export { NodeRegistry } from './node-registry.ts';
 export type { NodeRecord } from './node-registry.ts';
 export { GlobalScheduler, fits } from './global-scheduler.ts';

@@ -45,7 +45,7 @@ export class NodeRegistry {
 
   /** The nodes alive, as peers see them. */
   peers(): PeerInfo[] {
-    return this.all().filter((node) => node.alive).map(({ nodeId, address, resources }) => ({ nodeId, address, resources }));
+    return this.all().filter((node) => node.alive).map(({ nodeId, address, resources, available }) => ({ nodeId, address, resources, available }));
   }
 
   all(): NodeRecord[] {

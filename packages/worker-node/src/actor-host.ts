@@ -30,7 +30,7 @@ export class ActorHost {
     this.#spec = spec;
     let result: Result;
     try {
-      const cls = await this.#loader.loadClass(spec.cls);
+      const cls = await this.#loader.loadClass(spec.cls, spec.jobId);
       const args = decodeArgs(`${spec.cls.name} constructor`, spec.args, spec.argRefs, argValues);
       try {
         this.#instance = taskScope.run({ taskId: spec.actorId, actorId: spec.actorId },

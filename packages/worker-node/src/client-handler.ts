@@ -6,6 +6,7 @@ import {
   logger, toErrorPayload,
   type ClientMessage, type Connection, type NodeMessage,
 } from '@weft/core';
+import { ownValue } from './object-resolver.ts';
 import type { WaitClient } from './object-waits.ts';
 import type { WeftNode } from './node.ts';
 import type { WorkerHandle } from './worker-pool.ts';
@@ -17,11 +18,16 @@ export class ClientHandler {
 
   constructor(private readonly node: WeftNode) {}
 
-  /** Serve a driver over `conn` until it closes. */
-  attach(clientId: string, conn: Connection<ClientMessage, NodeMessage>): void {
+  /**
+   * Serve a driver over `conn` until it closes. `remote`: the messages arrive in network frames,
+   * whose bytes are copied out of the frame (into shared memory when large) before they are kept.
+   */
+  attach(clientId: string, conn: Connection<ClientMessage, NodeMessage>, options: { remote?: boolean } = {}): void {
     const client: WaitClient = { id: clientId, send: (message) => conn.send(message) };
     this.#clients.set(clientId, client);
-    conn.onMessage((message) => this.#handle(client, message, undefined));
+    conn.onMessage(options.remote
+      ? (message) => this.#handle(client, ownMessage(message), undefined)
+      : (message) => this.#handle(client, message, undefined));
     conn.onClose(() => this.drop(clientId));
   }
 
@@ -120,4 +126,15 @@ export class ClientHandler {
 
 function unknownMessage(message: never): void {
   throw new Error(`unhandled message ${JSON.stringify((message as { type?: unknown }).type)}`);
+}
+
+/** A client message whose values no longer point into a network frame. */
+function ownMessage(message: ClientMessage): ClientMessage {
+  switch (message.type) {
+    case 'submit-task': return { ...message, task: { ...message.task, args: ownValue(message.task.args) } };
+    case 'put-object': return { ...message, value: ownValue(message.value) };
+    case 'create-actor': return { ...message, spec: { ...message.spec, args: ownValue(message.spec.args) } };
+    case 'submit-actor-call': return { ...message, call: { ...message.call, args: ownValue(message.call.args) } };
+    default: return message;
+  }
 }

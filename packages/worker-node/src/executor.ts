@@ -80,7 +80,7 @@ export class Executor {
     let fn: AnyFunction;
     let args: unknown[];
     try {
-      fn = await this.#loader.loadFunction(task.fn);
+      fn = await this.#loader.loadFunction(task.fn, task.jobId);
       args = decodeArgs(task.name, task.args, task.argRefs, argValues);
     } catch (error) {
       return { status: 'error', error: toErrorPayload(error) };

@@ -24,6 +24,12 @@ export class ModuleLoader {
   readonly #workingDir: string;
   readonly #state: WorkerStateLike;
   readonly #modules = new Map<string, Promise<Loaded>>();
+  readonly #jobDirs = new Map<string, string>();
+
+  /** Where a job's modules are (told by the node before the job's first task). */
+  setJobDir(jobId: string, dir: string): void {
+    this.#jobDirs.set(jobId, dir);
+  }
 
   constructor(workingDir: string, state: WorkerStateLike) {
     this.#workingDir = workingDir;
@@ -31,8 +37,8 @@ export class ModuleLoader {
   }
 
   /** The remote function a task names. */
-  async loadFunction(fn: FunctionDescriptor): Promise<(...args: unknown[]) => unknown> {
-    const { file } = await this.#load(fn.module);
+  async loadFunction(fn: FunctionDescriptor, jobId: string): Promise<(...args: unknown[]) => unknown> {
+    const { file } = await this.#load(fn.module, jobId);
     const found = lookupDefinition(file, fn.name);
     if (typeof found !== 'function') {
       const known = definitionsIn(file);
@@ -44,8 +50,8 @@ export class ModuleLoader {
   }
 
   /** The actor class an actor names. */
-  async loadClass(cls: FunctionDescriptor): Promise<ActorClass> {
-    const { file, namespace } = await this.#load(cls.module);
+  async loadClass(cls: FunctionDescriptor, jobId: string): Promise<ActorClass> {
+    const { file, namespace } = await this.#load(cls.module, jobId);
     const found = findActorClass(file, namespace ?? {}, cls.name);
     if (!found) {
       const why = namespace ? `export it from ${cls.module}` : `${cls.module} is a driver script (it calls init()), so its exports are out of a worker's reach: move the class to a module of its own`;
@@ -55,8 +61,8 @@ export class ModuleLoader {
     return found;
   }
 
-  #load(module: string): Promise<Loaded> {
-    const file = path.isAbsolute(module) ? module : path.resolve(this.#workingDir, module);
+  #load(module: string, jobId: string): Promise<Loaded> {
+    const file = path.isAbsolute(module) ? module : path.resolve(this.#jobDirs.get(jobId) ?? this.#workingDir, module);
     let loading = this.#modules.get(file);
     if (!loading) {
       loading = this.#import(file);

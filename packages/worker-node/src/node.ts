@@ -15,7 +15,7 @@ import { ClientHandler } from './client-handler.ts';
 import { HeadConnection } from './head-connection.ts';
 import { JobDirectories } from './job-directories.ts';
 import { LocalScheduler, describeExit } from './local-scheduler.ts';
-import { ObjectResolver, ownBytes, peerHolder } from './object-resolver.ts';
+import { ObjectResolver, ownBytes, ownValue, peerHolder } from './object-resolver.ts';
 import { ObjectStore, type ObjectEntry } from './object-store.ts';
 import { ObjectWaits } from './object-waits.ts';
 import { PeerNetwork, type PeerConnector } from './peer-network.ts';
@@ -41,13 +41,15 @@ export interface NodeOptions {
   sessionDir?: string;
   /** Between heartbeats to the head. @default 1000 */
   heartbeatMs?: number;
+  /** The node's id. @default a new random id */
+  nodeId?: string;
 }
 
 /** Extra workers beyond one per CPU, for zero-CPU tasks and CPUs lent by tasks waiting in get. */
 const EXTRA_WORKERS = 8;
 
 export class WeftNode {
-  readonly nodeId = randomId('node');
+  readonly nodeId: string;
   readonly store = new ObjectStore();
   readonly pool: WorkerPool;
   readonly scheduler: LocalScheduler;
@@ -68,6 +70,7 @@ export class WeftNode {
   #remoteFree = 0;
 
   constructor(options: NodeOptions) {
+    this.nodeId = options.nodeId ?? randomId('node');
     this.#options = options;
     this.#total = { ...options.resources, CPU: options.numCpus };
     this.#minWorkers = Math.max(1, Math.ceil(options.numCpus));
@@ -83,7 +86,8 @@ export class WeftNode {
       peers: (nodes) => this.#peersChanged(nodes),
       runTask: (task, owner, argLocations) => void this.#runTask(task, owner, argLocations),
       spillFailed: (taskId, error) => this.scheduler.spilledDone(taskId, { status: 'error', error }),
-      hostActor: (spec, owner) => {
+      hostActor: (received, owner) => {
+        const spec = { ...received, args: ownValue(received.args) };
         this.#learn(spec.argRefs, []);
         void this.jobs.ensure(spec.jobId).then(() => this.actors.create(spec), (error: unknown) => {
           this.#log.error({ err: error, actorId: spec.actorId }, 'cannot install the job of an actor');
@@ -159,7 +163,9 @@ export class WeftNode {
     void argRefs;
   }
 
-  async #runTask(task: TaskSpec, owner: string, argLocations: ObjectLocation[]): Promise<void> {
+  async #runTask(received: TaskSpec, owner: string, argLocations: ObjectLocation[]): Promise<void> {
+    // Its arguments arrived in a network frame (or from this node's own queue: copying is cheap).
+    const task = { ...received, args: ownValue(received.args) };
     this.#learn(task.argRefs, argLocations);
     try {
       await this.jobs.ensure(task.jobId);
@@ -196,7 +202,7 @@ export class WeftNode {
       }
       case 'actor-call':
         this.#learn(message.call.argRefs, message.argLocations);
-        return this.router.handle(from, message);
+        return this.router.handle(from, { ...message, call: { ...message.call, args: ownValue(message.call.args) } });
       case 'kill-actor':
       case 'kill-result':
         return this.router.handle(from, message);

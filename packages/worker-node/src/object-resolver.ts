@@ -10,7 +10,7 @@
  */
 import {
   ERROR_CODES, SHARED_THRESHOLD_BYTES, allocateFrame, logger,
-  type ObjectLocation, type PeerMessage, type Result,
+  type EncodedValue, type ObjectLocation, type PeerMessage, type Result,
 } from '@weft/core';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import type { PeerNetwork } from './peer-network.ts';
@@ -172,4 +172,11 @@ export function ownBytes(result: Result): Result {
   const data = allocateFrame(result.value.data.byteLength);
   data.set(result.value.data);
   return { status: 'ok', value: result.value.refs ? { data, refs: result.value.refs } : { data } };
+}
+
+/** An encoded value copied out of the network frame it arrived in (shared memory when large). */
+export function ownValue(value: EncodedValue): EncodedValue {
+  const data = allocateFrame(value.data.byteLength);
+  data.set(value.data);
+  return value.refs ? { data, refs: value.refs } : { data };
 }

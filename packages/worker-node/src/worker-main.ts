@@ -36,6 +36,9 @@ runtime.onOtherMessage = (message) => {
     case 'actor-call':
       actor.call(message.call, message.argValues);
       return;
+    case 'job-dir':
+      loader.setJobDir(message.jobId, message.dir);
+      return;
     case 'drop-task':
       executor.drop(message.taskId);
       return;

@@ -5,7 +5,7 @@
  * (MessagePort) and a cluster driver (WebSocket).
  */
 import { decode, encode } from '../codec.ts';
-import { GetTimeoutError, SystemError, fromErrorPayload } from '../errors.ts';
+import { GetTimeoutError, SystemError, fromErrorPayload, type ErrorPayload } from '../errors.ts';
 import { nextId } from '../ids.ts';
 import { ObjectRef } from '../object-ref.ts';
 import type { ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, NodeMessage, Result, TaskSpec } from '../protocol/messages.ts';
@@ -93,6 +93,15 @@ export class ClientRuntime implements RefSink {
     const ref = this.newRef<T>(call.callId);
     this.#conn.send({ type: 'submit-actor-call', call });
     return ref;
+  }
+
+  /** Tell the node this driver's job, with its packed working directory (cluster mode). */
+  async registerJob(jobId: string, data: Uint8Array | undefined): Promise<void> {
+    const requestId = this.#nextRequestId++;
+    const message: ClientMessage = { type: 'register-job', requestId, jobId };
+    if (data) message.package = data;
+    const error = await this.#request<ErrorPayload | undefined>(requestId, message);
+    if (error) throw fromErrorPayload(error);
   }
 
   async killActor(actorId: string): Promise<boolean> {
@@ -207,6 +216,8 @@ export class ClientRuntime implements RefSink {
       case 'cancel-result': return this.#settle(message.requestId, message.cancelled);
       case 'kill-result': return this.#settle(message.requestId, message.killed);
       case 'actor-info': return this.#settle(message.requestId, message.actor);
+      case 'job-registered': return this.#settle(message.requestId, message.error);
+      case 'job-dir':
       case 'create-actor-instance':
       case 'actor-call':
       case 'execute-task':

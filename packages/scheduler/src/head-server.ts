@@ -1,0 +1,88 @@
+/**
+ * The head's server: one port for WebSockets (nodes register, and — through the hooks — drivers
+ * and peers reach the node that runs beside the head) and HTTP (state API, metrics, dashboard).
+ * It also declares dead the nodes that stop sending heartbeats, and tells every node the free
+ * resources of the others so that saturated nodes know where spilling helps.
+ */
+import {
+  PROTOCOL_VERSION, listenWebSocket, logger, validateClientMessage, validateNodeToHead, validatePeerMessage,
+  type Accept, type Hello, type HeadToNode, type NodeToHead, type Validator,
+} from '@weft/core';
+import { Head } from './head.ts';
+import { stateApi } from './state-api.ts';
+
+/** Options of the head server. */
+export interface HeadServerOptions {
+  /** Interface to listen on. @default '127.0.0.1' */
+  host?: string;
+  /** Port. @default 7350 (0: any free port) */
+  port?: number;
+  /** The cluster token every connection and request must carry. */
+  token: string;
+  /** Certificate and key (PEM) to serve wss/https. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** A node silent this long is declared dead. @default 5000 */
+  heartbeatTimeoutMs?: number;
+  /** Largest WebSocket frame accepted. @default 256 MiB */
+  maxPayloadBytes?: number;
+  /** The head to serve. @default a new Head */
+  head?: Head;
+}
+
+/** A driver or a peer that reached the head's port: the node beside the head serves it. */
+export type ConnectionHook = (hello: Hello, accept: Accept) => void;
+
+/** A running head server. */
+export interface HeadServer {
+  head: Head;
+  /** ws:// (or wss://) URL of the head. */
+  url: string;
+  port: number;
+  /** Route drivers and peers that connect to the head's port (the node beside the head). */
+  setLocalNode(hooks: { driver: ConnectionHook; peer: ConnectionHook }): void;
+  stop(): Promise<void>;
+}
+
+/** How often the head checks heartbeats and shares the cluster's free resources. */
+const VIEW_INTERVAL_MS = 500;
+
+export async function startHeadServer(options: HeadServerOptions): Promise<HeadServer> {
+  const head = options.head ?? new Head();
+  const log = logger('head-server');
+  let local: { driver: ConnectionHook; peer: ConnectionHook } | undefined;
+  const validators: Record<Hello['role'], Validator<unknown>> = {
+    node: validateNodeToHead, driver: validateClientMessage, peer: validatePeerMessage,
+  };
+  const listener = await listenWebSocket({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 7350,
+    token: options.token,
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+    onHttp: stateApi(head, options.token),
+    validateFor: (role) => validators[role],
+    onConnection: (hello, accept) => {
+      if (hello.role === 'node') {
+        head.attach(accept<NodeToHead, HeadToNode>({ type: 'welcome', version: PROTOCOL_VERSION, id: 'head' }));
+        return;
+      }
+      if (!local) throw new Error(`no node runs beside this head to serve a ${hello.role}`);
+      (hello.role === 'driver' ? local.driver : local.peer)(hello, accept);
+    },
+  });
+  const timeoutMs = options.heartbeatTimeoutMs ?? 5000;
+  const timer = setInterval(() => {
+    head.checkHeartbeats(timeoutMs);
+    head.shareView();
+  }, VIEW_INTERVAL_MS);
+  timer.unref();
+  log.info({ url: listener.url }, 'head listening');
+  return {
+    head, url: listener.url, port: listener.port,
+    setLocalNode: (hooks) => { local = hooks; },
+    stop: async () => {
+      clearInterval(timer);
+      await listener.close();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The head's HTTP side, on the same port as its WebSockets: a JSON state API under `/api/`
+ * (what `weft status` and `weft list` read), Prometheus metrics at `/metrics`, and a small
+ * dashboard at `/`. Every request needs the cluster token, as `Authorization: Bearer …` or, for
+ * a browser opening the dashboard, `?token=…`.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TaskEvent } from '@weft/core';
+import type { Head } from './head.ts';
+import { DASHBOARD_HTML } from './dashboard.ts';
+
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/** The state of the cluster as `weft status` shows it. */
+export async function clusterStatus(head: Head): Promise<object> {
+  const nodes = head.nodes.all().map((node) => ({
+    nodeId: node.nodeId, address: node.address, alive: node.alive, resources: node.resources, available: node.available,
+    stats: node.stats ?? null, lastHeartbeatMsAgo: Date.now() - node.lastHeartbeat,
+  }));
+  const live = nodes.filter((node) => node.alive);
+  const sum = (pick: (node: (typeof live)[number]) => Record<string, number>): Record<string, number> => {
+    const totals: Record<string, number> = {};
+    for (const node of live) for (const [name, amount] of Object.entries(pick(node))) totals[name] = (totals[name] ?? 0) + amount;
+    return totals;
+  };
+  return {
+    nodes, resources: sum((node) => node.resources), available: sum((node) => node.available),
+    actors: head.actors.all().filter((actor) => actor.state !== 'dead').length,
+    objects: live.reduce((n, node) => n + (node.stats?.objects ?? 0), 0),
+    objectBytes: live.reduce((n, node) => n + (node.stats?.objectBytes ?? 0), 0),
+    jobs: [...head.jobs.entries()].map(([jobId, job]) => ({ jobId, ...job })),
+  };
+}
+
+async function listOf(head: Head, what: 'objects' | 'tasks' | 'actors'): Promise<unknown[]> {
+  const answers = await head.queryNodes(what);
+  const merged: unknown[] = [];
+  for (const items of answers.values()) if (Array.isArray(items)) merged.push(...(items as unknown[]));
+  if (what === 'actors') {
+    // Actors that died with their node are known only to the head.
+    const seen = new Set(merged.map((actor) => (actor as { actorId: string }).actorId));
+    for (const actor of head.actors.all()) if (!seen.has(actor.actorId)) merged.push(actor);
+  }
+  return merged;
+}
+
+/** Recent tasks as a Chrome trace (chrome://tracing, Perfetto): one row per worker. */
+export function chromeTrace(tasks: TaskEvent[]): object {
+  const events = tasks.filter((task) => task.startedAt !== undefined && task.finishedAt !== undefined).map((task) => ({
+    name: task.name, cat: task.state, ph: 'X', ts: (task.startedAt as number) * 1000, dur: ((task.finishedAt as number) - (task.startedAt as number)) * 1000,
+    pid: task.nodeId, tid: task.workerId ?? 'worker', args: { taskId: task.taskId, error: task.error ?? null },
+  }));
+  return { traceEvents: events, displayTimeUnit: 'ms' };
+}
+
+async function metrics(head: Head): Promise<string> {
+  const status = await clusterStatus(head) as { nodes: Array<{ alive: boolean; stats: { running: number; queued: number } | null }>; resources: Record<string, number>; available: Record<string, number>; actors: number; objects: number; objectBytes: number };
+  const lines: string[] = [];
+  const gauge = (name: string, help: string, value: number, labels = ''): void => {
+    if (!lines.some((line) => line.startsWith(`# HELP ${name} `))) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    lines.push(`${name}${labels} ${value}`);
+  };
+  gauge('weft_nodes_alive', 'Nodes alive in the cluster.', status.nodes.filter((node) => node.alive).length);
+  for (const [name, amount] of Object.entries(status.resources)) gauge('weft_resources_total', 'Total resources of live nodes.', amount, `{resource="${name}"}`);
+  for (const [name, amount] of Object.entries(status.available)) gauge('weft_resources_available', 'Free resources of live nodes.', amount, `{resource="${name}"}`);
+  gauge('weft_actors_alive', 'Actors not dead.', status.actors);
+  gauge('weft_objects', 'Objects in the object stores.', status.objects);
+  gauge('weft_object_bytes', 'Bytes of objects in the object stores.', status.objectBytes);
+  gauge('weft_tasks_running', 'Tasks running.', status.nodes.reduce((n, node) => n + (node.stats?.running ?? 0), 0));
+  gauge('weft_tasks_queued', 'Tasks waiting or queued.', status.nodes.reduce((n, node) => n + (node.stats?.queued ?? 0), 0));
+  return `${lines.join('\n')}\n`;
+}
+
+/** An HTTP handler for the head's port. */
+export function stateApi(head: Head, token: string): (req: IncomingMessage, res: ServerResponse) => void {
+  const expected = digest(token);
+  const send = (res: ServerResponse, status: number, type: string, body: string): void => {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+    res.end(body);
+  };
+  const json = (res: ServerResponse, value: unknown): void => send(res, 200, 'application/json', JSON.stringify(value));
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://head');
+    const given = req.headers.authorization?.replace(/^Bearer /, '') ?? url.searchParams.get('token') ?? '';
+    if (!timingSafeEqual(digest(given), expected)) return send(res, 401, 'text/plain', 'missing or wrong token: send Authorization: Bearer <token>\n');
+    const route = async (): Promise<void> => {
+      switch (url.pathname) {
+        case '/': return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML);
+        case '/api/status': return json(res, await clusterStatus(head));
+        case '/api/nodes': return json(res, (await clusterStatus(head) as { nodes: unknown }).nodes);
+        case '/api/actors': return json(res, await listOf(head, 'actors'));
+        case '/api/tasks': return json(res, await listOf(head, 'tasks'));
+        case '/api/objects': return json(res, await listOf(head, 'objects'));
+        case '/api/jobs': return json(res, (await clusterStatus(head) as { jobs: unknown }).jobs);
+        case '/api/timeline': return json(res, chromeTrace(await listOf(head, 'tasks') as TaskEvent[]));
+        case '/metrics': return send(res, 200, 'text/plain; version=0.0.4', await metrics(head));
+        default: return send(res, 404, 'text/plain', `no such path: ${url.pathname}\n`);
+      }
+    };
+    route().catch((error: unknown) => send(res, 500, 'text/plain', `${error instanceof Error ? error.message : String(error)}\n`));
+  };
+}

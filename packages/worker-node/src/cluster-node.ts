@@ -1,0 +1,127 @@
+/**
+ * A node of a cluster: a WeftNode whose head is reached over a WebSocket (or, beside the head, in
+ * process), which listens for drivers and for other nodes, and opens connections to other nodes
+ * on first use. Every connection carries the cluster token.
+ */
+import path from 'node:path';
+import {
+  PROTOCOL_VERSION, connectWebSocket, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode,
+  validatePeerMessage, type Accept, type ClientMessage, type Connection, type Hello, type HeadToNode, type NodeMessage,
+  type NodeToHead, type PeerMessage, type ResourceSet, type WebSocketListener,
+} from '@weft/core';
+import { startNode, type WeftNode } from './node.ts';
+import type { PeerConnector } from './peer-network.ts';
+
+/** TLS settings of a cluster: what this process serves, and what it trusts when it connects. */
+export interface ClusterTls {
+  /** Certificate and key (PEM) this node serves wss with. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** CA (or self-signed certificate) to trust when connecting; absent: the system's. */
+  ca?: string | Buffer;
+}
+
+/** Options of a cluster node. */
+export interface ClusterNodeOptions {
+  /** ws:// URL of the head, or an in-process connection to it (the node beside the head). */
+  head: string | Connection<HeadToNode, NodeToHead>;
+  token: string;
+  /** Interface to listen on for drivers and peers (standalone nodes). @default '127.0.0.1' */
+  host?: string;
+  /** Port to listen on. @default 0 (any free port) */
+  port?: number;
+  /** Address others reach this node at, when it does not listen itself (beside the head). */
+  address?: string;
+  numCpus: number;
+  resources?: ResourceSet;
+  /** Where job code is unpacked. */
+  sessionDir: string;
+  tls?: ClusterTls;
+  heartbeatMs?: number;
+  workerHeapLimitMb?: number;
+}
+
+/** A running cluster node. */
+export interface ClusterNode {
+  node: WeftNode;
+  /** ws:// URL where drivers and peers reach it. */
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** Opens peer connections with the cluster token, saying who we are. */
+export function peerConnector(selfId: string, token: string, tls?: ClusterTls): PeerConnector {
+  return async (address) => {
+    const { conn } = await connectWebSocket<PeerMessage, PeerMessage>({
+      url: address, token, target: `node ${address}`, validate: validatePeerMessage,
+      hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'peer', id: selfId },
+      ...(tls?.ca !== undefined ? { tls: { ca: tls.ca } } : {}),
+    });
+    return conn;
+  };
+}
+
+/** Serve drivers and peers that connected to some listener (this node's own, or the head's). */
+export function nodeHooks(node: WeftNode): { driver: (hello: Hello, accept: Accept) => void; peer: (hello: Hello, accept: Accept) => void } {
+  return {
+    driver: (hello, accept) => {
+      const conn = accept<ClientMessage, NodeMessage>({ type: 'welcome', version: PROTOCOL_VERSION, id: node.nodeId });
+      node.clients.attach(hello.id, conn, { remote: true });
+    },
+    peer: (hello, accept) => {
+      node.acceptPeer(hello.id, accept<PeerMessage, PeerMessage>({ type: 'welcome', version: PROTOCOL_VERSION, id: node.nodeId }));
+    },
+  };
+}
+
+export async function startClusterNode(options: ClusterNodeOptions): Promise<ClusterNode> {
+  const log = logger('cluster-node');
+  const nodeId = randomId('node');
+  let listener: WebSocketListener | undefined;
+  let hooks: ReturnType<typeof nodeHooks> | undefined;
+  if (typeof options.head === 'string') {
+    listener = await listenWebSocket({
+      host: options.host ?? '127.0.0.1', port: options.port ?? 0, token: options.token,
+      ...(options.tls?.cert !== undefined && options.tls.key !== undefined ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
+      validateFor: (role) => {
+        if (role === 'node') throw new Error('nodes register with the head, not with another node');
+        return role === 'driver' ? validateClientMessage : validatePeerMessage;
+      },
+      onConnection: (hello, accept) => {
+        if (!hooks) throw new Error('node is starting');
+        (hello.role === 'driver' ? hooks.driver : hooks.peer)(hello, accept);
+      },
+    });
+  }
+  const address = listener?.url ?? options.address ?? '';
+  const head = typeof options.head === 'string'
+    ? (await connectWebSocket<HeadToNode, NodeToHead>({
+      url: options.head, token: options.token, validate: validateHeadToNode,
+      hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'node', id: nodeId },
+      ...(options.tls?.ca !== undefined ? { tls: { ca: options.tls.ca } } : {}),
+    })).conn
+    : options.head;
+  let node: WeftNode;
+  try {
+    node = await startNode({
+      nodeId, numCpus: options.numCpus, resources: options.resources ?? {}, head, address,
+      workingDir: path.join(options.sessionDir, 'jobs'), sessionDir: options.sessionDir,
+      connectPeer: peerConnector(nodeId, options.token, options.tls),
+      ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+      ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}),
+    });
+  } catch (error) {
+    head.close('node failed to start');
+    await listener?.close();
+    throw error;
+  }
+  hooks = nodeHooks(node);
+  log.info({ nodeId, address }, 'node ready');
+  return {
+    node, address,
+    stop: async () => {
+      await node.stop();
+      await listener?.close();
+    },
+  };
+}
