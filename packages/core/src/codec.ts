@@ -116,8 +116,21 @@ addExtension({
   },
 });
 
+// msgpackr's extensions are global, and the transport packs messages (whose Uint8Array fields
+// must stay plain msgpack binary) with another Packr: these two match only inside encode().
+class CodecView {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return encodeBuffers !== null && value instanceof TypedArray;
+  }
+}
+class CodecArrayBuffer {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return encodeBuffers !== null && value instanceof ArrayBuffer;
+  }
+}
+
 addExtension({
-  Class: TypedArray as unknown as new () => ArrayBufferView,
+  Class: CodecView as unknown as new () => ArrayBufferView,
   type: EXT_TYPED_ARRAY,
   write(view: ArrayBufferView) {
     const kind = Buffer.isBuffer(view) ? KIND_BUFFER : TYPED_ARRAY_KINDS.findIndex((k) => view.constructor === k);
@@ -132,7 +145,7 @@ addExtension({
 });
 
 addExtension({
-  Class: ArrayBuffer,
+  Class: CodecArrayBuffer as unknown as new () => ArrayBuffer,
   type: EXT_ARRAY_BUFFER,
   write(buffer: ArrayBuffer) {
     if (!encodeBuffers) throw new SerializationError('ArrayBuffers can only be encoded through weft\'s codec');

@@ -11,6 +11,8 @@ import { logger, unpackDirectory } from '@weft/core';
 
 export class JobDirectories {
   readonly #dirs = new Map<string, Promise<string>>();
+  /** The directories installed so far (what a new worker is told at once). */
+  readonly #ready = new Map<string, string>();
   readonly #log = logger('job-directories');
 
   constructor(
@@ -22,6 +24,7 @@ export class JobDirectories {
   /** Record a job whose code is already in place (the embedded driver's). */
   set(jobId: string, dir: string): void {
     this.#dirs.set(jobId, Promise.resolve(dir));
+    this.#ready.set(jobId, dir);
     this.announce(jobId, dir);
   }
 
@@ -43,17 +46,9 @@ export class JobDirectories {
     return dir;
   }
 
-  /** Every job directory known now (for a new worker). */
-  async known(): Promise<Array<[string, string]>> {
-    const entries: Array<[string, string]> = [];
-    for (const [jobId, dir] of this.#dirs) {
-      try {
-        entries.push([jobId, await dir]);
-      } catch {
-        // not installed: skipped
-      }
-    }
-    return entries;
+  /** Every job directory installed now (for a new worker). */
+  known(): Array<[string, string]> {
+    return [...this.#ready.entries()];
   }
 
   async #unpack(jobId: string, data: Uint8Array): Promise<string> {
@@ -63,6 +58,7 @@ export class JobDirectories {
     await unpackDirectory(data, dir);
     await this.#linkModules(dir);
     this.#log.info({ jobId, dir }, 'job code unpacked');
+    this.#ready.set(jobId, dir);
     this.announce(jobId, dir);
     return dir;
   }

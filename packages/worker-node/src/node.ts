@@ -79,7 +79,7 @@ export class WeftNode {
       minWorkers: this.#minWorkers, maxWorkers: this.#minWorkers + EXTRA_WORKERS,
       ...(options.workerHeapLimitMb !== undefined ? { heapLimitMb: options.workerHeapLimitMb } : {}),
       onMessage: (worker, message) => this.clients.handleWorker(worker, message),
-      onReady: (worker) => void this.#workerReady(worker),
+      onReady: (worker) => this.#workerReady(worker),
       onExit: (worker, code) => this.#workerExited(worker, code),
     });
     this.head = new HeadConnection(options.head, {
@@ -245,8 +245,9 @@ export class WeftNode {
     }
   }
 
-  async #workerReady(worker: WorkerHandle): Promise<void> {
-    for (const [jobId, dir] of await this.jobs.known()) worker.conn.send({ type: 'job-dir', jobId, dir });
+  #workerReady(worker: WorkerHandle): void {
+    // Before anything else is sent to it: its first task or actor may belong to any of these jobs.
+    for (const [jobId, dir] of this.jobs.known()) worker.conn.send({ type: 'job-dir', jobId, dir });
     this.scheduler.dispatch();
   }
 
