@@ -24,11 +24,11 @@ export interface InitOptions {
   numCpus?: number;
   /** Custom resources of the embedded node, e.g. `{ gpu: 2 }`. @default {} */
   resources?: Record<string, number>;
-  /** Join the cluster at this address instead of starting an embedded one. @default embedded */
+  /** Join the cluster at this address instead of starting an embedded one. @default WEFT_ADDRESS, else embedded */
   address?: string;
-  /** The cluster's token (with `address`). */
+  /** The cluster's token (with `address`). @default WEFT_TOKEN */
   token?: string;
-  /** The directory task modules are resolved from. @default process.cwd() */
+  /** The directory task modules are resolved from (and, joining a cluster, packed and shipped). @default WEFT_WORKING_DIR, else process.cwd() */
   workingDir?: string;
   /** Heap limit of each worker in MiB; a task that passes it crashes only its worker. @default Node's default */
   workerHeapLimitMb?: number;
@@ -77,7 +77,7 @@ export async function init(options: InitOptions = {}): Promise<void> {
 async function joinCluster(address: string, options: InitOptions): Promise<void> {
   const token = options.token ?? process.env.WEFT_TOKEN;
   if (!token) throw new SystemError(`init({ address: '${address}' }) needs the cluster's token: pass { token } or set WEFT_TOKEN (weft start --head printed it)`);
-  const workingDir = realpathSync(options.workingDir ?? process.cwd());
+  const workingDir = realpathSync(options.workingDir ?? process.env.WEFT_WORKING_DIR ?? process.cwd());
   const driverId = randomId('driver');
   const jobId = randomId('job');
   const packed = await packDirectory(workingDir);
