@@ -46,6 +46,8 @@ export type {
 } from './protocol/messages.ts';
 export { inProcessPair, PortConnection } from './protocol/connection.ts';
 export { WebSocketConnection } from './protocol/ws-connection.ts';
+export { ReconnectingConnection } from './protocol/reconnecting.ts';
+export type { ReconnectHooks } from './protocol/reconnecting.ts';
 export { connectWebSocket, WebSocketConnectError } from './protocol/ws-client.ts';
 export type { ConnectOptions } from './protocol/ws-client.ts';
 export { listenWebSocket } from './protocol/ws-server.ts';

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import {
-  PROTOCOL_VERSION, connectWebSocket, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode,
+  PROTOCOL_VERSION, ReconnectingConnection, connectWebSocket, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode,
   validatePeerMessage, type Accept, type ClientMessage, type Connection, type Hello, type HeadToNode, type NodeMessage,
   type NodeToHead, type PeerMessage, type ResourceSet, type WebSocketListener,
 } from '@weft/core';
@@ -94,14 +94,8 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     });
   }
   const address = listener?.url ?? options.address ?? '';
-  const head = typeof options.head === 'string'
-    ? (await connectWebSocket<HeadToNode, NodeToHead>({
-      url: options.head, token: options.token, validate: validateHeadToNode,
-      hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'node', id: nodeId },
-      ...(options.tls?.ca !== undefined ? { tls: { ca: options.tls.ca } } : {}),
-    })).conn
-    : options.head;
-  let node: WeftNode;
+  let node: WeftNode | undefined;
+  const head = typeof options.head === 'string' ? await connectHead(options.head, options, nodeId, () => node) : options.head;
   try {
     node = await startNode({
       nodeId, numCpus: options.numCpus, resources: options.resources ?? {}, head, address,
@@ -115,13 +109,27 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     await listener?.close();
     throw error;
   }
-  hooks = nodeHooks(node);
+  const started = node;
+  hooks = nodeHooks(started);
   log.info({ nodeId, address }, 'node ready');
   return {
-    node, address,
+    node: started, address,
     stop: async () => {
-      await node.stop();
+      await started.stop();
       await listener?.close();
     },
   };
+}
+
+/** Connect to the head, and again (with backoff) whenever it restarts. */
+async function connectHead(url: string, options: ClusterNodeOptions, nodeId: string, node: () => WeftNode | undefined): Promise<Connection<HeadToNode, NodeToHead>> {
+  const open = async (): Promise<Connection<HeadToNode, NodeToHead>> => (await connectWebSocket<HeadToNode, NodeToHead>({
+    url, token: options.token, validate: validateHeadToNode,
+    hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'node', id: nodeId },
+    ...(options.tls?.ca !== undefined ? { tls: { ca: options.tls.ca } } : {}),
+  })).conn;
+  return new ReconnectingConnection(await open(), open, {
+    disconnected: (reason) => node()?.head.disconnected(reason),
+    reconnected: () => node()?.head.reconnected(),
+  });
 }

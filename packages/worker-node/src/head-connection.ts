@@ -18,8 +18,10 @@ export interface HeadHandlers {
   spillFailed(taskId: string, error: ErrorPayload): void;
   hostActor(spec: ActorSpec, owner: string): void;
   query(what: 'objects' | 'actors' | 'tasks'): unknown;
-  /** The connection to the head closed. */
+  /** The connection to the head closed for good. */
   lost(reason: string): void;
+  /** The connection to the head is back (a restarted head): announce this node again. */
+  reconnected(): void;
 }
 
 /** Requests to the head fail after this long. */
@@ -41,6 +43,18 @@ export class HeadConnection {
       this.#pending.clear();
       handlers.lost(reason);
     });
+  }
+
+  /** The connection dropped and is being re-established: requests in flight fail now. */
+  disconnected(reason: string): void {
+    const error = new SystemError(`lost the connection to the head (${reason}); it is being re-established`);
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+
+  /** The connection is back. */
+  reconnected(): void {
+    this.handlers.reconnected();
   }
 
   register(node: PeerInfo): void {

@@ -96,6 +96,7 @@ export class WeftNode {
       },
       query: (what) => this.#query(what),
       lost: (reason) => this.#headLost(reason),
+      reconnected: () => this.#announce(),
     });
     this.peers = new PeerNetwork(this.nodeId, options.connectPeer, (from, message) => this.#peerMessage(from, message),
       (nodeId, reason) => this.#log.warn({ nodeId, reason }, 'lost a peer connection'));
@@ -260,6 +261,16 @@ export class WeftNode {
     }
     this.scheduler.workerExited(worker, code);
     if (this.state === 'running' && this.pool.taskWorkers() < this.#minWorkers) this.pool.spawn();
+  }
+
+  /** Register again with a (restarted) head, and tell it the actors hosted here. */
+  #announce(): void {
+    this.head.register({ nodeId: this.nodeId, address: this.#options.address ?? '', resources: this.#total });
+    for (const actor of this.actors.list()) {
+      this.head.actorState({ actorId: actor.actorId, className: actor.className, nodeId: this.nodeId, state: actor.state,
+        ...(actor.name !== undefined ? { name: actor.name } : {}) });
+    }
+    this.#sendHeartbeat();
   }
 
   #headLost(reason: string): void {
