@@ -41,6 +41,8 @@ export interface ActorOptions {
   numCpus?: number;
   /** Custom resources held for the actor's whole life. @default {} */
   resources?: Record<string, number>;
+  /** 'detached': the actor outlives the driver that created it (give it a name to reach it). @default tied to its driver */
+  lifetime?: 'detached';
 }
 
 /** A class that extends Actor. */
@@ -118,10 +120,12 @@ export function normalizeActorOptions(options: ActorOptions, cls: ActorClass): A
     if (typeof amount !== 'number' || !(amount >= 0)) throw new RangeError(`resources.${key} must be a number >= 0, got ${String(amount)}`);
   }
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) throw new TypeError('name must be a non-empty string');
+  if (options.lifetime !== undefined && options.lifetime !== 'detached') throw new RangeError(`lifetime must be 'detached' or absent, got ${String(options.lifetime)}`);
   const resources = numCpus > 0 ? { ...custom, CPU: numCpus } : { ...custom };
   // As in Ray: an actor needs a CPU to be placed, and holds only what it asked for.
   const placement = { ...resources, CPU: Math.max(numCpus, 1) };
-  return { ...(options.name !== undefined ? { name: options.name } : {}), maxRestarts, maxTaskRetries, maxConcurrency, resources, placement };
+  return { ...(options.name !== undefined ? { name: options.name } : {}), maxRestarts, maxTaskRetries, maxConcurrency, resources, placement,
+    ...(options.lifetime === 'detached' ? { detached: true } : {}) };
 }
 
 function hasAsyncMethods(cls: ActorClass): boolean {

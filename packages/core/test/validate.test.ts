@@ -86,6 +86,8 @@ const toNode: { [K in HeadToNode['type']]: Extract<HeadToNode, { type: K }> } = 
   'run-task': { type: 'run-task', task, owner: 'n-2', argLocations: [] },
   'spill-failed': { type: 'spill-failed', taskId: 't-1', error: { code: 'TASK_UNSCHEDULABLE', message: 'no node has gpu: 1' } },
   'host-actor': { type: 'host-actor', spec, owner: 'n-2' },
+  'task-placed': { type: 'task-placed', taskId: 't-1', nodeId: 'n-3' },
+  'job-finished': { type: 'job-finished', jobId: 'j-1' },
   query: { type: 'query', requestId: 1, what: 'tasks' },
   reply: { type: 'reply', requestId: 2, result: { status: 'error', error: { code: 'NOT_FOUND', message: 'no such job' } } },
 };
@@ -98,6 +100,7 @@ const peers: { [K in PeerMessage['type']]: Extract<PeerMessage, { type: K }> } =
   'pull-object': { type: 'pull-object', requestId: 1, objectId: 'obj-1', offset: 0, length: 1024 },
   'object-chunk': { type: 'object-chunk', requestId: 1, objectId: 'obj-1', offset: 0, total: 3, data: new Uint8Array(3) },
   'release-object': { type: 'release-object', objectId: 'obj-1' },
+  'cancel-task': { type: 'cancel-task', taskId: 't-1' },
   'actor-call': { type: 'actor-call', call, owner: 'n-1', argLocations: [location] },
   'kill-actor': { type: 'kill-actor', requestId: 2, actorId: 'a-1' },
   'kill-result': { type: 'kill-result', requestId: 2, killed: true },

@@ -32,6 +32,8 @@ export class Head {
   readonly packages = new Map<string, Uint8Array>();
   readonly jobs = new Map<string, { state: 'started' | 'finished'; nodeId: string; since: number }>();
   readonly #sessions = new Map<string, NodeSession>();
+  /** What the head needs to restart an actor whose node died: its spec and restarts so far. */
+  readonly #actorSpecs = new Map<string, { spec: import('@weft/core').ActorSpec; owner: string; restarts: number }>();
   readonly #pending = new Map<number, (result: HeadReply) => void>();
   #nextRequestId = 1;
   readonly #log = logger('head');
@@ -120,10 +122,12 @@ export class Head {
         }
         this.actors.update({ actorId: message.spec.actorId, className: message.spec.cls.name, nodeId, state: 'pending',
           ...(message.spec.options.name !== undefined ? { name: message.spec.options.name } : {}) });
+        this.#actorSpecs.set(message.spec.actorId, { spec: message.spec, owner: message.owner, restarts: 0 });
         this.#sessions.get(nodeId)?.conn.send({ type: 'host-actor', spec: message.spec, owner: message.owner });
         return this.#reply(session, message.requestId, { status: 'ok', value: nodeId });
       }
       case 'actor-state':
+        if (message.state === 'dead') this.#actorSpecs.delete(message.actorId);
         return this.actors.update({ actorId: message.actorId, className: message.className, nodeId: message.nodeId, state: message.state,
           ...(message.name !== undefined ? { name: message.name } : {}) });
       case 'claim-actor-name':
@@ -143,7 +147,11 @@ export class Head {
       }
       case 'job-event':
         this.jobs.set(message.jobId, { state: message.state, nodeId: message.nodeId, since: Date.now() });
-        if (message.state === 'finished') this.packages.delete(message.jobId);
+        if (message.state === 'finished') {
+          this.packages.delete(message.jobId);
+          // Its tasks and (undetached) actors go, on every node.
+          for (const other of this.#sessions.values()) other.conn.send({ type: 'job-finished', jobId: message.jobId });
+        }
         return;
       case 'reply': {
         const resolve = this.#pending.get(message.requestId);
@@ -168,6 +176,7 @@ export class Head {
       return;
     }
     target.conn.send({ type: 'run-task', task, owner, argLocations });
+    session.conn.send({ type: 'task-placed', taskId: task.taskId, nodeId: nodeId as string });
   }
 
   #reply(session: NodeSession, requestId: number, result: HeadReply): void {
@@ -197,9 +206,28 @@ export class Head {
     if (reason === 'node stopping') this.#log.info({ nodeId }, 'node stopped');
     else this.#log.warn({ nodeId, reason }, 'node left the cluster');
     for (const actor of this.actors.onNode(nodeId)) {
-      if (actor.state !== 'dead') this.actors.update({ ...actor, state: 'dead' } satisfies ActorLocation);
+      if (actor.state !== 'dead') this.#restartElsewhere(actor, nodeId);
     }
+    // After the actors moved: nodes that learn of the death from this list find them placed anew.
     this.#broadcastPeers();
+  }
+
+  /** An actor's node died: place it on another node if its restarts allow, else it is dead. */
+  #restartElsewhere(actor: ActorLocation, deadNode: string): void {
+    const record = this.#actorSpecs.get(actor.actorId);
+    const maxRestarts = record?.spec.options.maxRestarts ?? 0;
+    const nodeId = record && (maxRestarts < 0 || record.restarts < maxRestarts) ? this.scheduler.place(record.spec.options.placement) : null;
+    const target = nodeId === null ? undefined : this.#sessions.get(nodeId);
+    if (!record || !target || nodeId === null) {
+      this.#actorSpecs.delete(actor.actorId);
+      this.actors.update({ ...actor, state: 'dead' });
+      this.#log.warn({ actorId: actor.actorId, nodeId: deadNode }, 'actor died with its node');
+      return;
+    }
+    record.restarts += 1;
+    this.actors.update({ ...actor, nodeId, state: 'restarting' });
+    this.#log.warn({ actorId: actor.actorId, from: deadNode, to: nodeId, restart: record.restarts }, 'restarting an actor whose node died');
+    target.conn.send({ type: 'host-actor', spec: record.spec, owner: record.owner });
   }
 }
 

@@ -180,6 +180,13 @@ export class ActorManager {
     return true;
   }
 
+  /** The driver of `jobId` left: its actors go, but detached ones. */
+  killJob(jobId: string): void {
+    for (const actor of this.#actors.values()) {
+      if (actor.spec.jobId === jobId && !actor.spec.options.detached && actor.state !== 'dead') this.#die(actor, 'its driver exited');
+    }
+  }
+
   /** The actors hosted here, for the state API. */
   list(): ActorInfo[] {
     return [...this.#actors.values()].map((actor) => ({ actorId: actor.spec.actorId, className: actor.spec.cls.name, state: actor.state,

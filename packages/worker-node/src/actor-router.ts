@@ -21,8 +21,8 @@ interface Route {
 
 export class ActorRouter {
   readonly #routes = new Map<string, Route>();
-  /** Calls sent to other nodes, with the ids pinned for their arguments. */
-  readonly #remote = new Map<string, string[]>();
+  /** Calls sent to other nodes: where, and the ids pinned for their arguments. */
+  readonly #remote = new Map<string, { nodeId: string; pinned: string[]; name: string }>();
   readonly #kills = new Map<number, (killed: boolean) => void>();
   #nextRequestId = 1;
 
@@ -78,6 +78,7 @@ export class ActorRouter {
     try {
       const location = await this.head.findActor({ actorId });
       if (!location) throw new SystemError(`actor ${actorId} is not known to the cluster`);
+      if (location.state === 'dead') throw new SystemError(`actor ${location.className} (${actorId}) is dead`);
       route.nodeId = location.nodeId;
     } catch (error) {
       route.failed = { code: ERROR_CODES.ACTOR_DIED, message: toErrorPayload(error).message };
@@ -103,7 +104,7 @@ export class ActorRouter {
     this.store.addHolder(call.callId, owner);
     const pinned = [...call.argRefs.map(([, id]) => id), ...(call.args.refs ?? [])];
     this.store.pin(pinned);
-    this.#remote.set(call.callId, pinned);
+    this.#remote.set(call.callId, { nodeId: route.nodeId, pinned, name: call.name });
     this.peers.send(route.nodeId, { type: 'actor-call', call, owner: this.selfId, argLocations: this.argLocations(call.argRefs) });
   }
 
@@ -114,12 +115,29 @@ export class ActorRouter {
 
   /** The result of a call sent to another node. */
   remoteDone(callId: string, outcome: Result | ObjectLocation): void {
-    const pinned = this.#remote.get(callId);
-    if (!pinned) return;
+    const remote = this.#remote.get(callId);
+    if (!remote) return;
     this.#remote.delete(callId);
     if ('status' in outcome) this.store.complete(callId, outcome);
     else this.store.located(this.store.ensure(callId), outcome);
-    this.store.unpin(pinned);
+    this.store.unpin(remote.pinned);
+  }
+
+  /**
+   * A node died: calls in flight on its actors fail (the actor may restart elsewhere, but what a
+   * call did there is lost), and later calls wait until the head says where the actor lives now.
+   */
+  nodeDied(nodeId: string): void {
+    for (const [callId, remote] of [...this.#remote]) {
+      if (remote.nodeId !== nodeId) continue;
+      this.remoteDone(callId, { status: 'error', error: { code: ERROR_CODES.ACTOR_DIED,
+        message: `${remote.name} failed: node ${nodeId}, which hosted the actor, died while the call ran` } });
+    }
+    for (const [actorId, route] of this.#routes) {
+      if (route.nodeId !== nodeId) continue;
+      route.nodeId = undefined;
+      void this.#locate(actorId, route);
+    }
   }
 
   /** Kill an actor wherever it lives; false when it was dead already or unknown. */

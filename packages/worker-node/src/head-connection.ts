@@ -16,6 +16,8 @@ export interface HeadHandlers {
   peers(nodes: PeerInfo[]): void;
   runTask(task: TaskSpec, owner: string, argLocations: ObjectLocation[]): void;
   spillFailed(taskId: string, error: ErrorPayload): void;
+  taskPlaced(taskId: string, nodeId: string): void;
+  jobFinished(jobId: string): void;
   hostActor(spec: ActorSpec, owner: string): void;
   query(what: 'objects' | 'actors' | 'tasks'): unknown;
   /** The connection to the head closed for good. */
@@ -148,6 +150,10 @@ export class HeadConnection {
         return this.handlers.spillFailed(message.taskId, message.error);
       case 'host-actor':
         return this.handlers.hostActor(message.spec, message.owner);
+      case 'task-placed':
+        return this.handlers.taskPlaced(message.taskId, message.nodeId);
+      case 'job-finished':
+        return this.handlers.jobFinished(message.jobId);
       case 'query':
         return this.#answer(message.requestId, message.what);
       case 'reply': {

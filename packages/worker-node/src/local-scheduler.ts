@@ -68,6 +68,8 @@ export interface ClusterLink {
   remoteFreeCpus(): number;
   /** The cluster's total resources, for error messages. */
   clusterResources(): ResourceSet;
+  /** Cancel a spilled task on the node running it. */
+  cancelRemote(nodeId: string, taskId: string): void;
 }
 
 /** A task on this node. */
@@ -79,6 +81,8 @@ interface TaskRecord {
   readonly ownerNode: string | undefined;
   /** Whether it was placed here by the head (it is never spilled again). */
   readonly placed: boolean;
+  /** Where the head sent it, when spilled. */
+  placedOn: string | undefined;
   missingDeps: number;
   /** Retries so far, after worker deaths and (with retryExceptions) exceptions: one budget, as in Ray. */
   retries: number;
@@ -96,6 +100,8 @@ export class LocalScheduler {
   readonly #total: ResourceSet;
   readonly #runTimes = new RunTimes();
   readonly #taskLog: TaskLog;
+  /** Specs of spilled tasks whose results sit on other nodes: re-run if that node dies (lineage). */
+  readonly #lineage = new Map<string, TaskSpec>();
   readonly #log = logger('local-scheduler');
 
   /** Tasks spilled since the cluster's free resources were last reported. */
@@ -149,11 +155,17 @@ export class LocalScheduler {
     if (ownerNode !== undefined) entry.returnTo = ownerNode;
     const pinned = spec.argRefs.map(([, id]) => id);
     if (spec.args.refs) pinned.push(...spec.args.refs);
-    const task: TaskRecord = { spec, state: 'waiting', ownerNode, placed: ownerNode !== undefined, missingDeps: 0, retries: 0,
+    const task: TaskRecord = { spec, state: 'waiting', ownerNode, placed: ownerNode !== undefined, placedOn: undefined, missingDeps: 0, retries: 0,
       worker: undefined, waits: 0, pinned };
     this.#tasks.set(spec.taskId, task);
     this.#taskLog.submitted(spec);
     this.store.pin(pinned);
+    this.#admit(task);
+  }
+
+  /** Wait for the task's arguments (or send it where it can run). */
+  #admit(task: TaskRecord): void {
+    const spec = task.spec;
     if (!fits(spec.resources, this.#total)) {
       if (task.placed) {
         this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
@@ -186,8 +198,43 @@ export class LocalScheduler {
 
   #spill(task: TaskRecord): void {
     task.state = 'spilled';
+    task.placedOn = undefined;
     this.#spilledSinceView += 1;
     this.cluster.spill(task.spec, this.nodeId);
+  }
+
+  /** The head says where a task this node spilled went. */
+  placedOn(taskId: string, nodeId: string): void {
+    const task = this.#tasks.get(taskId);
+    if (task?.state === 'spilled') task.placedOn = nodeId;
+  }
+
+  /**
+   * A node died: the tasks this node had spilled to it run again (here, or spilled anew), each
+   * charged one retry, as after a worker crash.
+   */
+  nodeDied(nodeId: string): void {
+    for (const task of [...this.#tasks.values()]) {
+      if (task.state !== 'spilled' || task.placedOn !== nodeId) continue;
+      task.placedOn = undefined;
+      if (task.spec.maxRetries >= 0 && task.retries >= task.spec.maxRetries) {
+        this.#finish(task, { status: 'error', error: { code: ERROR_CODES.NODE_DIED,
+          message: `task ${task.spec.name} (${task.spec.taskId}) failed: node ${nodeId}, which ran it, died, after ${task.retries} retries (maxRetries ${task.spec.maxRetries})` } });
+        continue;
+      }
+      task.retries += 1;
+      this.#log.warn({ taskId: task.spec.taskId, name: task.spec.name, nodeId }, 'node running a spilled task died; retrying the task');
+      if (fits(task.spec.resources, this.#total)) this.#requeue(task);
+      else this.#spill(task);
+    }
+    this.dispatch();
+  }
+
+  /** The driver of `jobId` left: cancel every task of the job here. */
+  cancelJob(jobId: string): void {
+    for (const task of [...this.#tasks.values()]) {
+      if (task.spec.jobId === jobId && task.state !== 'finished') this.cancel(task.spec.taskId);
+    }
   }
 
   /** The result of a task this node spilled, from the node that ran it (or the head's refusal). */
@@ -200,8 +247,32 @@ export class LocalScheduler {
     }
     task.state = 'finished';
     this.#tasks.delete(taskId);
+    this.#lineage.set(taskId, task.spec);
     this.store.located(this.store.ensure(taskId), outcome);
     this.store.unpin(task.pinned);
+  }
+
+  /** Forget the lineage of a freed object. */
+  forget(objectId: string): void {
+    this.#lineage.delete(objectId);
+  }
+
+  /** Re-run the task that made `objectId`, whose only copy was lost; false when there is none. */
+  rebuild(objectId: string): boolean {
+    const spec = this.#lineage.get(objectId);
+    const entry = this.store.get(objectId);
+    if (!spec || !entry) return false;
+    this.#lineage.delete(objectId);
+    entry.location = undefined;
+    entry.seq = 0;
+    this.#log.warn({ objectId, name: spec.name }, 'object lost with its node; re-running the task that made it');
+    const pinned = [...spec.argRefs.map(([, id]) => id), ...(spec.args.refs ?? [])];
+    const task: TaskRecord = { spec, state: 'waiting', ownerNode: undefined, placed: false, placedOn: undefined, missingDeps: 0, retries: 0,
+      worker: undefined, waits: 0, pinned };
+    this.#tasks.set(spec.taskId, task);
+    this.store.pin(pinned);
+    this.#admit(task);
+    return true;
   }
 
   #depReady(task: TaskRecord, dep: ObjectEntry): void {
@@ -364,6 +435,7 @@ export class LocalScheduler {
   cancel(objectId: string): boolean {
     const task = this.#tasks.get(objectId);
     if (!task || task.state === 'finished') return false;
+    if (task.state === 'spilled' && task.placedOn !== undefined) this.cluster.cancelRemote(task.placedOn, objectId);
     if (task.state === 'assigned' && task.worker) {
       // Sent ahead but not started: the worker drops it; nothing to interrupt.
       task.worker.conn.send({ type: 'drop-task', taskId: objectId });

@@ -86,6 +86,11 @@ export class WeftNode {
       peers: (nodes) => this.#peersChanged(nodes),
       runTask: (task, owner, argLocations) => void this.#runTask(task, owner, argLocations),
       spillFailed: (taskId, error) => this.scheduler.spilledDone(taskId, { status: 'error', error }),
+      taskPlaced: (taskId, nodeId) => this.scheduler.placedOn(taskId, nodeId),
+      jobFinished: (jobId) => {
+        this.scheduler.cancelJob(jobId);
+        this.actors.killJob(jobId);
+      },
       hostActor: (received, owner) => {
         const spec = { ...received, args: ownValue(received.args) };
         this.#learn(spec.argRefs, []);
@@ -104,6 +109,7 @@ export class WeftNode {
       spill: (task, owner) => this.head.spill(task, owner, this.scheduler.argLocations(task)),
       remoteFreeCpus: () => this.#remoteFree,
       clusterResources: () => this.head.clusterResources(),
+      cancelRemote: (nodeId, taskId) => this.peers.send(nodeId, { type: 'cancel-task', taskId }),
     });
     this.resolver = new ObjectResolver(this.nodeId, this.store, this.peers);
     this.actors = new ActorManager(this.nodeId, this.store, this.scheduler, this.pool, this.head);
@@ -189,6 +195,7 @@ export class WeftNode {
   }
 
   #freed(entry: ObjectEntry): void {
+    this.scheduler.forget(entry.id);
     if (entry.owner !== undefined && entry.owner !== this.nodeId) this.peers.send(entry.owner, { type: 'release-object', objectId: entry.id });
     if (entry.location && entry.location.nodeId !== this.nodeId) this.peers.send(entry.location.nodeId, { type: 'release-object', objectId: entry.id });
   }
@@ -207,6 +214,9 @@ export class WeftNode {
       case 'kill-actor':
       case 'kill-result':
         return this.router.handle(from, message);
+      case 'cancel-task':
+        this.scheduler.cancel(message.taskId);
+        return;
       case 'hello':
       case 'welcome':
         return;
@@ -216,11 +226,26 @@ export class WeftNode {
   }
 
   #peersChanged(nodes: PeerInfo[]): void {
+    const alive = new Set(nodes.map((node) => node.nodeId));
+    const gone = this.peers.known().map((peer) => peer.nodeId).filter((nodeId) => !alive.has(nodeId));
     this.peers.setPeers(nodes);
+    for (const nodeId of gone) this.#nodeDied(nodeId);
     let free = 0;
     for (const node of nodes) if (node.nodeId !== this.nodeId) free += Math.max(0, node.available?.CPU ?? 0);
     this.#remoteFree = free;
     this.scheduler.viewUpdated();
+  }
+
+  /**
+   * Another node died: tasks this node had spilled there run again; calls to its actors in flight
+   * fail and later ones wait for the actor to restart elsewhere; objects whose only copy was there
+   * are rebuilt from the task that made them when this node owns it, else fail with ObjectLostError.
+   */
+  #nodeDied(nodeId: string): void {
+    this.#log.warn({ nodeId }, 'peer node died');
+    this.scheduler.nodeDied(nodeId);
+    this.router.nodeDied(nodeId);
+    this.resolver.nodeDied(nodeId, (entry) => this.scheduler.rebuild(entry.id));
   }
 
   #sendHeartbeat(): void {

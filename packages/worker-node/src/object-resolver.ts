@@ -52,6 +52,24 @@ export class ObjectResolver {
     }
   }
 
+  /**
+   * A node died: objects whose bytes were only there, or whose owner it was, are rebuilt when
+   * `rebuild` can (this node owns the task that made them), else fail with ObjectLostError.
+   */
+  nodeDied(nodeId: string, rebuild: (entry: ObjectEntry) => boolean): void {
+    for (const [objectId, pull] of [...this.#pulls]) if (pull.location.nodeId === nodeId) this.#pulls.delete(objectId);
+    for (const entry of [...this.store.entries()]) {
+      if (entry.result) continue;
+      const there = entry.location?.nodeId === nodeId;
+      if (!there && entry.owner !== nodeId) continue;
+      entry.fetching = false;
+      if (there && rebuild(entry)) continue;
+      this.store.complete(entry.id, { status: 'error', error: { code: ERROR_CODES.OBJECT_LOST,
+        message: `object ${entry.id} was lost: node ${nodeId}, which held ${there ? 'its only copy' : 'it (its owner)'}, died, and `
+          + 'it cannot be rebuilt (objects from put() have no task to re-run); put it again, or keep a copy' } });
+    }
+  }
+
   /** What to tell another node about a ready entry: the value itself when small, else where it is. */
   describe(entry: ObjectEntry): Result | { status: 'remote'; location: ObjectLocation } {
     const result = entry.result as Result;

@@ -60,6 +60,8 @@ export interface ActorOptionsSpec {
   resources: ResourceSet;
   /** Resources that must be free to place it (not held afterwards). */
   placement: ResourceSet;
+  /** Outlives its driver's job (a named service); absent: killed when its driver exits. */
+  detached?: boolean;
 }
 
 /** An actor to create. */
@@ -270,6 +272,10 @@ export type HeadToNode =
   | { type: 'run-task'; task: TaskSpec; owner: string; argLocations: ObjectLocation[] }
   /** A task this node spilled cannot run anywhere. */
   | { type: 'spill-failed'; taskId: string; error: ErrorPayload }
+  /** Where the head sent a task this node spilled (to cancel it there, or retry it if that node dies). */
+  | { type: 'task-placed'; taskId: string; nodeId: string }
+  /** A driver left: cancel its job's tasks and kill its actors (but detached ones). */
+  | { type: 'job-finished'; jobId: string }
   /** Host an actor placed here. */
   | { type: 'host-actor'; spec: ActorSpec; owner: string }
   /** Questions the head asks a node (for the state API): value answered in a `reply`. */
@@ -293,6 +299,8 @@ export type PeerMessage =
   | { type: 'release-object'; objectId: string }
   /** Run a method call on an actor hosted here; the outcome returns as `task-result`. */
   | { type: 'actor-call'; call: ActorCallSpec; owner: string; argLocations: ObjectLocation[] }
+  /** Cancel a task the sender spilled here. */
+  | { type: 'cancel-task'; taskId: string }
   /** Kill an actor hosted here: answered by `kill-result`. */
   | { type: 'kill-actor'; requestId: number; actorId: string }
   | { type: 'kill-result'; requestId: number; killed: boolean };

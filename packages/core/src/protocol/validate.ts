@@ -143,7 +143,7 @@ const task = shape<TaskSpec>({
 const actorSpec = shape<ActorSpec>({
   actorId: str, jobId: str, cls: fnDescriptor, args: encoded, argRefs,
   options: shape<ActorOptionsSpec>({
-    name: opt(str), maxRestarts: limit, maxTaskRetries: limit, maxConcurrency: uint, resources, placement: resources,
+    name: opt(str), maxRestarts: limit, maxTaskRetries: limit, maxConcurrency: uint, resources, placement: resources, detached: opt(bool),
   }),
 });
 const actorCall = shape<ActorCallSpec>({
@@ -240,6 +240,8 @@ export const validateHeadToNode: Validator<HeadToNode> = union<HeadToNode>('head
   peers: { nodes: arrayOf(peerInfo) },
   'run-task': { task, owner: str, argLocations: locations },
   'spill-failed': { taskId: str, error: errorPayload },
+  'task-placed': { taskId: str, nodeId: str },
+  'job-finished': { jobId: str },
   'host-actor': { spec: actorSpec, owner: str },
   query: { requestId: uint, what: oneOf('objects', 'actors', 'tasks') },
   reply: { requestId: uint, result: headReply },
@@ -256,6 +258,7 @@ export const validatePeerMessage: Validator<PeerMessage> = union<PeerMessage>('p
   'object-chunk': { requestId: uint, objectId: str, offset: uint, total: uint, data: bytes, error: opt(errorPayload) },
   'release-object': { objectId: str },
   'actor-call': { call: actorCall, owner: str, argLocations: locations },
+  'cancel-task': { taskId: str },
   'kill-actor': { requestId: uint, actorId: str },
   'kill-result': { requestId: uint, killed: bool },
 });
