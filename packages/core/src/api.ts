@@ -34,6 +34,8 @@ export interface InitOptions {
   workerHeapLimitMb?: number;
   /** Return quietly when weft is already initialised instead of throwing. @default false */
   ignoreReinitError?: boolean;
+  /** Bytes of values the embedded node keeps in memory; beyond it, values spill to disk. @default 30% of RAM */
+  objectStoreMemory?: number;
   /** With `address` over wss: the CA (or self-signed certificate, PEM) to trust. @default the system's CAs */
   tlsCa?: string | Buffer;
 }

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   NOT_INITIALIZED: 'NOT_INITIALIZED',
   REMOTE_FUNCTION_NOT_FOUND: 'REMOTE_FUNCTION_NOT_FOUND',
   NOT_FOUND: 'NOT_FOUND',
+  OBJECT_STORE_FULL: 'OBJECT_STORE_FULL',
   SYSTEM: 'SYSTEM',
 } as const;
 
@@ -115,6 +116,13 @@ export class SerializationError extends WeftError {
   }
 }
 
+/** The object store and the disk it spills to are both full: the value could not be kept. */
+export class ObjectStoreFullError extends WeftError {
+  constructor(message: string) {
+    super(ERROR_CODES.OBJECT_STORE_FULL, message);
+  }
+}
+
 /** A named thing (an actor) does not exist. */
 export class ValueNotFoundError extends WeftError {
   constructor(message: string) {
@@ -169,6 +177,7 @@ export function fromErrorPayload(payload: ErrorPayload): WeftError {
     case ERROR_CODES.TASK_UNSCHEDULABLE: return new TaskUnschedulableError(payload.message);
     case ERROR_CODES.SERIALIZATION: return new SerializationError(payload.message);
     case ERROR_CODES.NOT_FOUND: return new ValueNotFoundError(payload.message);
+    case ERROR_CODES.OBJECT_STORE_FULL: return new ObjectStoreFullError(payload.message);
     case ERROR_CODES.NOT_INITIALIZED:
     case ERROR_CODES.REMOTE_FUNCTION_NOT_FOUND:
     case ERROR_CODES.SYSTEM:

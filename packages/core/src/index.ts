@@ -25,7 +25,7 @@ export type { RefValue } from './object-ref.ts';
 export type { RuntimeContext } from './runtime/context.ts';
 export {
   WeftError, TaskError, WorkerCrashedError, ActorDiedError, ObjectLostError, GetTimeoutError,
-  TaskCancelledError, NodeDiedError, TaskUnschedulableError, SerializationError, SystemError, ValueNotFoundError, ERROR_CODES,
+  TaskCancelledError, NodeDiedError, TaskUnschedulableError, SerializationError, SystemError, ValueNotFoundError, ObjectStoreFullError, ERROR_CODES,
 } from './errors.ts';
 export type { ErrorCode, ErrorPayload } from './errors.ts';
 

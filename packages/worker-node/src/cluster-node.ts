@@ -39,6 +39,8 @@ export interface ClusterNodeOptions {
   tls?: ClusterTls;
   heartbeatMs?: number;
   workerHeapLimitMb?: number;
+  /** Bytes the object store keeps in memory before spilling to disk. @default 30% of RAM */
+  objectStoreMemory?: number;
 }
 
 /** A running cluster node. */
@@ -103,6 +105,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
       connectPeer: peerConnector(nodeId, options.token, options.tls),
       ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
       ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}),
+      ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
     });
   } catch (error) {
     head.close('node failed to start');

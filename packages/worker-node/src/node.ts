@@ -9,7 +9,10 @@ import {
   type ClientMessage, type Connection, type HeadToNode, type NodeMessage, type NodeToHead, type ObjectLocation,
   type PeerInfo, type PeerMessage, type ResourceSet, type Result, type TaskSpec,
 } from '@weft/core';
+import os from 'node:os';
+import path from 'node:path';
 import { ActorManager } from './actor-manager.ts';
+import { ObjectSpiller } from './object-spiller.ts';
 import { ActorRouter } from './actor-router.ts';
 import { ClientHandler } from './client-handler.ts';
 import { HeadConnection } from './head-connection.ts';
@@ -43,6 +46,8 @@ export interface NodeOptions {
   heartbeatMs?: number;
   /** The node's id. @default a new random id */
   nodeId?: string;
+  /** Bytes of values the object store keeps in memory before it spills to disk. @default 30% of RAM */
+  objectStoreMemory?: number;
 }
 
 /** Extra workers beyond one per CPU, for zero-CPU tasks and CPUs lent by tasks waiting in get. */
@@ -60,6 +65,7 @@ export class WeftNode {
   readonly peers: PeerNetwork;
   readonly head: HeadConnection;
   readonly jobs: JobDirectories;
+  readonly spiller: ObjectSpiller;
   readonly clients: ClientHandler;
   state: 'starting' | 'running' | 'stopping' | 'stopped' = 'starting';
   readonly #options: NodeOptions;
@@ -121,7 +127,9 @@ export class WeftNode {
       for (const worker of this.pool.workers.values()) worker.conn.send({ type: 'job-dir', jobId, dir });
     });
     this.clients = new ClientHandler(this);
-    this.store.fetch = (entry) => this.resolver.fetch(entry);
+    this.spiller = new ObjectSpiller(this.store, options.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3),
+      path.join(options.sessionDir ?? os.tmpdir(), `weft-spill-${this.nodeId}`), this.nodeId);
+    this.store.fetch = (entry) => (entry.spilled ? this.spiller.restore(entry) : this.resolver.fetch(entry));
     this.store.onComplete = (entry) => this.#completed(entry);
     this.store.onFree = (entry) => this.#freed(entry);
     if (options.jobId !== undefined) this.jobs.set(options.jobId, options.workingDir);
@@ -155,6 +163,7 @@ export class WeftNode {
     this.peers.close();
     await this.pool.stop();
     this.head.close('node stopping');
+    this.spiller.clear();
     this.state = 'stopped';
   }
 
@@ -184,6 +193,7 @@ export class WeftNode {
   }
 
   #completed(entry: ObjectEntry): void {
+    this.spiller.check();
     this.resolver.notify(entry);
     const returnTo = entry.returnTo;
     if (returnTo === undefined || !entry.result) return;
@@ -196,6 +206,7 @@ export class WeftNode {
 
   #freed(entry: ObjectEntry): void {
     this.scheduler.forget(entry.id);
+    this.spiller.forget(entry);
     if (entry.owner !== undefined && entry.owner !== this.nodeId) this.peers.send(entry.owner, { type: 'release-object', objectId: entry.id });
     if (entry.location && entry.location.nodeId !== this.nodeId) this.peers.send(entry.location.nodeId, { type: 'release-object', objectId: entry.id });
   }

@@ -104,6 +104,7 @@ export class ObjectResolver {
         this.store.addHolder(entry.id, peerHolder(from));
         (entry.subscribers ??= new Set()).add(from);
         if (entry.result) this.notify(entry);
+        else if (entry.spilled) this.store.onResult(entry, () => this.notify(entry));
         return;
       }
       case 'object-ready':
@@ -150,7 +151,12 @@ export class ObjectResolver {
   }
 
   #serve(from: string, requestId: number, objectId: string, offset: number, length: number): void {
-    const result = this.store.get(objectId)?.result;
+    const entry = this.store.get(objectId);
+    if (entry?.spilled) {
+      this.store.onResult(entry, () => this.#serve(from, requestId, objectId, offset, length));
+      return;
+    }
+    const result = entry?.result;
     if (!result || result.status !== 'ok') {
       this.peers.send(from, { type: 'object-chunk', requestId, objectId, offset, total: 0, data: new Uint8Array(0),
         error: result?.status === 'error' ? result.error : { code: ERROR_CODES.OBJECT_LOST, message: `object ${objectId} is not on node ${this.selfId} any more` } });

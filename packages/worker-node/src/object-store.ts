@@ -28,6 +28,8 @@ export interface ObjectEntry {
   subscribers: Set<string> | undefined;
   /** Whether a fetch from another node is under way. */
   fetching: boolean;
+  /** Where its bytes were spilled on local disk (its `result` is then absent). */
+  spilled: { path: string; size: number; refs?: string[] } | undefined;
   /** Clients (driver or worker ids) holding at least one ref. */
   readonly holders: Set<string>;
   /** Pins from task arguments and containing objects. */
@@ -55,7 +57,7 @@ export class ObjectStore {
     let entry = this.#objects.get(id);
     if (!entry) {
       entry = { id, result: undefined, owner: undefined, location: undefined, returnTo: undefined, subscribers: undefined,
-        fetching: false, holders: new Set(), pins: 0, seq: 0, waiters: [] };
+        fetching: false, spilled: undefined, holders: new Set(), pins: 0, seq: 0, waiters: [] };
       this.#objects.set(id, entry);
     }
     return entry;
@@ -65,7 +67,7 @@ export class ObjectStore {
     return this.#objects.get(id);
   }
 
-  /** Number of objects and bytes of ready values held. */
+  /** Number of objects and bytes of ready values held in memory. */
   stats(): { objects: number; bytes: number } {
     return { objects: this.#objects.size, bytes: this.#bytes };
   }
@@ -87,6 +89,44 @@ export class ObjectStore {
     for (const waiter of waiters) waiter(entry);
     this.onComplete(entry);
     this.#maybeFree(entry);
+  }
+
+  /** Drop the bytes of a copy whose owner has the object (to make room); it can be fetched again. */
+  release(entry: ObjectEntry, location: ObjectLocation): void {
+    if (entry.result?.status !== 'ok') return;
+    this.#bytes -= entry.result.value.data.byteLength;
+    entry.result = undefined;
+    entry.location = location;
+  }
+
+  /** The entry's bytes are on disk now: release them from memory. */
+  spilled(entry: ObjectEntry, info: { path: string; size: number; refs?: string[] }): void {
+    if (entry.result?.status !== 'ok') return;
+    this.#bytes -= entry.result.value.data.byteLength;
+    entry.result = undefined;
+    entry.spilled = info;
+  }
+
+  /** A spilled entry's bytes are back in memory. */
+  restored(entry: ObjectEntry, result: Result): void {
+    if (this.#objects.get(entry.id) !== entry || entry.result) return;
+    entry.spilled = undefined;
+    entry.result = result;
+    if (result.status === 'ok') this.#bytes += result.value.data.byteLength;
+    const waiters = entry.waiters;
+    entry.waiters = [];
+    for (const waiter of waiters) waiter(entry);
+    this.#maybeFree(entry);
+  }
+
+  /** Replace an entry's outcome with an error (its value could not be kept). */
+  replace(entry: ObjectEntry, result: Result): void {
+    if (this.#objects.get(entry.id) !== entry) return;
+    if (entry.result?.status === 'ok') this.#bytes -= entry.result.value.data.byteLength;
+    entry.result = undefined;
+    entry.spilled = undefined;
+    entry.location = undefined;
+    this.complete(entry.id, result);
   }
 
   /** Fail `id` with an error. */
@@ -160,7 +200,7 @@ export class ObjectStore {
   #maybeFree(entry: ObjectEntry): void {
     // Re-entrant calls (a hook that drops a hold while the entry completes) free it once.
     if (this.#objects.get(entry.id) !== entry) return;
-    if ((!entry.result && !entry.location) || entry.pins > 0 || entry.holders.size > 0 || entry.waiters.length > 0) return;
+    if ((!entry.result && !entry.location && !entry.spilled) || entry.pins > 0 || entry.holders.size > 0 || entry.waiters.length > 0) return;
     this.#objects.delete(entry.id);
     this.onFree(entry);
     if (entry.result?.status === 'ok') {

@@ -55,7 +55,7 @@ export class ObjectWaits {
     // An id the store does not know was freed or lost: it counts as ready (get will say why).
     const entries = ids.map((id) => this.store.get(id));
     const readyNow = (): string[] => entries
-      .map((entry, i) => ({ id: ids[i] as string, seq: entry ? (entry.result || entry.location ? entry.seq : -1) : 0 }))
+      .map((entry, i) => ({ id: ids[i] as string, seq: entry ? (entry.result || entry.location || entry.spilled ? entry.seq : -1) : 0 }))
       .filter((item) => item.seq >= 0)
       .sort((a, b) => a.seq - b.seq)
       .slice(0, numReturns)

@@ -13,6 +13,7 @@ export interface EmbeddedOptions {
   workingDir: string;
   jobId: string;
   workerHeapLimitMb?: number;
+  objectStoreMemory?: number;
 }
 
 /** A running embedded cluster. */
@@ -27,7 +28,7 @@ export interface EmbeddedCluster {
 interface NodeModule {
   startNode(options: {
     numCpus: number; resources: Record<string, number>; head: Connection<HeadToNode, NodeToHead>;
-    workingDir: string; jobId: string; workerHeapLimitMb?: number;
+    workingDir: string; jobId: string; workerHeapLimitMb?: number; objectStoreMemory?: number;
   }): Promise<{ nodeId: string; connect(clientId: string): Connection<NodeMessage, ClientMessage>; stop(): Promise<void> }>;
 }
 interface HeadModule {
@@ -43,7 +44,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
   const head = new Head();
   const numCpus = options.numCpus ?? os.availableParallelism();
   const node = await startNode({ numCpus, resources: options.resources ?? {}, head: head.connectLocal(), workingDir: options.workingDir,
-    jobId: options.jobId, ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}) });
+    jobId: options.jobId, ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}),
+    ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}) });
   return {
     nodeId: node.nodeId,
     connect: (clientId) => node.connect(clientId),
