@@ -30,7 +30,7 @@ export interface InitOptions {
   token?: string;
   /** The directory task modules are resolved from (and, joining a cluster, packed and shipped). @default WEFT_WORKING_DIR, else process.cwd() */
   workingDir?: string;
-  /** Heap limit of each worker in MiB; a task that passes it crashes only its worker. @default Node's default */
+  /** Heap limit of each worker in MiB; a task that passes it crashes only its worker (reported as out of memory) and is retried. @default 70% of RAM shared among the workers, at least 512 */
   workerHeapLimitMb?: number;
   /** Return quietly when weft is already initialised instead of throwing. @default false */
   ignoreReinitError?: boolean;

@@ -34,7 +34,7 @@ export interface NodeOptions {
   workingDir: string;
   /** The embedded driver's job, whose code is `workingDir`. Absent on cluster nodes. */
   jobId?: string;
-  /** Heap limit of each worker, MiB. Absent: Node's default. */
+  /** Heap limit of each worker, MiB. @default defaultHeapLimitMb(numCpus) */
   workerHeapLimitMb?: number;
   /** ws:// URL where other nodes reach this one. Absent: embedded (no peers). */
   address?: string;
@@ -83,7 +83,7 @@ export class WeftNode {
     this.pool = new WorkerPool({
       nodeId: this.nodeId, jobId: options.jobId ?? 'job-none', workingDir: options.workingDir,
       minWorkers: this.#minWorkers, maxWorkers: this.#minWorkers + EXTRA_WORKERS,
-      ...(options.workerHeapLimitMb !== undefined ? { heapLimitMb: options.workerHeapLimitMb } : {}),
+      heapLimitMb: options.workerHeapLimitMb ?? defaultHeapLimitMb(options.numCpus),
       onMessage: (worker, message) => this.clients.handleWorker(worker, message),
       onReady: (worker) => this.#workerReady(worker),
       onExit: (worker, code) => this.#workerExited(worker, code),
@@ -313,6 +313,16 @@ export class WeftNode {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.#log.error({ reason }, 'lost the connection to the head');
   }
+}
+
+/**
+ * Each worker's heap limit by default: its share of 70% of the machine's memory (one share per
+ * CPU, plus two for the node's own process and extra workers), at least 512 MiB. A task that goes
+ * beyond it kills its worker only, and is retried as after any crash.
+ */
+export function defaultHeapLimitMb(numCpus: number): number {
+  const share = (os.totalmem() * 0.7) / (Math.max(1, Math.ceil(numCpus)) + 2) / (1024 * 1024);
+  return Math.max(512, Math.floor(share));
 }
 
 /** Start a node (the embedded cluster's, or a machine's). */
