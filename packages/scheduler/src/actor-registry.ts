@@ -24,7 +24,10 @@ export class ActorRegistry {
   /** Record where an actor is and how it is. A dead actor's name is released. */
   update(location: ActorLocation): void {
     this.#actors.set(location.actorId, location);
-    if (location.state === 'dead' && location.name !== undefined) this.release(location.name, location.actorId);
+    if (location.name === undefined) return;
+    if (location.state === 'dead') this.release(location.name, location.actorId);
+    // A node reporting its actors to a restarted head brings their names back.
+    else if (!this.#byName.has(location.name)) this.#byName.set(location.name, location.actorId);
   }
 
   /** An actor by id, or the live actor with a name. */

@@ -28,8 +28,12 @@ export class JobDirectories {
     this.announce(jobId, dir);
   }
 
+  /** Packages uploaded through this node, kept to give a restarted head again. */
+  readonly uploaded = new Map<string, Uint8Array>();
+
   /** Unpack a package received directly (the driver attached to this node uploaded it). */
   async install(jobId: string, data: Uint8Array): Promise<string> {
+    this.uploaded.set(jobId, data);
     const installing = this.#unpack(jobId, data);
     this.#dirs.set(jobId, installing);
     return installing;
@@ -44,6 +48,11 @@ export class JobDirectories {
       dir.catch(() => this.#dirs.delete(jobId)); // a later task may try again
     }
     return dir;
+  }
+
+  /** The job is over: its package need not be kept. */
+  finished(jobId: string): void {
+    this.uploaded.delete(jobId);
   }
 
   /** Every job directory installed now (for a new worker). */

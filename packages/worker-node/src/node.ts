@@ -94,6 +94,7 @@ export class WeftNode {
       spillFailed: (taskId, error) => this.scheduler.spilledDone(taskId, { status: 'error', error }),
       taskPlaced: (taskId, nodeId) => this.scheduler.placedOn(taskId, nodeId),
       jobFinished: (jobId) => {
+        this.jobs.finished(jobId);
         this.scheduler.cancelJob(jobId);
         this.actors.killJob(jobId);
       },
@@ -305,6 +306,10 @@ export class WeftNode {
     for (const actor of this.actors.list()) {
       this.head.actorState({ actorId: actor.actorId, className: actor.className, nodeId: this.nodeId, state: actor.state,
         ...(actor.name !== undefined ? { name: actor.name } : {}) });
+    }
+    // A restarted head lost the packages: give back those uploaded here.
+    for (const [jobId, data] of this.jobs.uploaded) {
+      this.head.putPackage(jobId, data).catch((error: unknown) => this.#log.warn({ err: error, jobId }, 'cannot give a package back to the head'));
     }
     this.#sendHeartbeat();
   }
