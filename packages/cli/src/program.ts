@@ -1,0 +1,92 @@
+/**
+ * The `weft` command line: subcommands, their options (validated as they are parsed) and
+ * `--help` for each, with commander.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { Argument, Command, Option } from 'commander';
+import { parsePort, parsePositiveInt, parseResources } from './options.ts';
+import { start } from './start.ts';
+import { LIST_KINDS, list, status, type ListKind } from './status.ts';
+import { stop } from './stop.ts';
+import { submit } from './submit.ts';
+import { timeline } from './timeline.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const SESSION_HELP = 'session folder (default: WEFT_SESSION_DIR, else <tmp>/weft/session_latest)';
+
+/** Adds the options of commands that talk to a running head. */
+function withHeadOptions(command: Command): Command {
+  return command
+    .option('--address <url>', 'the head (default: WEFT_ADDRESS, else the session\'s head)')
+    .option('--token <token>', 'the cluster token (default: WEFT_TOKEN, else the session\'s)')
+    .option('--session <dir>', SESSION_HELP)
+    .option('--tls-ca <file>', 'CA or self-signed certificate (PEM) to trust, for a head serving https');
+}
+
+function defineStart(command: Command): void {
+  command
+    .description('start a head (--head) or a node that joins one (--address), in the background unless --block')
+    .addOption(new Option('--head', 'start a head, and a node beside it').conflicts('address'))
+    .option('--address <url>', 'join the head at this address (ws://HOST:7350)')
+    .option('--host <host>', 'interface to listen on (0.0.0.0: every interface)', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (head default 7350; node default 0, any free port)', parsePort)
+    .option('--num-cpus <n>', 'CPUs this node offers', parsePositiveInt, os.availableParallelism())
+    .option('--resources <json>', 'custom resources of this node, e.g. \'{"gpu":1}\'', parseResources, {})
+    .option('--token <token>', 'cluster token (head default: random; node default: WEFT_TOKEN, else the session\'s)')
+    .option('--tls-cert <file>', 'certificate (PEM) to serve wss/https with (with --tls-key)')
+    .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
+    .option('--tls-ca <file>', 'CA or self-signed certificate (PEM) to trust when connecting')
+    .option('--heartbeat-timeout-ms <ms>', 'head: declare a node dead after this long without a heartbeat', parsePositiveInt, 5000)
+    .option('--block', 'stay in the foreground until SIGINT/SIGTERM')
+    .option('--session <dir>', 'session folder (default: WEFT_SESSION_DIR, else for a head a new one, for a node session_latest)')
+    .addOption(new Option('--daemon').hideHelp())
+    .addOption(new Option('--node-name <name>').hideHelp())
+    .addHelpText('after', `
+Examples:
+  weft start --head --num-cpus 2
+  weft start --address ws://10.0.0.5:7350 --token <token printed by the head>`)
+    .action(start);
+}
+
+function defineSubmit(command: Command): void {
+  withHeadOptions(command)
+    .description('run a driver program against the cluster (it gets WEFT_ADDRESS, WEFT_TOKEN, WEFT_WORKING_DIR)')
+    .option('--working-dir <dir>', 'directory the command runs in and whose code goes to the cluster', '.')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .passThroughOptions()
+    .addHelpText('after', '\nExample:\n  weft submit --working-dir . -- tsx examples/monte-carlo-options.ts')
+    .action(async (command: string[], options: Parameters<typeof submit>[1]) => {
+      process.exitCode = await submit(command, options);
+    });
+}
+
+/** The `weft` program with every subcommand. */
+export function createProgram(): Command {
+  const program = new Command('weft')
+    .description('weft: run TypeScript tasks and actors across a cluster')
+    .version(VERSION)
+    .enablePositionalOptions()
+    .showHelpAfterError('(weft <command> --help shows the options)');
+  defineStart(program.command('start'));
+  program.command('stop')
+    .description('stop the head and nodes that weft start started in a session (SIGTERM, then SIGKILL after 10 s)')
+    .option('--session <dir>', SESSION_HELP)
+    .action(stop);
+  withHeadOptions(program.command('status'))
+    .description('show the nodes, CPUs used/total, objects and actors of the cluster')
+    .option('--json', 'print the head\'s JSON')
+    .action(status);
+  withHeadOptions(program.command('list'))
+    .description('list the nodes, actors, recent tasks or objects of the cluster')
+    .addArgument(new Argument('<kind>', 'what to list').choices(LIST_KINDS))
+    .option('--json', 'print the head\'s JSON')
+    .action((kind: ListKind, options: Parameters<typeof list>[1]) => list(kind, options));
+  defineSubmit(program.command('submit'));
+  withHeadOptions(program.command('timeline'))
+    .description('write recent tasks as a Chrome trace (chrome://tracing, ui.perfetto.dev)')
+    .option('--output <file>', 'file to write', 'timeline.json')
+    .action(timeline);
+  return program;
+}

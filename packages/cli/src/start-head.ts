@@ -1,0 +1,109 @@
+/**
+ * `weft start --head`: a head server and a node beside it, in one process. In the background
+ * (the default) this command makes the session, spawns itself with `--block` and prints how to
+ * join once the child listens; with `--block` it is that process.
+ */
+import path from 'node:path';
+import { startHeadServer } from '@weft/scheduler';
+import { nodeHooks, startClusterNode } from '@weft/worker-node';
+import { startInBackground } from './background.ts';
+import { CliError } from './errors.ts';
+import { runForeground, type Started } from './foreground.ts';
+import { readOptionFile } from './options.ts';
+import { isWeftProcess } from './processes.ts';
+import { ensureSession, explicitSession, linkLatest, newSession, readPid, readToken, writeToken } from './session.ts';
+import { advertisedUrl, cpus, randomToken, type StartOptions } from './start.ts';
+
+/** The head's default port. */
+export const DEFAULT_HEAD_PORT = 7350;
+
+/** What the head process writes to `head.json` once it listens. */
+export interface HeadRecord {
+  /** ws:// (wss://) URL of the head, for nodes and drivers. */
+  url: string;
+  pid: number;
+  /** The node beside the head. */
+  nodeId: string;
+}
+
+/** Runs `weft start --head`. */
+export async function startHead(options: StartOptions): Promise<void> {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    throw new CliError('--tls-cert and --tls-key go together: give both to serve wss, or neither');
+  }
+  const explicit = explicitSession(options.session);
+  const session = explicit !== undefined ? ensureSession(explicit) : newSession();
+  const running = readPid(session, 'head');
+  if (running !== undefined && running !== process.pid && isWeftProcess(running)) {
+    throw new CliError(`a head already runs in session ${session} (pid ${running}): stop it with weft stop --session ${session}, or use another --session`);
+  }
+  // The background child was told the token through the session's file, not its command line.
+  const token = options.token ?? (options.daemon === true ? readToken(session) : undefined) ?? randomToken();
+  writeToken(session, token);
+  if (options.block === true) {
+    await runForeground(session, 'head', () => serve(options, session, token), (record) => {
+      if (explicit === undefined) linkLatest(session);
+      console.log(banner(record, options, session, token));
+    });
+    return;
+  }
+  const record = await startInBackground<HeadRecord>({ session, name: 'head', args: process.argv.slice(2), what: 'the head' });
+  if (explicit === undefined) linkLatest(session);
+  console.log(banner(record, options, session, token));
+}
+
+/** Starts the head server and the node beside it. */
+async function serve(options: StartOptions, session: string, token: string): Promise<Started<Omit<HeadRecord, 'pid'>>> {
+  const cert = options.tlsCert === undefined ? undefined : readOptionFile('--tls-cert', options.tlsCert);
+  const key = options.tlsKey === undefined ? undefined : readOptionFile('--tls-key', options.tlsKey);
+  const ca = options.tlsCa === undefined ? cert : readOptionFile('--tls-ca', options.tlsCa);
+  const port = options.port ?? DEFAULT_HEAD_PORT;
+  let server: Awaited<ReturnType<typeof startHeadServer>>;
+  try {
+    server = await startHeadServer({
+      host: options.host, port, token, heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      ...(cert !== undefined && key !== undefined ? { tls: { cert, key } } : {}),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new CliError(`port ${port} on ${options.host} is in use: stop what holds it or pass --port`);
+    }
+    throw error;
+  }
+  const url = advertisedUrl(server.url);
+  try {
+    const beside = await startClusterNode({
+      head: server.head.connectLocal(), address: url, token, numCpus: options.numCpus, resources: options.resources,
+      sessionDir: path.join(session, 'nodes', 'head'), ...(ca !== undefined ? { tls: { ca } } : {}),
+    });
+    server.setLocalNode(nodeHooks(beside.node));
+    return {
+      record: { url, nodeId: beside.node.nodeId },
+      stop: async () => {
+        await beside.stop();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/** What `weft start --head` prints: where the head runs and how to use it. */
+function banner(record: Omit<HeadRecord, 'pid'> & { pid?: number }, options: StartOptions, session: string, token: string): string {
+  const http = record.url.replace(/^ws/, 'http');
+  const loopback = /^wss?:\/\/(127\.|localhost|\[::1\])/.test(record.url);
+  return [
+    `weft head running at ${record.url}${record.pid === undefined ? '' : ` (pid ${record.pid})`}, with a node of ${cpus(options.numCpus)} beside it`,
+    `  session    ${session}`,
+    `  logs       ${path.join(session, 'logs')}`,
+    `  dashboard  ${http}/?token=${token}`,
+    '',
+    `Join a node${loopback ? ' (this head listens on loopback only: start it with --host 0.0.0.0 to let other machines join)' : ''}:`,
+    `  weft start --address ${record.url} --token ${token}`,
+    'Run a driver on the cluster:',
+    `  weft submit --address ${record.url} --token ${token} --working-dir . -- tsx main.ts`,
+    'Then: weft status, weft list nodes|actors|tasks|objects, weft stop',
+  ].join('\n');
+}

@@ -1,0 +1,90 @@
+/**
+ * `weft start`: a head (with a node beside it) or a node joining a head, in the background by
+ * default, or in the foreground with `--block`.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { CliError } from './errors.ts';
+import { startHead } from './start-head.ts';
+import { startNode } from './start-node.ts';
+
+/** Options of `weft start`, as commander parses them. */
+export interface StartOptions {
+  /** Start a head (and a node beside it). */
+  head?: boolean;
+  /** Join the head at this ws:// address. */
+  address?: string;
+  /** Interface to listen on. @default '127.0.0.1' */
+  host: string;
+  /** Port to listen on. @default 7350 for a head, 0 (any free) for a node */
+  port?: number;
+  /** CPUs of this node. @default os.availableParallelism() */
+  numCpus: number;
+  /** Custom resources of this node. @default {} */
+  resources: Record<string, number>;
+  /** Cluster token. @default head: random; node: WEFT_TOKEN, else the session's */
+  token?: string;
+  /** PEM files: what this process serves wss with, and what it trusts. */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  /** A node silent this long is dead (head). @default 5000 */
+  heartbeatTimeoutMs: number;
+  /** Stay in the foreground. */
+  block?: boolean;
+  /** Session folder. @default a new one (head), session_latest (node) */
+  session?: string;
+  /** Set on the background child of a plain `weft start` (hidden). */
+  daemon?: boolean;
+  /** The node's name in the session, reserved by the parent (hidden). */
+  nodeName?: string;
+}
+
+/** Runs `weft start`. */
+export async function start(options: StartOptions): Promise<void> {
+  if (options.head === true && options.address !== undefined) {
+    throw new CliError('give either --head (start a head) or --address (join one), not both');
+  }
+  if (options.head === true) return startHead(options);
+  if (options.address !== undefined) return startNode(options);
+  throw new CliError('weft start needs --head (start a head here) or --address ws://HOST:7350 (join one): see weft start --help');
+}
+
+/** `1 CPU`, `4 CPUs` */
+export function cpus(n: number): string {
+  return `${n} CPU${n === 1 ? '' : 's'}`;
+}
+
+/** A new cluster token: 24 random bytes, base64url. */
+export function randomToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/**
+ * The URL others should use for a listener: a wildcard host (0.0.0.0, ::) is replaced by this
+ * machine's first external IPv4 address.
+ */
+export function advertisedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.hostname !== '0.0.0.0' && parsed.hostname !== '[::]') return url;
+  const external = Object.values(os.networkInterfaces()).flat().find((nic) => nic?.family === 'IPv4' && !nic.internal);
+  parsed.hostname = external?.address ?? '127.0.0.1';
+  return parsed.toString().replace(/\/$/, '');
+}
+
+/** `ws://host` from what a user typed: `host:port`, `ws://…`, `wss://…`, `http(s)://…`. */
+export function wsUrl(address: string): string {
+  const withScheme = /^[a-z]+:\/\//i.test(address) ? address : `ws://${address}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(withScheme);
+  } catch {
+    throw new CliError(`--address ${address} is not an address: expected ws://HOST:PORT (as weft start --head printed)`);
+  }
+  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
+  if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new CliError(`--address ${address}: expected ws://HOST:PORT (as weft start --head printed)`);
+  }
+  return parsed.toString().replace(/\/$/, '');
+}
