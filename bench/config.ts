@@ -8,8 +8,12 @@ import type { FigureLog } from "./stats.ts";
 /**
  * Workloads this bench implements. `W3` is the actor workloads together: W3a and W3b on one
  * Counter, and W3n (1:n, one actor per CPU); `--only` also accepts W3a, W3b and W3n for it.
+ * W6 and W7 are embedded only; W4x (an object made on one node, used on another) cluster only.
  */
-export const WORKLOAD_IDS = ["startup", "W1", "W2", "W3", "W4", "W5", "W6", "W7"] as const;
+export const WORKLOAD_IDS = ["startup", "W1", "W2", "W3", "W4", "W4x", "W5", "W6", "W7"] as const;
+
+/** Workloads of `pnpm bench --cluster` (the others are skipped there). */
+export const CLUSTER_WORKLOADS: ReadonlySet<WorkloadId> = new Set<WorkloadId>(["startup", "W1", "W2", "W3", "W4", "W4x", "W5"]);
 
 /** One of {@link WORKLOAD_IDS}; `startup` is start-up time, measured once per run. */
 export type WorkloadId = (typeof WORKLOAD_IDS)[number];

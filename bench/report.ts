@@ -16,8 +16,11 @@ interface Comparison {
   factor?: number;
 }
 
+/** Which bench produced the figures: the embedded cluster, or separate processes over loopback. */
+export type Mode = "embedded" | "cluster";
+
 /** The targets of the issues, plus informational comparisons (start-up, p99s, W3n). */
-const COMPARISONS: readonly Comparison[] = [
+const EMBEDDED_COMPARISONS: readonly Comparison[] = [
   { figure: "startup.s", baseline: "piscina.startup.s", op: "<=" },
   { figure: "W1.tasks_per_s", baseline: "piscina.W1.tasks_per_s", op: ">=", factor: 1.0 },
   { figure: "W2.median_us", baseline: "piscina.W2.median_us", op: "<=", factor: 1.5 },
@@ -33,13 +36,32 @@ const COMPARISONS: readonly Comparison[] = [
   { figure: "W7.efficiency", baseline: "piscina.W7.efficiency", op: ">=", factor: 1.0 },
 ];
 
+/**
+ * Cluster mode (issue 4): the targets are ratios to the ws floors between two plain Node
+ * processes; the rest is shown against the nearest floor, not judged.
+ */
+const CLUSTER_COMPARISONS: readonly Comparison[] = [
+  { figure: "W1.tasks_per_s", baseline: "floor.ws_pipelined_msgs_per_s", op: ">=", factor: 0.1 },
+  { figure: "W2.median_us", baseline: "floor.ws_rtt_us", op: "<=", factor: 2.5 },
+  { figure: "W2.p99_us", baseline: "floor.ws_rtt_us", op: "<=" },
+  { figure: "W3a.calls_per_s", baseline: "floor.ws_pipelined_msgs_per_s", op: ">=" },
+  { figure: "W3b.median_us", baseline: "floor.ws_rtt_us", op: "<=" },
+  { figure: "W3b.p99_us", baseline: "floor.ws_rtt_us", op: "<=" },
+  { figure: "W3n.calls_per_s", baseline: "floor.ws_pipelined_msgs_per_s", op: ">=" },
+  { figure: "W4.gb_per_s", baseline: "floor.ws_100mb_gb_per_s", op: ">=" },
+  { figure: "W4x.gb_per_s", baseline: "floor.ws_100mb_gb_per_s", op: ">=", factor: 0.8 },
+];
+
+const COMPARISONS: Record<Mode, readonly Comparison[]> = { embedded: EMBEDDED_COMPARISONS, cluster: CLUSTER_COMPARISONS };
+
 /** Table order: weft figures first, each next to its baseline, then the baselines themselves. */
 const FIGURE_ORDER = [
   "startup.s", "W1.tasks_per_s", "W2.median_us", "W2.p99_us",
-  "W3a.calls_per_s", "W3b.median_us", "W3b.p99_us", "W3n.calls_per_s", "W4.s", "W4.gb_per_s", "W4.mb1_us",
+  "W3a.calls_per_s", "W3b.median_us", "W3b.p99_us", "W3n.calls_per_s", "W4.s", "W4.gb_per_s", "W4.mb1_us", "W4x.s", "W4x.gb_per_s",
   "W5.s", "W6.s", "W7.t1_s", "W7.t2_s", "W7.efficiency",
   "piscina.startup.s", "piscina.W1.tasks_per_s", "piscina.W2.median_us", "piscina.W2.p99_us",
   "piscina.W5.s", "piscina.W6.s", "piscina.W7.efficiency", "floor.copy_gb_per_s",
+  "floor.ws_rtt_us", "floor.ws_pipelined_msgs_per_s", "floor.ws_100mb_gb_per_s",
 ];
 
 /** A number with about three significant digits, and thousands separators when large. */
@@ -58,13 +80,15 @@ function ordered(figures: Map<string, Summary>): string[] {
   return [...known, ...rest];
 }
 
+/** Where a baseline comes from: "piscina", or the floor's own name (cluster mode has three). */
 function sourceOf(baseline: string): string {
+  if (baseline.startsWith("floor.")) return baseline.slice("floor.".length);
   return baseline.split(".")[0] ?? baseline;
 }
 
 /** The comparison columns of one row: baseline, ratio, target, result. */
-function compare(name: string, figures: Map<string, Summary>): string[] {
-  const c = COMPARISONS.find((x) => x.figure === name);
+function compare(name: string, figures: Map<string, Summary>, mode: Mode): string[] {
+  const c = COMPARISONS[mode].find((x) => x.figure === name);
   const own = figures.get(name);
   const base = c && figures.get(c.baseline);
   if (!c || !own || !base) return ["", "", "", ""];
@@ -77,11 +101,11 @@ function compare(name: string, figures: Map<string, Summary>): string[] {
 }
 
 /** Renders the one table: figure, median, min–max, baseline, ratio, target, pass/miss. */
-export function renderTable(figures: Map<string, Summary>): string {
+export function renderTable(figures: Map<string, Summary>, mode: Mode): string {
   const header = ["figure", "median", "min–max", "baseline", "ratio", "target", "result"];
   const rows = ordered(figures).map((name) => {
     const s = figures.get(name) as Summary;
-    return [name, formatNumber(s.median), `${formatNumber(s.min)}–${formatNumber(s.max)}`, ...compare(name, figures)];
+    return [name, formatNumber(s.median), `${formatNumber(s.min)}–${formatNumber(s.max)}`, ...compare(name, figures, mode)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   // Names left-aligned, numbers right-aligned so that magnitudes line up.
@@ -113,9 +137,9 @@ export function workingTreeDirty(): boolean {
 }
 
 /** Writes the `--json` object, shaped as in BENCHMARKS.md, so runs can be compared across commits. */
-export function writeJson(file: string, runs: number, figures: Map<string, Summary>): void {
+export function writeJson(file: string, mode: Mode, runs: number, figures: Map<string, Summary>): void {
   const out = {
-    mode: "embedded",
+    mode,
     runs,
     commit: currentCommit(),
     // Not in BENCHMARKS.md's shape; an extra key so a figure from uncommitted code is not

@@ -3,25 +3,30 @@
  *
  *   pnpm bench [--cluster] [--runs N] [--only W1,W2] [--json FILE]
  *
- * `--only` takes workload ids (startup, W1, W2, W3, W4, W5, W6, W7; W3a, W3b and W3n select W3)
- * and/or a side: `piscina` (alias `baselines`: piscina and the copy floor only, no weft) or
- * `weft` (no baselines). W3's targets are ratios to piscina's W1 and W2, so `--only W3` measures
- * those two baselines too.
+ * `--only` takes workload ids (startup, W1, W2, W3, W4, W4x, W5, W6, W7; W3a, W3b and W3n
+ * select W3) and/or a side: `piscina` (aliases `baselines`, `floor`: the baselines only, no
+ * weft) or `weft` (no baselines). W3's targets are ratios to piscina's W1 and W2, so `--only W3`
+ * measures those two baselines too.
+ * Embedded mode (default): the baselines are piscina and the copy floor; W4x does not apply.
+ * `--cluster` (cluster-workloads.ts): separate processes over loopback, the baselines are the
+ * ws floors between two plain Node processes (ws-floor.ts); W6 and W7 do not apply.
  * Each run measures the baselines and then weft, so both see the same machine state.
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { runBaselines } from "./baselines.ts";
-import { WORKLOAD_IDS, type RunContext, type WorkloadId } from "./config.ts";
+import { CLUSTER_WORKLOADS, WORKLOAD_IDS, type RunContext, type WorkloadId } from "./config.ts";
 import { calibratePiSamples } from "./pi-calibration.ts";
-import { renderTable, writeJson } from "./report.ts";
+import { renderTable, writeJson, type Mode } from "./report.ts";
 import { FigureLog } from "./stats.ts";
+import { runFloors } from "./ws-floor.ts";
 
 const USAGE = `usage: pnpm bench [--cluster] [--runs N] [--only W1,W2,...|piscina|weft] [--json FILE]
   --runs N     repetitions of every workload (default 3); the table shows median and min–max
-  --only LIST  workloads (${WORKLOAD_IDS.join(", ")}; W3 = W3a, W3b, W3n) and/or a side: piscina (baselines only), weft
+  --only LIST  workloads (${WORKLOAD_IDS.join(", ")}; W3 = W3a, W3b, W3n) and/or a side: piscina or floor (the baselines only), weft
   --json FILE  also write the figures as JSON (mode, runs, commit, figures)
-  --cluster    cluster-mode benchmarks (not available yet)`;
+  --cluster    a head, a node and the driver in separate processes over loopback (W4x adds a second node);
+               baselines: the ws floors between two plain Node processes. W6, W7: embedded only; W4x: cluster only`;
 
 /** Exit code for a usage error or an unavailable mode. */
 const EXIT_USAGE = 2;
@@ -30,6 +35,7 @@ const EXIT_GRACE_MS = 5_000;
 
 /** What the command line asks for. */
 interface Plan {
+  mode: Mode;
   runs: number;
   json: string | undefined;
   workloads: Set<WorkloadId>;
@@ -47,7 +53,7 @@ function parseOnly(list: string | undefined): Pick<Plan, "workloads" | "weft" | 
     const token = raw.toLowerCase();
     const id = WORKLOAD_IDS.find((w) => w.toLowerCase() === token);
     if (id) workloads.add(id);
-    else if (token === "piscina" || token === "baselines" || token === "baseline") baselines = true;
+    else if (["piscina", "baselines", "baseline", "floor", "floors"].includes(token)) baselines = true;
     else if (token === "weft") weft = true;
     else if (/^w3[abn]$/.test(token)) workloads.add("W3"); // W3a, W3b and W3n are measured together
     else throw new UsageError(`--only: unknown workload '${raw}' (expected ${WORKLOAD_IDS.join(", ")}, piscina or weft)`);
@@ -58,7 +64,7 @@ function parseOnly(list: string | undefined): Pick<Plan, "workloads" | "weft" | 
   return { workloads, weft, baselines };
 }
 
-function parsePlan(argv: string[]): Plan | "cluster" {
+function parsePlan(argv: string[]): Plan {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -74,16 +80,23 @@ function parsePlan(argv: string[]): Plan | "cluster" {
     console.log(USAGE);
     process.exit(0);
   }
-  if (values.cluster) return "cluster";
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${values.runs}'`);
-  return { runs, json: values.json, ...parseOnly(values.only) };
+  const mode: Mode = values.cluster ? "cluster" : "embedded";
+  const only = parseOnly(values.only);
+  // Each mode runs the workloads it has; one named that it lacks is said, not silently dropped.
+  const applies = (w: WorkloadId): boolean => (mode === "cluster" ? CLUSTER_WORKLOADS.has(w) : w !== "W4x");
+  const skipped = [...only.workloads].filter((w) => !applies(w));
+  if (values.only && skipped.length > 0) console.error(`--only: ${skipped.join(", ")} not measured in ${mode} mode`);
+  const workloads = new Set([...only.workloads].filter(applies));
+  if (workloads.size === 0) throw new UsageError(`--only: nothing left to measure in ${mode} mode`);
+  return { mode, runs, json: values.json, ...only, workloads };
 }
 
 /** Loads the weft half lazily, so that `--only piscina` works before the runtime exists. */
-async function loadWeft(ctx: RunContext): Promise<((ctx: RunContext) => Promise<void>) | undefined> {
+async function loadWeft(ctx: RunContext, mode: Mode): Promise<((ctx: RunContext) => Promise<void>) | undefined> {
   try {
-    return (await import("./weft-workloads.ts")).runWeft;
+    return mode === "cluster" ? (await import("./cluster-workloads.ts")).runCluster : (await import("./weft-workloads.ts")).runWeft;
   } catch (error) {
     const failure = `weft: cannot load the runtime (@weft/core): ${(error as Error).message}`;
     // Said at once, not only at the end, since the baselines may still take a minute.
@@ -94,34 +107,31 @@ async function loadWeft(ctx: RunContext): Promise<((ctx: RunContext) => Promise<
 }
 
 async function main(): Promise<number> {
-  let plan: Plan | "cluster";
+  let plan: Plan;
   try {
     plan = parsePlan(process.argv.slice(2));
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     return EXIT_USAGE;
   }
-  if (plan === "cluster") {
-    console.error("cluster mode benchmarks arrive with cluster mode");
-    return EXIT_USAGE;
-  }
   // Calibrated once per process so that every run, and both sides, use one sample count.
   const piSamples = plan.workloads.has("W7") ? calibratePiSamples() : 0;
   const ctx: RunContext = { log: new FigureLog(), workloads: plan.workloads, piSamples, failures: [] };
   const sides = [plan.baselines && "baselines", plan.weft && "weft"].filter(Boolean).join(" + ");
-  console.log(`weft bench: embedded, ${plan.runs} run(s), ${[...plan.workloads].join(",")} (${sides})`);
+  console.log(`weft bench: ${plan.mode}, ${plan.runs} run(s), ${[...plan.workloads].join(",")} (${sides})`);
   console.log(`node ${process.version}, ${os.availableParallelism()} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}` +
     (piSamples ? `, W7 task = ${piSamples.toLocaleString("en-US")} samples` : ""));
-  const runWeft = plan.weft ? await loadWeft(ctx) : undefined;
+  const runWeft = plan.weft ? await loadWeft(ctx, plan.mode) : undefined;
+  const runBase = plan.mode === "cluster" ? runFloors : runBaselines;
   for (let run = 1; run <= plan.runs; run++) {
     console.error(`run ${run}/${plan.runs}…`);
-    if (plan.baselines) await runBaselines(ctx);
+    if (plan.baselines) await runBase(ctx);
     if (runWeft) await runWeft(ctx);
   }
   const figures = ctx.log.summaries();
-  console.log(figures.size > 0 ? `\n${renderTable(figures)}` : "\nno figures measured");
+  console.log(figures.size > 0 ? `\n${renderTable(figures, plan.mode)}` : "\nno figures measured");
   if (plan.json) {
-    writeJson(plan.json, plan.runs, figures);
+    writeJson(plan.json, plan.mode, plan.runs, figures);
     console.log(`\nwrote ${plan.json}`);
   }
   for (const failure of ctx.failures) console.error(`FAILED ${failure}`);

@@ -3,7 +3,7 @@
  * because workers find a remote function by module and name and import this file; so it
  * imports nothing but the public API and the pi kernel, and runs no driver code.
  */
-import { get, remote } from "@weft/core";
+import { get, getRuntimeContext, remote } from "@weft/core";
 import { piHits } from "./pi-kernel.mjs";
 
 /** W1, W2, warm-up and W6's children: the tiny task f(i) = i, all framework and no work. */
@@ -16,6 +16,23 @@ export const sum = remote(function sum(a: Float64Array): number {
   let total = 0;
   for (let i = 0; i < a.length; i++) total += a[i] as number;
   return total;
+});
+
+/** W4x (cluster): makes an array of `n` ones where the task runs, so the object lives on that node. */
+export const ones = remote(function ones(n: number): Float64Array {
+  return new Float64Array(n).fill(1);
+});
+
+/** W4x (cluster): sums an array made on another node and says where it ran, so the bench can check the bytes crossed. */
+export const sumWhere = remote(function sumWhere(a: Float64Array): [number, string] {
+  let total = 0;
+  for (let i = 0; i < a.length; i++) total += a[i] as number;
+  return [total, getRuntimeContext().nodeId];
+});
+
+/** W4x (cluster): the node a task runs on, to check that custom resources pin tasks where asked. */
+export const nodeOf = remote(function nodeOf(): string {
+  return getRuntimeContext().nodeId;
 });
 
 /** W5: a leaf of the reduction tree. */

@@ -18,12 +18,12 @@ import { add, leaf, parent, pi, sum, tiny } from "./tasks.ts";
 const WORKLOAD_TIMEOUT_MS = 120_000;
 
 /** Checks a workload's result, so a fast but wrong runtime cannot post a good figure. */
-function check(what: string, actual: unknown, expected: unknown): void {
+export function check(what: string, actual: unknown, expected: unknown): void {
   if (actual !== expected) throw new Error(`${what}: expected ${String(expected)}, got ${String(actual)}`);
 }
 
 /** Runs `body`, turning an error or a timeout into a line in `ctx.failures`; true if it passed. */
-async function attempt(ctx: RunContext, id: WorkloadId | "shutdown", body: () => Promise<void>): Promise<boolean> {
+export async function attempt(ctx: RunContext, id: WorkloadId | "shutdown" | "cluster", body: () => Promise<void>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${WORKLOAD_TIMEOUT_MS} ms`)), WORKLOAD_TIMEOUT_MS);
@@ -41,7 +41,7 @@ async function attempt(ctx: RunContext, id: WorkloadId | "shutdown", body: () =>
 }
 
 /** Brings every worker to the steady state: task module loaded, submit and reply paths compiled. */
-async function warmUp(): Promise<void> {
+export async function warmUp(): Promise<void> {
   check("warm-up", (await get(Array.from({ length: WARMUP_TASKS }, (_, i) => tiny.remote(i)))).length, WARMUP_TASKS);
   for (let i = 0; i < 50; i++) await get(tiny.remote(i));
 }
@@ -54,7 +54,7 @@ async function start(numCpus: number): Promise<number> {
   return secondsSince(t0);
 }
 
-async function w1(ctx: RunContext): Promise<void> {
+export async function w1(ctx: RunContext): Promise<void> {
   const t0 = now();
   const refs = Array.from({ length: W1_TASKS }, (_, i) => tiny.remote(i));
   const values = await get(refs);
@@ -63,7 +63,7 @@ async function w1(ctx: RunContext): Promise<void> {
   ctx.log.add("W1.tasks_per_s", W1_TASKS / s);
 }
 
-async function w2(ctx: RunContext): Promise<void> {
+export async function w2(ctx: RunContext): Promise<void> {
   const us: number[] = [];
   for (let i = 0; i < W2_CALLS; i++) {
     const t0 = now();
@@ -90,13 +90,11 @@ async function warmUpActor(counter: ActorHandle<Counter>): Promise<number> {
 }
 
 /**
- * W3a, W3b (one Counter actor) and W3n (1:n: one driver, one Counter per CPU of the cluster,
- * calls spread round-robin). The actors are made and warmed before the clocks, and killed at
- * the end so they do not sit beside the workloads that follow.
+ * W3a and W3b on one Counter actor, made and warmed before the clocks, and killed at the end
+ * so it does not sit beside the workloads that follow.
  */
-async function w3(ctx: RunContext, numCpus: number): Promise<void> {
+export async function w3ab(ctx: RunContext): Promise<void> {
   const counter = Counter.remote(0);
-  const actors: ActorHandle<Counter>[] = [counter];
   try {
     let n = await warmUpActor(counter);
 
@@ -121,14 +119,20 @@ async function w3(ctx: RunContext, numCpus: number): Promise<void> {
     }
     ctx.log.add("W3b.median_us", quantile(us, 0.5));
     ctx.log.add("W3b.p99_us", quantile(us, 0.99));
+  } finally {
+    await kill(counter);
+  }
+}
 
-    // W3n: fresh actors, one per CPU (the W3a/W3b counter is killed first, so that only they
-    // are alive), 10,000 calls round-robin from this one driver, then one get of all.
-    await kill(actors.pop() as ActorHandle<Counter>);
-    const spread = Array.from({ length: numCpus }, () => Counter.remote(0));
-    actors.push(...spread);
+/**
+ * W3n (1:n): fresh actors, one per CPU (W3a/W3b's counter is killed by then, so only they are
+ * alive), 10,000 calls round-robin from this one driver, then one get of all; killed at the end.
+ */
+export async function w3n(ctx: RunContext, numCpus: number): Promise<void> {
+  const spread = Array.from({ length: numCpus }, () => Counter.remote(0));
+  try {
     const base = await Promise.all(spread.map((a) => warmUpActor(a)));
-    t0 = now();
+    const t0 = now();
     const nRefs = Array.from({ length: W3N_CALLS }, (_, i) => spread[i % numCpus]!.inc.remote(1));
     const nValues = await get(nRefs);
     const sn = secondsSince(t0);
@@ -139,11 +143,11 @@ async function w3(ctx: RunContext, numCpus: number): Promise<void> {
     }
     ctx.log.add("W3n.calls_per_s", W3N_CALLS / sn);
   } finally {
-    await Promise.all(actors.map((a) => kill(a)));
+    await Promise.all(spread.map((a) => kill(a)));
   }
 }
 
-async function w4(ctx: RunContext): Promise<void> {
+export async function w4(ctx: RunContext): Promise<void> {
   // Made before the clock: W4 measures moving the data, not filling it.
   const big = new Float64Array(W4_BIG_BYTES / 8).fill(1);
   const t0 = now();
@@ -163,7 +167,7 @@ async function w4(ctx: RunContext): Promise<void> {
   ctx.log.add("W4.mb1_us", ((now() - t1) * 1000) / W4_SMALL_OPS);
 }
 
-async function w5(ctx: RunContext): Promise<void> {
+export async function w5(ctx: RunContext): Promise<void> {
   const t0 = now();
   // Built level by level from refs: no value reaches the driver until the root's get.
   let level = Array.from({ length: W5_LEAVES }, (_, i) => leaf.remote(i));
@@ -211,7 +215,7 @@ async function w7(ctx: RunContext): Promise<void> {
 const NUM_CPUS = 2;
 
 const STEADY_WORKLOADS = [
-  ["W1", w1], ["W2", w2], ["W3", (ctx: RunContext) => w3(ctx, NUM_CPUS)], ["W4", w4], ["W5", w5], ["W6", w6], ["W7", w7],
+  ["W1", w1], ["W2", w2], ["W3", async (ctx: RunContext) => { await w3ab(ctx); await w3n(ctx, NUM_CPUS); }], ["W4", w4], ["W5", w5], ["W6", w6], ["W7", w7],
 ] as const;
 
 /**
