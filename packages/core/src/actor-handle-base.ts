@@ -4,8 +4,15 @@
  * actor machinery (which itself needs the codec).
  */
 
+const HANDLE_BRAND = Symbol.for('weft.ActorHandle');
+
 /** The part of every handle that is not a method: the actor's id and class. */
 export class ActorHandleBase {
+  /** `x instanceof` holds for handles made by any copy of @weft/core in this thread. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [HANDLE_BRAND]?: boolean })[HANDLE_BRAND] === true;
+  }
+
   /** The actor's id, unique in the cluster. */
   readonly actorId: string;
   /** The actor's class name. */
@@ -23,6 +30,8 @@ export class ActorHandleBase {
     return this.toString();
   }
 }
+
+Object.defineProperty(ActorHandleBase.prototype, HANDLE_BRAND, { value: true });
 
 let factory: ((actorId: string, className: string) => ActorHandleBase) | undefined;
 

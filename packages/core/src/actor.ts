@@ -65,6 +65,13 @@ export type ActorHandle<T> = ActorHandleBase & {
 };
 
 const ACTOR_DEFAULTS = Symbol.for('weft.actor-defaults');
+/** Marks actor classes of every copy of this module (a CommonJS task module may load a second copy). */
+const ACTOR_BRAND = Symbol.for('weft.Actor');
+
+/** Whether `value` is a class that extends Actor (from any copy of @weft/core). */
+export function isActorClass(value: unknown): value is ActorClass {
+  return typeof value === 'function' && (value.prototype as { [ACTOR_BRAND]?: boolean } | undefined)?.[ACTOR_BRAND] === true;
+}
 const MAX_ASYNC_CONCURRENCY = 1000;
 
 // Keys a handle answers itself; everything else is a method of the actor. `then` must not look
@@ -129,7 +136,7 @@ export function normalizeActorOptions(options: ActorOptions, cls: ActorClass): A
 }
 
 function hasAsyncMethods(cls: ActorClass): boolean {
-  for (let proto = cls.prototype as object | null; proto && proto !== Actor.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+  for (let proto = cls.prototype as object | null; proto && !Object.prototype.hasOwnProperty.call(proto, ACTOR_BRAND); proto = Object.getPrototypeOf(proto) as object | null) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       const descriptor = Object.getOwnPropertyDescriptor(proto, key);
       if (typeof descriptor?.value === 'function' && descriptor.value.constructor?.name === 'AsyncFunction') return true;
@@ -178,6 +185,8 @@ export abstract class Actor {
   }
 }
 
+Object.defineProperty(Actor.prototype, ACTOR_BRAND, { value: true });
+
 /** @internal Record a class's module and default options (the `@remote(...)` decorator). */
 export function registerActorClass(cls: ActorClass, module: string, key: string, options: ActorOptions): void {
   normalizeActorOptions(options, cls);
@@ -188,7 +197,6 @@ export function registerActorClass(cls: ActorClass, module: string, key: string,
 export function findActorClass(module: string, namespace: Record<string, unknown>, name: string): ActorClass | undefined {
   const registered = lookupDefinition(module, name);
   if (typeof registered === 'function') return registered as ActorClass;
-  const isActorClass = (value: unknown): value is ActorClass => typeof value === 'function' && value.prototype instanceof Actor;
   const direct = namespace[name];
   if (isActorClass(direct)) return direct;
   return Object.values(namespace).find((value): value is ActorClass => isActorClass(value) && value.name === name);

@@ -11,7 +11,8 @@ import { taskScope, type RuntimeContext } from './runtime/context.ts';
 import { startEmbedded, type EmbeddedCluster } from './runtime/embedded.ts';
 import { POOL_MIN_BYTES, SharedMemoryPool } from './runtime/shared-memory-pool.ts';
 import { setSharedAllocator } from './codec.ts';
-import { realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { connectWebSocket } from './protocol/ws-client.ts';
 import { PROTOCOL_VERSION, type ClientMessage, type NodeMessage } from './protocol/messages.ts';
 import { validateNodeMessage } from './protocol/validate.ts';
@@ -82,7 +83,7 @@ async function joinCluster(address: string, options: InitOptions): Promise<void>
   const workingDir = realpathSync(options.workingDir ?? process.env.WEFT_WORKING_DIR ?? process.cwd());
   const driverId = randomId('driver');
   const jobId = randomId('job');
-  const packed = await packDirectory(workingDir);
+  const packed = await packDirectory(workingDir, { extraFiles: moduleTypeFile(workingDir) });
   const { conn, welcome } = await connectWebSocket<NodeMessage, ClientMessage>({
     url: address, token, target: 'the cluster', validate: validateNodeMessage,
     hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'driver', id: driverId },
@@ -98,6 +99,23 @@ async function joinCluster(address: string, options: InitOptions): Promise<void>
   // Values travel over the network from here: shared memory would buy nothing.
   setSharedAllocator((size) => new Uint8Array(size));
   setRuntime(runtime);
+}
+
+/**
+ * A package.json giving the unpacked job the module type its files had here, when the working
+ * directory has none of its own (a subfolder of a project): without it, nodes would load its
+ * TypeScript files as CommonJS where they were ES modules.
+ */
+function moduleTypeFile(workingDir: string): Record<string, Uint8Array> {
+  if (existsSync(path.join(workingDir, 'package.json'))) return {};
+  for (let dir = path.dirname(workingDir); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const type = (JSON.parse(readFileSync(file, 'utf8')) as { type?: string }).type;
+      return type ? { 'package.json': Buffer.from(JSON.stringify({ type })) } : {};
+    }
+    if (path.dirname(dir) === dir) return {};
+  }
 }
 
 /** Start a head and a node in this process (the embedded cluster). */

@@ -11,6 +11,8 @@
 import { refTracker } from './runtime/ref-tracker.ts';
 
 const brand: unique symbol = Symbol('ObjectRef.value');
+/** Marks refs of every copy of this module (a CommonJS task module may load a second copy). */
+const REF_BRAND = Symbol.for('weft.ObjectRef');
 
 /** A reference to a value that a task returns or `put` stored. Pass it to tasks, or `get` it. */
 export class ObjectRef<T = unknown> {
@@ -28,6 +30,11 @@ export class ObjectRef<T = unknown> {
     refTracker.track(this, id, owner);
   }
 
+  /** `x instanceof ObjectRef` holds for refs made by any copy of @weft/core in this thread. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [REF_BRAND]?: boolean })[REF_BRAND] === true;
+  }
+
   /** A short description for logs and the REPL. */
   toString(): string {
     return `ObjectRef(${this.id})`;
@@ -41,3 +48,5 @@ export class ObjectRef<T = unknown> {
 
 /** The value type an `ObjectRef<T>` resolves to. */
 export type RefValue<R> = R extends ObjectRef<infer T> ? T : never;
+
+Object.defineProperty(ObjectRef.prototype, REF_BRAND, { value: true });

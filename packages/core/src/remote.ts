@@ -9,7 +9,7 @@ import { encodeArgs, modulePathFor, type RemoteArgs } from './task-args.ts';
 import type { FunctionDescriptor, ResourceSet, TaskSpec } from './protocol/messages.ts';
 import { currentRuntime } from './runtime/runtime-slot.ts';
 import { callerModule, registerDefinition } from './runtime/function-registry.ts';
-import { Actor, registerActorClass, type ActorClass, type ActorOptions } from './actor.ts';
+import { isActorClass, registerActorClass, type ActorClass, type ActorOptions } from './actor.ts';
 export type { RemoteArgs } from './task-args.ts';
 
 /** Options of a remote function (and of one call through `.options(...)`). */
@@ -126,7 +126,6 @@ export function remote<F extends (...args: never[]) => unknown>(options: TaskOpt
 export function remote(options?: ActorOptions): ActorDecorator;
 export function remote(a?: unknown, b?: unknown): unknown {
   const module = callerModule(remote) ?? '<unknown module>';
-  const isActorClass = (value: unknown): value is ActorClass => typeof value === 'function' && value.prototype instanceof Actor;
   if (isActorClass(a)) return decorateActor(a, module, {});
   if (typeof a === 'function') return makeRemoteFunction({}, a as (...args: never[]) => unknown, module);
   if (isActorClass(b)) return decorateActor(b, module, a as ActorOptions);

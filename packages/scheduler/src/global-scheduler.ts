@@ -47,7 +47,7 @@ export class GlobalScheduler {
     if (!best) return null;
     // Count it against the node's free resources until its next report, so that a burst of
     // spilled tasks spreads instead of piling onto the node that looked freest.
-    for (const [name, amount] of Object.entries(resources)) best.available[name] = (best.available[name] ?? 0) - amount;
+    for (const [name, amount] of Object.entries(resources)) best.available[name] = Math.max(0, (best.available[name] ?? 0) - amount);
     return best.nodeId;
   }
 }

@@ -30,7 +30,8 @@ export interface ClusterNodeOptions {
   host?: string;
   /** Port to listen on. @default 0 (any free port) */
   port?: number;
-  /** Address others reach this node at, when it does not listen itself (beside the head). */
+  /** Address others reach this node at: beside the head (no listener of its own), or to advertise a
+   * reachable address when listening on 0.0.0.0. @default the URL it listens on */
   address?: string;
   numCpus: number;
   resources?: ResourceSet;
@@ -95,9 +96,15 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
       },
     });
   }
-  const address = listener?.url ?? options.address ?? '';
+  const address = options.address ?? listener?.url ?? '';
   let node: WeftNode | undefined;
-  const head = typeof options.head === 'string' ? await connectHead(options.head, options, nodeId, () => node) : options.head;
+  let head: Connection<HeadToNode, NodeToHead>;
+  try {
+    head = typeof options.head === 'string' ? await connectHead(options.head, options, nodeId, () => node) : options.head;
+  } catch (error) {
+    await listener?.close();
+    throw error;
+  }
   try {
     node = await startNode({
       nodeId, numCpus: options.numCpus, resources: options.resources ?? {}, head, address,

@@ -199,6 +199,7 @@ export class LocalScheduler {
   #spill(task: TaskRecord): void {
     task.state = 'spilled';
     task.placedOn = undefined;
+    this.#taskLog.forget(task.spec.taskId);
     this.#spilledSinceView += 1;
     this.cluster.spill(task.spec, this.nodeId);
   }

@@ -263,7 +263,9 @@ export class WeftNode {
   #sendHeartbeat(): void {
     const counts = this.scheduler.counts();
     const { objects, bytes } = this.store.stats();
-    this.head.heartbeat(this.scheduler.available(), {
+    // Available amounts go below zero while resumed tasks take their CPUs back: report none free.
+    const available = Object.fromEntries(Object.entries(this.scheduler.available()).map(([name, amount]) => [name, Math.max(0, amount)]));
+    this.head.heartbeat(available, {
       objects, objectBytes: bytes, workers: this.pool.workers.size, actors: this.actors.list().filter((a) => a.state !== 'dead').length,
       queued: counts.queued + counts.waiting, running: counts.running + counts.assigned,
     });

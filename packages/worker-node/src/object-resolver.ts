@@ -9,13 +9,14 @@
  * it sends `release-object`.
  */
 import {
-  ERROR_CODES, SHARED_THRESHOLD_BYTES, allocateFrame, logger,
+  DEFAULT_MAX_PAYLOAD_BYTES, ERROR_CODES, SHARED_THRESHOLD_BYTES, allocateFrame, logger,
   type EncodedValue, type ObjectLocation, type PeerMessage, type Result,
 } from '@weft/core';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import type { PeerNetwork } from './peer-network.ts';
 
-const CHUNK_BYTES = 8 * 1024 * 1024;
+/** Bytes per pulled chunk: well under the frame limit, which a whole large object would pass. */
+const CHUNK_BYTES = Math.min(8 * 1024 * 1024, Math.floor(DEFAULT_MAX_PAYLOAD_BYTES / 2));
 const WINDOW = 4;
 
 interface Pull {
@@ -86,10 +87,7 @@ export class ObjectResolver {
     }
     const entry = this.store.ensure(objectId);
     if (entry.result) return;
-    entry.fetching = false;
-    const hasWaiters = entry.waiters.length > 0;
     this.store.located(entry, result.location);
-    if (hasWaiters) this.fetch(entry);
   }
 
   handle(from: string, message: PeerMessage): void {
@@ -135,6 +133,7 @@ export class ObjectResolver {
 
   #pull(location: ObjectLocation): void {
     if (this.#pulls.has(location.objectId)) return;
+    this.#log.debug({ objectId: location.objectId, from: location.nodeId, bytes: location.size }, 'pulling object');
     const pull: Pull = { location, buffer: undefined, next: 0, received: 0, requests: new Map() };
     this.#pulls.set(location.objectId, pull);
     for (let i = 0; i < WINDOW; i++) this.#request(pull);
@@ -152,6 +151,7 @@ export class ObjectResolver {
 
   #serve(from: string, requestId: number, objectId: string, offset: number, length: number): void {
     const entry = this.store.get(objectId);
+    this.#log.debug({ objectId, to: from, offset, length, has: Boolean(entry?.result) }, 'serving object chunk');
     if (entry?.spilled) {
       this.store.onResult(entry, () => this.#serve(from, requestId, objectId, offset, length));
       return;

@@ -180,8 +180,11 @@ export class ObjectStore {
   /** Record that the object's bytes are ready on another node. */
   located(entry: ObjectEntry, location: ObjectLocation): void {
     entry.location = location;
+    entry.fetching = false;
     if (entry.seq === 0) entry.seq = ++this.#seq;
-    this.#maybeFree(entry);
+    // Someone here waits for the bytes: bring them.
+    if (entry.waiters.length > 0) this.fetch(entry);
+    else this.#maybeFree(entry);
   }
 
   pin(ids: Iterable<string>): void {

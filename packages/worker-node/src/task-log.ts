@@ -42,6 +42,11 @@ export class TaskLog {
     if (error !== undefined) event.error = error;
   }
 
+  /** Forget a task handed to another node (that node reports it). */
+  forget(taskId: string): void {
+    this.#tasks.delete(taskId);
+  }
+
   all(): TaskEvent[] {
     return [...this.#tasks.values()];
   }

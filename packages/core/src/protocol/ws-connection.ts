@@ -13,7 +13,7 @@ import { CLOSE_CODES } from './messages.ts';
 import { ProtocolError, type Validator } from './validate.ts';
 
 /** Largest frame accepted (ws's `maxPayload`); larger ones close the connection with 1009. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_PAYLOAD_BYTES = Number(process.env.WEFT_MAX_FRAME_BYTES) > 0 ? Number(process.env.WEFT_MAX_FRAME_BYTES) : 256 * 1024 * 1024;
 /** Time allowed from opening a socket to the welcome (client) or the accept (server). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Frames below this size are decoded with copies of their binary fields (see decodeFrame). */
@@ -135,6 +135,14 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     const batch = this.#queue;
     if (batch.length === 0 || this.#ws.readyState !== WebSocket.OPEN) return;
     this.#queue = [];
+    this.#sendBatch(batch);
+  };
+
+  /**
+   * Send a batch as one frame, or, when that frame would pass half the frame limit (several object
+   * chunks sent in one turn), as smaller frames: the peer refuses frames over the limit.
+   */
+  #sendBatch(batch: Out[]): void {
     let frame: Buffer;
     try {
       frame = encodeFrame(batch);
@@ -144,8 +152,14 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
       this.close(`internal error: cannot encode a message (${(error as Error).message})`, 1011);
       return;
     }
+    if (frame.length > this.#maxPayloadBytes / 2 && batch.length > 1) {
+      const half = Math.ceil(batch.length / 2);
+      this.#sendBatch(batch.slice(0, half));
+      this.#sendBatch(batch.slice(half));
+      return;
+    }
     this.#ws.send(frame, { binary: true });
-  };
+  }
 
   /** Sets the message handler; messages that arrived before it are delivered first, in a later microtask. */
   onMessage(handler: (message: In) => void): void {

@@ -46,6 +46,8 @@ export interface PackOptions {
   maxBytes?: number;
   /** Extra exclude patterns in .gitignore syntax, relative to `dir`; they take precedence over .gitignore files. */
   excludes?: string[];
+  /** Files to add that are not in `dir` (relative POSIX path → contents); a real file of that path wins. */
+  extraFiles?: Record<string, Uint8Array>;
 }
 
 /** A packed directory. */
@@ -65,6 +67,8 @@ interface FoundFile {
   abs: string;
   size: number;
   mode: number;
+  /** Contents given in memory (an extra file); absent: read from `abs`. */
+  content?: Uint8Array;
 }
 
 /**
@@ -82,6 +86,9 @@ export async function packDirectory(dir: string, options: PackOptions = {}): Pro
   const excludes = parseIgnoreRules((options.excludes ?? []).join('\n'));
   const found: FoundFile[] = [];
   await walk(root, '', [], excludes, found);
+  for (const [rel, content] of Object.entries(options.extraFiles ?? {})) {
+    if (!found.some((file) => file.rel === rel)) found.push({ rel, abs: '', size: content.byteLength, mode: 0o644, content });
+  }
   found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   // Check the limit on sizes from lstat, before reading anything.
   checkLimit(root, found, maxBytes);
@@ -96,7 +103,7 @@ export async function packDirectory(dir: string, options: PackOptions = {}): Pro
     for (const file of found) {
       // A file may change between lstat and read: the header takes the length actually read, and
       // O_NOFOLLOW refuses a file swapped for a symlink meanwhile.
-      const content = await fs.readFile(file.abs, { flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+      const content = file.content ? Buffer.from(file.content) : await fs.readFile(file.abs, { flag: constants.O_RDONLY | constants.O_NOFOLLOW });
       file.size = content.length;
       bytes += content.length;
       if (bytes > maxBytes) checkLimit(root, found, maxBytes);
