@@ -38,7 +38,11 @@ export class GlobalScheduler {
       if (!node.alive || !fits(resources, node.resources)) continue;
       const free = fits(resources, node.available) ? 1 : 0;
       const bytes = hints.bytesOnNode?.get(node.nodeId) ?? 0;
-      const score = free * 1e15 + (node.nodeId === hints.avoid ? 0 : 1e14) + bytes + (node.available.CPU ?? 0);
+      // Among busy nodes, the least loaded: queued tasks per CPU, as reported and placed since.
+      const load = (node.stats?.queued ?? 0) / Math.max(1, node.resources.CPU ?? 1);
+      // The node that spilled a task is saturated whatever its last report said: it gets the task
+      // back only when no other node could run it.
+      const score = (node.nodeId === hints.avoid ? 0 : 1e16) + free * 1e15 + bytes * 10 + (node.available.CPU ?? 0) * 1e6 - load * 1e6;
       if (score > bestScore) {
         best = node;
         bestScore = score;
@@ -48,6 +52,7 @@ export class GlobalScheduler {
     // Count it against the node's free resources until its next report, so that a burst of
     // spilled tasks spreads instead of piling onto the node that looked freest.
     for (const [name, amount] of Object.entries(resources)) best.available[name] = Math.max(0, (best.available[name] ?? 0) - amount);
+    if (best.stats && !fits(resources, best.available)) best.stats.queued += 1;
     return best.nodeId;
   }
 }

@@ -44,7 +44,7 @@ export interface HeadServer {
 }
 
 /** How often the head checks heartbeats and shares the cluster's free resources. */
-const VIEW_INTERVAL_MS = 500;
+const VIEW_INTERVAL_MS = 200;
 
 export async function startHeadServer(options: HeadServerOptions): Promise<HeadServer> {
   const head = options.head ?? new Head();

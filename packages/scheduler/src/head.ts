@@ -169,6 +169,7 @@ export class Head {
     for (const location of argLocations) bytesOnNode.set(location.nodeId, (bytesOnNode.get(location.nodeId) ?? 0) + location.size);
     const nodeId = this.scheduler.place(task.resources, { bytesOnNode, ...(session.nodeId ? { avoid: session.nodeId } : {}) });
     const target = nodeId === null ? undefined : this.#sessions.get(nodeId);
+    this.#log.debug({ taskId: task.taskId, from: session.nodeId, to: nodeId }, 'placed a spilled task');
     if (!target) {
       session.conn.send({ type: 'spill-failed', taskId: task.taskId, error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
         message: `task ${task.name} needs ${describe(task.resources)} but the whole cluster has ${describe(this.nodes.totals())}; `

@@ -45,7 +45,9 @@ export class NodeRegistry {
 
   /** The nodes alive, as peers see them. */
   peers(): PeerInfo[] {
-    return this.all().filter((node) => node.alive).map(({ nodeId, address, resources, available }) => ({ nodeId, address, resources, available }));
+    return this.all().filter((node) => node.alive).map(({ nodeId, address, resources, available, stats }) => ({
+      nodeId, address, resources, available, ...(stats ? { queued: stats.queued } : {}),
+    }));
   }
 
   all(): NodeRecord[] {

@@ -51,6 +51,11 @@ class RunTimes {
       stat.meanMs += (ms - stat.meanMs) * 0.1;
     }
   }
+  /** Whether the function usually runs in under `ms` (unknown functions are not). */
+  isUnder(spec: TaskSpec, ms: number): boolean {
+    const stat = this.#stats.get(`${spec.fn.module}#${spec.fn.name}`);
+    return stat !== undefined && stat.meanMs < ms;
+  }
   isTiny(spec: TaskSpec): boolean {
     const stat = this.#stats.get(`${spec.fn.module}#${spec.fn.name}`);
     return stat !== undefined && stat.count >= PIPELINE_MIN_SAMPLES && stat.meanMs < PIPELINE_MAX_RUN_MS;
@@ -58,14 +63,16 @@ class RunTimes {
 }
 
 /** Queued tasks beyond this many per CPU may be spilled to other nodes with free resources. */
-const SPILL_QUEUE_PER_CPU = 2;
+const SPILL_QUEUE_PER_CPU = 1;
+/** Tasks that usually run under this long spill only to free room elsewhere, never by share. */
+const SPILL_SHORT_MS = 5;
 
 /** How the scheduler reaches the rest of the cluster. */
 export interface ClusterLink {
   /** Send a task this node will not run to the head, which places it elsewhere. */
   spill(task: TaskSpec, owner: string): void;
-  /** CPUs free on other nodes, as last reported (0 when alone). */
-  remoteFreeCpus(): number;
+  /** Other nodes: what they can take now (free CPUs plus a short queue), their CPUs and queued tasks in all. */
+  remoteView(): { free: number; cpus: number; queued: number };
   /** The cluster's total resources, for error messages. */
   clusterResources(): ResourceSet;
   /** Cancel a spilled task on the node running it. */
@@ -336,13 +343,24 @@ export class LocalScheduler {
   }
 
   /**
-   * Spill when this node is saturated: more queued than SPILL_QUEUE_PER_CPU per CPU, and other
-   * nodes report free CPUs beyond what was already spilled to them. Tasks placed here by the
-   * head stay.
+   * Spill when this node is saturated (more queued than SPILL_QUEUE_PER_CPU per CPU): as many
+   * tasks as other nodes report room for, and, for tasks that take a while (a round trip to
+   * another node is worth it), the other nodes' share of the queue by their CPUs, so that a burst
+   * spreads at once instead of one report at a time. Tiny tasks stay: the network costs more than
+   * running them. Tasks placed here by the head stay.
    */
   #shouldSpill(task: TaskRecord): boolean {
-    if (task.placed || this.#queue.length <= SPILL_QUEUE_PER_CPU * Math.max(1, this.#total.CPU ?? 1)) return false;
-    return this.cluster.remoteFreeCpus() > this.#spilledSinceView;
+    const local = Math.max(1, this.#total.CPU ?? 1);
+    if (task.placed || this.#queue.length <= SPILL_QUEUE_PER_CPU * local) return false;
+    const view = this.cluster.remoteView();
+    if (view.cpus === 0) return false;
+    // Room reported elsewhere, not yet used by what this node spilled since.
+    if (this.#spilledSinceView < view.free) return true;
+    if (this.#runTimes.isUnder(task.spec, SPILL_SHORT_MS)) return false;
+    // Balance the waiting work by CPUs: queued here against queued there (as reported, plus sent since).
+    const remoteQueued = view.queued + this.#spilledSinceView;
+    const share = ((this.#queue.length + remoteQueued) * view.cpus) / (view.cpus + local);
+    return remoteQueued + 1 <= share;
   }
 
   /** Other nodes reported their free resources again. */

@@ -42,7 +42,7 @@ export interface NodeOptions {
   connectPeer?: PeerConnector;
   /** Where cluster jobs' code is unpacked. */
   sessionDir?: string;
-  /** Between heartbeats to the head. @default 1000 */
+  /** Between heartbeats to the head (they carry the free resources other nodes spill by). @default 200 */
   heartbeatMs?: number;
   /** The node's id. @default a new random id */
   nodeId?: string;
@@ -73,7 +73,7 @@ export class WeftNode {
   readonly #log = logger('node');
   readonly #minWorkers: number;
   #heartbeat: NodeJS.Timeout | undefined;
-  #remoteFree = 0;
+  #remoteView = { free: 0, cpus: 0, queued: 0 };
 
   constructor(options: NodeOptions) {
     this.nodeId = options.nodeId ?? randomId('node');
@@ -114,7 +114,7 @@ export class WeftNode {
       (nodeId, reason) => this.#log.warn({ nodeId, reason }, 'lost a peer connection'));
     this.scheduler = new LocalScheduler(this.nodeId, this.#total, this.store, this.pool, {
       spill: (task, owner) => this.head.spill(task, owner, this.scheduler.argLocations(task)),
-      remoteFreeCpus: () => this.#remoteFree,
+      remoteView: () => this.#remoteView,
       clusterResources: () => this.head.clusterResources(),
       cancelRemote: (nodeId, taskId) => this.peers.send(nodeId, { type: 'cancel-task', taskId }),
     });
@@ -139,7 +139,7 @@ export class WeftNode {
   async start(): Promise<void> {
     this.head.register({ nodeId: this.nodeId, address: this.#options.address ?? '', resources: this.#total });
     await this.pool.start();
-    this.#heartbeat = setInterval(() => this.#sendHeartbeat(), this.#options.heartbeatMs ?? 1000);
+    this.#heartbeat = setInterval(() => this.#sendHeartbeat(), this.#options.heartbeatMs ?? 200);
     this.#heartbeat.unref();
     this.#sendHeartbeat();
     this.state = 'running';
@@ -242,9 +242,19 @@ export class WeftNode {
     const gone = this.peers.known().map((peer) => peer.nodeId).filter((nodeId) => !alive.has(nodeId));
     this.peers.setPeers(nodes);
     for (const nodeId of gone) this.#nodeDied(nodeId);
+    // What other nodes can take now: their free CPUs, plus a queue of one task per CPU (so that
+    // they do not idle until the next report).
     let free = 0;
-    for (const node of nodes) if (node.nodeId !== this.nodeId) free += Math.max(0, node.available?.CPU ?? 0);
-    this.#remoteFree = free;
+    let total = 0;
+    let queued = 0;
+    for (const node of nodes) {
+      if (node.nodeId === this.nodeId || node.available === undefined) continue;
+      const cpus = node.resources.CPU ?? 0;
+      total += cpus;
+      queued += node.queued ?? 0;
+      free += Math.max(0, node.available.CPU ?? 0) + Math.max(0, cpus - (node.queued ?? 0));
+    }
+    this.#remoteView = { free, cpus: total, queued };
     this.scheduler.viewUpdated();
   }
 

@@ -185,6 +185,8 @@ export interface PeerInfo {
   resources: ResourceSet;
   /** Free resources at its last heartbeat; absent: not reported yet. */
   available?: ResourceSet;
+  /** Tasks waiting there at its last heartbeat; absent: not reported yet. */
+  queued?: number;
 }
 
 /**

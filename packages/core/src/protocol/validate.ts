@@ -152,7 +152,7 @@ const actorCall = shape<ActorCallSpec>({
 const actorInfo = shape<ActorInfo>({ actorId: str, className: str, name: opt(str), state: actorState });
 const location = shape<ObjectLocation>({ objectId: str, nodeId: str, size: uint, refs: opt(refList) });
 const locations = arrayOf(location);
-const peerInfo = shape<PeerInfo>({ nodeId: str, address: str, resources, available: opt(resources) });
+const peerInfo = shape<PeerInfo>({ nodeId: str, address: str, resources, available: opt(resources), queued: opt(uint) });
 const remoteResult = tagged('status', { ok: okValue, error: errValue, remote: shape<{ location: unknown }>({ location }) });
 const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
