@@ -32,7 +32,8 @@ export type { ErrorCode, ErrorPayload } from './errors.ts';
 // internal
 export { ActorHandleBase, findActorClass, makeHandle } from './actor.ts';
 export { DRIVER_CODE_IN_WORKER } from './api.ts';
-export { encode, decode, isShared, allocateFrame, SHARED_THRESHOLD_BYTES } from './codec.ts';
+export { encode, decode, isShared, allocateFrame, setSharedAllocator, SHARED_THRESHOLD_BYTES } from './codec.ts';
+export { SharedMemoryPool, POOL_MIN_BYTES } from './runtime/shared-memory-pool.ts';
 export type { EncodedValue } from './codec.ts';
 export { toErrorPayload, fromErrorPayload, userStack } from './errors.ts';
 export { nextId, randomId } from './ids.ts';

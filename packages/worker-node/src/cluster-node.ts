@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import {
-  PROTOCOL_VERSION, ReconnectingConnection, connectWebSocket, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode,
+  POOL_MIN_BYTES, PROTOCOL_VERSION, ReconnectingConnection, SharedMemoryPool, connectWebSocket, setSharedAllocator, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode,
   validatePeerMessage, type Accept, type ClientMessage, type Connection, type Hello, type HeadToNode, type NodeMessage,
   type NodeToHead, type PeerMessage, type ResourceSet, type WebSocketListener,
 } from '@weft/core';
@@ -121,12 +121,18 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   }
   const started = node;
   hooks = nodeHooks(started);
+  // Objects pulled from other nodes land in shared memory: take it from a pool of pages
+  // touched ahead, so that a large pull does not also pay for faulting its buffer in.
+  const pool = new SharedMemoryPool();
+  setSharedAllocator((size) => (size >= POOL_MIN_BYTES ? pool.take(size) : new Uint8Array(new SharedArrayBuffer(size))));
   log.info({ nodeId, address }, 'node ready');
   return {
     node: started, address,
     stop: async () => {
       await started.stop();
       await listener?.close();
+      setSharedAllocator(undefined);
+      await pool.close();
     },
   };
 }

@@ -134,7 +134,8 @@ export class ObjectResolver {
   #pull(location: ObjectLocation): void {
     if (this.#pulls.has(location.objectId)) return;
     this.#log.debug({ objectId: location.objectId, from: location.nodeId, bytes: location.size }, 'pulling object');
-    const pull: Pull = { location, buffer: undefined, next: 0, received: 0, requests: new Map() };
+    // The buffer first, so that taking it (or faulting it in) overlaps the first chunks' flight.
+    const pull: Pull = { location, buffer: location.size > 0 ? allocateFrame(location.size) : undefined, next: 0, received: 0, requests: new Map() };
     this.#pulls.set(location.objectId, pull);
     for (let i = 0; i < WINDOW; i++) this.#request(pull);
   }

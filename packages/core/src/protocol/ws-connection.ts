@@ -29,13 +29,74 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
 // pin that whole buffer, so small frames are decoded with copies; large frames keep the views.
 const copyingUnpackr = new Unpackr({ useRecords: false, moreTypes: false, copyBuffers: true });
 
+/** Binary fields this large travel as frames of their own, after the batch that names them. */
+const ATTACH_MIN_BYTES = 256 * 1024;
+/** Attachments one batch may announce. */
+const MAX_ATTACHMENTS = 4096;
+/** How deep in a message binary fields are looked for (object-chunk.data is 1, objects.results[i].value.data 4). */
+const ATTACH_DEPTH = 4;
+
 /** Encodes a batch of messages as one frame. */
 export function encodeFrame(messages: readonly unknown[]): Buffer {
   return packr.pack(messages);
 }
 
+/**
+ * Large binary fields (object chunks, large values) leave the message: each is replaced by
+ * `{ $att: i }` and sent as a raw frame of its own right after the batch. msgpack would copy
+ * them into a fresh frame buffer (and the receiver pay for it again); a raw frame goes to the
+ * socket as it is.
+ */
+function detach(value: unknown, out: Uint8Array[], depth: number): unknown {
+  if (value instanceof Uint8Array) {
+    if (value.byteLength < ATTACH_MIN_BYTES) return value;
+    out.push(value);
+    return { $att: out.length - 1 };
+  }
+  if (depth === 0 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = detach(value[i], out, depth - 1);
+      if (item !== value[i]) (copy ??= value.slice())[i] = item;
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const key in value) {
+    const field = (value as Record<string, unknown>)[key];
+    const item = detach(field, out, depth - 1);
+    if (item !== field) (copy ??= { ...(value as Record<string, unknown>) })[key] = item;
+  }
+  return copy ?? value;
+}
+
+/** Puts received attachments back where `detach` took them. */
+function attach(value: unknown, attachments: Uint8Array[], depth: number): unknown {
+  if (depth < 0 || typeof value !== 'object' || value === null || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = attach(value[i], attachments, depth - 1);
+    return value;
+  }
+  const index = (value as { $att?: unknown }).$att;
+  if (typeof index === 'number' && Object.keys(value).length === 1) {
+    const found = attachments[index];
+    if (found === undefined) throw new ProtocolError(`attachment ${index} was not sent`);
+    return found;
+  }
+  for (const key in value) (value as Record<string, unknown>)[key] = attach((value as Record<string, unknown>)[key], attachments, depth - 1);
+  return value;
+}
+
 /** Decodes a received frame into its (not yet validated) messages; throws a ProtocolError. */
 export function decodeFrame(data: WebSocket.RawData, isBinary: boolean): unknown[] {
+  const decoded = decodeBatch(data, isBinary);
+  if (decoded.attachments > 0) throw new ProtocolError('attachments are not expected here');
+  return decoded.batch;
+}
+
+/** A received batch frame: its messages, and how many attachment frames follow it. */
+function decodeBatch(data: WebSocket.RawData, isBinary: boolean): { batch: unknown[]; attachments: number } {
   if (!isBinary || !Buffer.isBuffer(data)) throw new ProtocolError('text frame (weft sends binary frames only)');
   let batch: unknown;
   let end = 0;
@@ -51,8 +112,13 @@ export function decodeFrame(data: WebSocket.RawData, isBinary: boolean): unknown
     throw new ProtocolError(`frame does not decode as msgpack (${String((error as Error).message).slice(0, 60)})`);
   }
   if (end !== data.length) throw new ProtocolError('frame has bytes after its message array');
-  if (!Array.isArray(batch)) throw new ProtocolError('frame is not an array of messages');
-  return batch;
+  if (Array.isArray(batch)) return { batch, attachments: 0 };
+  const framed = batch as { $batch?: unknown; $attachments?: unknown } | undefined;
+  if (framed && Array.isArray(framed.$batch) && Number.isSafeInteger(framed.$attachments)
+    && (framed.$attachments as number) > 0 && (framed.$attachments as number) <= MAX_ATTACHMENTS) {
+    return { batch: framed.$batch, attachments: framed.$attachments as number };
+  }
+  throw new ProtocolError('frame is not an array of messages');
 }
 
 /** Cuts a close reason to the 123 bytes a close frame can carry. */
@@ -95,6 +161,8 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   readonly #maxPayloadBytes: number;
   #queue: Out[] = [];
   #scheduled = false;
+  /** A batch whose attachment frames are still arriving. */
+  #awaiting: { batch: unknown[]; count: number; attachments: Buffer[] } | undefined;
   #handler: ((message: In) => void) | undefined;
   /** Messages received before a handler was set, or while the first handler is being caught up. */
   #pending: In[] = [];
@@ -144,8 +212,10 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
    */
   #sendBatch(batch: Out[]): void {
     let frame: Buffer;
+    const attachments: Uint8Array[] = [];
     try {
-      frame = encodeFrame(batch);
+      const messages = batch.map((message) => detach(message, attachments, ATTACH_DEPTH));
+      frame = attachments.length === 0 ? encodeFrame(messages) : packr.pack({ $batch: messages, $attachments: attachments.length });
     } catch (error) {
       // A bug (a message holding something msgpack cannot carry); throwing here would crash the process.
       log.error({ err: error, remote: this.remote }, 'cannot encode a batch of messages');
@@ -159,6 +229,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
       return;
     }
     this.#ws.send(frame, { binary: true });
+    for (const attachment of attachments) this.#ws.send(attachment, { binary: true });
   }
 
   /** Sets the message handler; messages that arrived before it are delivered first, in a later microtask. */
@@ -189,14 +260,30 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
 
   #onFrame(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.#closedWith !== undefined) return;
-    let batch: unknown[];
+    const awaiting = this.#awaiting;
+    if (awaiting) {
+      // A raw attachment of the batch before it.
+      if (!isBinary || !Buffer.isBuffer(data)) return this.#badFrame(new ProtocolError('attachment is not a binary frame'));
+      awaiting.attachments.push(data);
+      if (awaiting.attachments.length < awaiting.count) return;
+      this.#awaiting = undefined;
+      try {
+        attach(awaiting.batch, awaiting.attachments, ATTACH_DEPTH + 1);
+      } catch (error) {
+        return this.#badFrame(error);
+      }
+      this.#receive(awaiting.batch);
+      return;
+    }
+    let decoded: { batch: unknown[]; attachments: number };
     try {
-      batch = decodeFrame(data, isBinary);
+      decoded = decodeBatch(data, isBinary);
     } catch (error) {
       this.#badFrame(error);
       return;
     }
-    this.#receive(batch);
+    if (decoded.attachments > 0) this.#awaiting = { batch: decoded.batch, count: decoded.attachments, attachments: [] };
+    else this.#receive(decoded.batch);
   }
 
   #receive(batch: unknown[]): void {
