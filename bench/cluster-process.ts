@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { startHeadServer } from "../packages/scheduler/src/index.ts";
-import { nodeHooks, startClusterNode } from "../packages/worker-node/src/index.ts";
+import { startClusterNode, startNodeBesideHead } from "../packages/worker-node/src/index.ts";
 
 /** The line the bench waits for (cluster-procs.ts); the URL follows it after one space. */
 const READY_PREFIX = "WEFT_BENCH_READY";
@@ -34,8 +34,7 @@ function parseResources(text: string | undefined): Record<string, number> {
 async function startHead(token: string, sessionDir: string, numCpus: number, resources: Record<string, number>): Promise<{ url: string; stop: Stop }> {
   const server = await startHeadServer({ port: 0, token });
   try {
-    const beside = await startClusterNode({ head: server.head.connectLocal(), address: server.url, token, numCpus, resources, sessionDir });
-    server.setLocalNode(nodeHooks(beside.node));
+    const beside = await startNodeBesideHead(server, { address: server.url, token, numCpus, resources, sessionDir });
     return {
       url: server.url,
       stop: async () => {

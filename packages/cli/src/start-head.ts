@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { startHeadServer } from '@weft/scheduler';
-import { nodeHooks, startClusterNode } from '@weft/worker-node';
+import { startNodeBesideHead } from '@weft/worker-node';
 import { startInBackground } from './background.ts';
 import { CliError } from './errors.ts';
 import { runForeground, type Started } from './foreground.ts';
@@ -72,11 +72,10 @@ async function serve(options: StartOptions, session: string, token: string): Pro
   }
   const url = advertisedUrl(server.url);
   try {
-    const beside = await startClusterNode({
-      head: server.head.connectLocal(), address: url, token, numCpus: options.numCpus, resources: options.resources,
+    const beside = await startNodeBesideHead(server, {
+      address: url, token, numCpus: options.numCpus, resources: options.resources,
       sessionDir: path.join(session, 'nodes', 'head'), ...(ca !== undefined ? { tls: { ca } } : {}),
     });
-    server.setLocalNode(nodeHooks(beside.node));
     return {
       record: { url, nodeId: beside.node.nodeId },
       stop: async () => {

@@ -149,3 +149,19 @@ async function connectHead(url: string, options: ClusterNodeOptions, nodeId: str
     reconnected: () => node()?.head.reconnected(),
   });
 }
+
+/** What a head server offers the node that runs beside it (see @weft/scheduler's startHeadServer). */
+export interface HeadServerLike {
+  head: { connectLocal(): Connection<HeadToNode, NodeToHead> };
+  setLocalNode(hooks: ReturnType<typeof nodeHooks>): void;
+}
+
+/**
+ * Start the node that runs in the head's process: it reaches the head in process, and drivers and
+ * peers reach it through the head's port (at `address`, the head's URL as others see it).
+ */
+export async function startNodeBesideHead(server: HeadServerLike, options: Omit<ClusterNodeOptions, 'head' | 'host' | 'port'> & { address: string }): Promise<ClusterNode> {
+  const beside = await startClusterNode({ ...options, head: server.head.connectLocal() });
+  server.setLocalNode(nodeHooks(beside.node));
+  return beside;
+}

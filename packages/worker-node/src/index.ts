@@ -7,6 +7,6 @@
  * ```
  */
 export { startNode, WeftNode } from './node.ts';
-export { startClusterNode, nodeHooks, peerConnector } from './cluster-node.ts';
-export type { ClusterNode, ClusterNodeOptions, ClusterTls } from './cluster-node.ts';
+export { startClusterNode, startNodeBesideHead, nodeHooks, peerConnector } from './cluster-node.ts';
+export type { ClusterNode, ClusterNodeOptions, ClusterTls, HeadServerLike } from './cluster-node.ts';
 export type { NodeOptions } from './node.ts';

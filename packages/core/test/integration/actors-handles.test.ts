@@ -5,7 +5,7 @@ import {
 import { add } from '../fixtures/basic-tasks.ts';
 import { ArgProbe } from '../fixtures/actor-args.ts';
 import { WhereAmI } from '../fixtures/context-actor.ts';
-import { Counter, incThrough } from '../fixtures/counter-plain.ts';
+import { Counter, incThrough } from '../fixtures/counter-actor.ts';
 import { Relay, echoHandle, spawnCounter } from '../fixtures/handle-passing.ts';
 import { throwRangeError } from '../fixtures/throwing-task.ts';
 import { sleepThenReturn } from '../fixtures/slow-task.ts';
@@ -193,7 +193,7 @@ describe('exceptions in actor methods', () => {
     expect(taskError.taskName).toBe('Counter.fail');
     expect(taskError.cause).toBe('RangeError');
     expect(taskError.remoteMessage).toBe('bad input');
-    expect(taskError.remoteStack).toContain('counter-plain.ts');
+    expect(taskError.remoteStack).toContain('counter-actor.ts');
     expect(await get(c.value.remote())).toBe(4);
     expect(await get(c.inc.remote(1))).toBe(5);
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorDiedError, get, init, kill, shutdown, wait } from '@weft/core';
 import { add } from '../fixtures/basic-tasks.ts';
-import { Counter } from '../fixtures/counter-plain.ts';
+import { Counter } from '../fixtures/counter-actor.ts';
 import { meet } from '../fixtures/rendezvous.ts';
 import { rejectionOf } from '../support/outcome.ts';
 
