@@ -13,7 +13,7 @@
  *      │                      └── worker died, retry ──────   to the worker's next task)
  *      └── a dependency failed / cancel ──▶ finished
  *
- * Sending ahead: a task whose function has proved tiny (mean run time under PIPELINE_MAX_RUN_MS)
+ * Sending ahead: a task whose function has proved tiny (mean run time under 1 ms, see run-times.ts)
  * may be sent to a busy worker whose current task needs the same resources, is itself tiny and
  * started less than PIPELINE_BEHIND_MS ago, up to PIPELINE_DEPTH deep. It starts, in the worker and here alike, when that worker has no active
  * task, taking over the resources of the one that finished or began to wait. The worker never
@@ -21,84 +21,27 @@
  * never sent ahead, so they cannot pile up behind each other while another worker is free.
  */
 import {
-  ERROR_CODES, logger, type EncodedValue, type ErrorPayload, type ObjectLocation, type ResourceSet, type Result, type TaskSpec,
+  ERROR_CODES, logger, type EncodedValue, type ObjectLocation, type ResourceSet, type Result, type TaskSpec,
 } from '@weft/core';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import { describeResources, fits, give, take } from './resources.ts';
+import { RunTimes } from './run-times.ts';
+import type { ClusterLink, TaskRecord } from './task-record.ts';
 import { TaskLog } from './task-log.ts';
+import { crashError, describeExit } from './worker-exit.ts';
 import { TaskQueue } from './task-queue.ts';
 import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
 
 /** Tasks sent ahead to one worker at most. */
 const PIPELINE_DEPTH = 16;
-/** Only functions whose mean run time is below this are sent ahead. */
-const PIPELINE_MAX_RUN_MS = 1;
 /** Tasks are sent ahead behind a tiny task only this long after it started. */
 const PIPELINE_BEHIND_MS = 5;
-/** Runs of a function observed before it can be judged tiny. */
-const PIPELINE_MIN_SAMPLES = 4;
 
-/** Mean run time of each function (by module and key), from the workers' reports. */
-class RunTimes {
-  readonly #stats = new Map<string, { count: number; meanMs: number }>();
-  record(spec: TaskSpec, ms: number): void {
-    const key = `${spec.fn.module}#${spec.fn.name}`;
-    const stat = this.#stats.get(key);
-    if (!stat) this.#stats.set(key, { count: 1, meanMs: ms });
-    else {
-      stat.count += 1;
-      // An exponential mean follows a function whose cost changes with its input.
-      stat.meanMs += (ms - stat.meanMs) * 0.1;
-    }
-  }
-  /** Whether the function usually runs in under `ms` (unknown functions are not). */
-  isUnder(spec: TaskSpec, ms: number): boolean {
-    const stat = this.#stats.get(`${spec.fn.module}#${spec.fn.name}`);
-    return stat !== undefined && stat.meanMs < ms;
-  }
-  isTiny(spec: TaskSpec): boolean {
-    const stat = this.#stats.get(`${spec.fn.module}#${spec.fn.name}`);
-    return stat !== undefined && stat.count >= PIPELINE_MIN_SAMPLES && stat.meanMs < PIPELINE_MAX_RUN_MS;
-  }
-}
 
 /** Queued tasks beyond this many per CPU may be spilled to other nodes with free resources. */
 const SPILL_QUEUE_PER_CPU = 1;
 /** Tasks that usually run under this long spill only to free room elsewhere, never by share. */
 const SPILL_SHORT_MS = 5;
-
-/** How the scheduler reaches the rest of the cluster. */
-export interface ClusterLink {
-  /** Send a task this node will not run to the head, which places it elsewhere. */
-  spill(task: TaskSpec, owner: string): void;
-  /** Other nodes: what they can take now (free CPUs plus a short queue), their CPUs and queued tasks in all. */
-  remoteView(): { free: number; cpus: number; queued: number };
-  /** The cluster's total resources, for error messages. */
-  clusterResources(): ResourceSet;
-  /** Cancel a spilled task on the node running it. */
-  cancelRemote(nodeId: string, taskId: string): void;
-}
-
-/** A task on this node. */
-interface TaskRecord {
-  readonly spec: TaskSpec;
-  /** 'spilled': sent to another node, which will return its result. */
-  state: 'waiting' | 'queued' | 'assigned' | 'running' | 'spilled' | 'finished';
-  /** The node that owns the result when the task came from another node; absent: this node. */
-  readonly ownerNode: string | undefined;
-  /** Whether it was placed here by the head (it is never spilled again). */
-  readonly placed: boolean;
-  /** Where the head sent it, when spilled. */
-  placedOn: string | undefined;
-  missingDeps: number;
-  /** Retries so far, after worker deaths and (with retryExceptions) exceptions: one budget, as in Ray. */
-  retries: number;
-  worker: WorkerHandle | undefined;
-  /** Open get/wait calls of the running task; > 0: blocked, its CPUs lent. */
-  waits: number;
-  /** Ids pinned for the task's arguments, unpinned when it finishes. */
-  readonly pinned: string[];
-}
 
 export class LocalScheduler {
   readonly #tasks = new Map<string, TaskRecord>();
@@ -542,16 +485,3 @@ export class LocalScheduler {
   }
 }
 
-/** Why a worker's thread ended, for errors and logs. */
-export function describeExit(worker: WorkerHandle, exitCode: number): string {
-  const error = worker.lastError as (Error & { code?: string }) | undefined;
-  if (error?.code === 'ERR_WORKER_OUT_OF_MEMORY') return 'the worker ran out of memory (heap limit reached)';
-  if (error) return `the worker died of an uncaught ${error.name}: ${error.message}`;
-  return `the worker exited with code ${exitCode}`;
-}
-
-function crashError(task: TaskRecord, cause: string): ErrorPayload {
-  return { code: ERROR_CODES.WORKER_CRASHED,
-    message: `task ${task.spec.name} (${task.spec.taskId}) failed: ${cause}, after ${task.retries} retries, `
-      + `more than maxRetries (${task.spec.maxRetries}) allows. Find what kills the worker (process.exit, an uncaught error in a callback, memory), or raise maxRetries.` };
-}

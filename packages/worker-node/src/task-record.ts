@@ -1,0 +1,40 @@
+/**
+ * A task as the local scheduler tracks it, and what the scheduler needs from the rest of the
+ * cluster (the node provides it).
+ */
+import type { ResourceSet, TaskSpec } from '@weft/core';
+import type { WorkerHandle } from './worker-pool.ts';
+
+/** How the scheduler reaches the rest of the cluster. */
+export interface ClusterLink {
+  /** Send a task this node will not run to the head, which places it elsewhere. */
+  spill(task: TaskSpec, owner: string): void;
+  /** Other nodes: what they can take now (free CPUs plus a short queue), their CPUs and queued tasks in all. */
+  remoteView(): { free: number; cpus: number; queued: number };
+  /** The cluster's total resources, for error messages. */
+  clusterResources(): ResourceSet;
+  /** Cancel a spilled task on the node running it. */
+  cancelRemote(nodeId: string, taskId: string): void;
+}
+
+/** A task on this node. */
+export interface TaskRecord {
+  readonly spec: TaskSpec;
+  /** 'spilled': sent to another node, which will return its result. */
+  state: 'waiting' | 'queued' | 'assigned' | 'running' | 'spilled' | 'finished';
+  /** The node that owns the result when the task came from another node; absent: this node. */
+  readonly ownerNode: string | undefined;
+  /** Whether it was placed here by the head (it is never spilled again). */
+  readonly placed: boolean;
+  /** Where the head sent it, when spilled. */
+  placedOn: string | undefined;
+  missingDeps: number;
+  /** Retries so far, after worker deaths and (with retryExceptions) exceptions: one budget, as in Ray. */
+  retries: number;
+  worker: WorkerHandle | undefined;
+  /** Open get/wait calls of the running task; > 0: blocked, its CPUs lent. */
+  waits: number;
+  /** Ids pinned for the task's arguments, unpinned when it finishes. */
+  readonly pinned: string[];
+}
+
