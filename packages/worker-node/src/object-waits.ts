@@ -68,7 +68,10 @@ export class ObjectWaits {
       return;
     }
     const call = this.#openCall(client, requestId, taskId);
-    let count = ready.length;
+    // Counted now: what is here (or unknown); the rest counts when its result arrives here. An
+    // object ready on another node is in `ready` already but is fetched first (its onResult
+    // below), and must not count twice: that would end the wait before `numReturns` are ready.
+    let count = entries.filter((entry) => !entry || entry.result).length;
     const finish = (): void => {
       if (call.done) return;
       this.#close(client, requestId, call);
