@@ -101,11 +101,10 @@ export class WeftNode {
       },
       hostActor: (received, owner) => {
         const spec = { ...received, args: ownValue(received.args) };
-        this.#learn(spec.argRefs, []);
+        this.#learn(spec.argRefs, [], owner);
         void this.jobs.ensure(spec.jobId).then(() => this.actors.create(spec), (error: unknown) => {
           this.#log.error({ err: error, actorId: spec.actorId }, 'cannot install the job of an actor');
         });
-        void owner;
       },
       query: (what) => this.#query(what),
       lost: (reason) => this.#headLost(reason),
@@ -169,8 +168,13 @@ export class WeftNode {
     this.state = 'stopped';
   }
 
-  /** Record where objects named in a message from another node are. */
-  #learn(argRefs: Array<[number, string]>, locations: ObjectLocation[]): void {
+  /**
+   * Record where objects named in a message from another node are. The arguments of a task or call
+   * that `owner` sent here belong to `owner`: one whose bytes are not ready yet (the owner sent
+   * the task before its dependencies finished) is asked of the owner when needed, and so is one
+   * whose copy dies with its node (the owner rebuilds it).
+   */
+  #learn(argRefs: Array<[number, string]>, locations: ObjectLocation[], owner: string): void {
     for (const location of locations) {
       if (location.nodeId === this.nodeId) continue;
       const entry = this.store.ensure(location.objectId);
@@ -178,13 +182,17 @@ export class WeftNode {
       if (location.size > 0) entry.location = location;
       else entry.owner = location.nodeId;
     }
-    void argRefs;
+    if (owner === this.nodeId) return;
+    for (const [, id] of argRefs) {
+      const entry = this.store.ensure(id);
+      if (!entry.result && !entry.spilled) entry.owner ??= owner;
+    }
   }
 
   async #runTask(received: TaskSpec, owner: string, argLocations: ObjectLocation[]): Promise<void> {
     // Its arguments arrived in a network frame (or from this node's own queue: copying is cheap).
     const task = { ...received, args: ownValue(received.args) };
-    this.#learn(task.argRefs, argLocations);
+    this.#learn(task.argRefs, argLocations, owner);
     try {
       await this.jobs.ensure(task.jobId);
     } catch (error) {
@@ -219,10 +227,15 @@ export class WeftNode {
         const outcome: Result | ObjectLocation = message.result.status === 'remote' ? message.result.location : ownBytes(message.result);
         if (this.router.isRemoteCall(message.taskId)) this.router.remoteDone(message.taskId, outcome);
         else this.scheduler.spilledDone(message.taskId, outcome);
+        this.#tellLocation(message.taskId);
         return;
       }
+      case 'subscribe-object':
+        this.resolver.handle(from, message);
+        this.#tellLocation(message.objectId);
+        return;
       case 'actor-call':
-        this.#learn(message.call.argRefs, message.argLocations);
+        this.#learn(message.call.argRefs, message.argLocations, message.owner);
         return this.router.handle(from, { ...message, call: { ...message.call, args: ownValue(message.call.args) } });
       case 'kill-actor':
       case 'kill-result':
@@ -268,7 +281,35 @@ export class WeftNode {
     this.#log.warn({ nodeId }, 'peer node died');
     this.scheduler.nodeDied(nodeId);
     this.router.nodeDied(nodeId);
-    this.resolver.nodeDied(nodeId, (entry) => this.scheduler.rebuild(entry.id));
+    this.resolver.nodeDied(nodeId, (entry) => this.scheduler.rebuild(entry.id) || this.#askOwner(entry, nodeId));
+  }
+
+  /**
+   * Nodes subscribed to an object whose bytes are ready on another (live) node are told where:
+   * the subscriber pulls them from there. (The resolver answers only when the bytes are here.)
+   */
+  #tellLocation(objectId: string): void {
+    const entry = this.store.get(objectId);
+    const location = entry?.location;
+    if (!entry || entry.result || !location || !entry.subscribers) return;
+    if (location.nodeId !== this.nodeId && !this.peers.known().some((peer) => peer.nodeId === location.nodeId)) return;
+    const subscribers = entry.subscribers;
+    entry.subscribers = undefined;
+    for (const nodeId of subscribers) this.peers.send(nodeId, { type: 'object-ready', objectId, result: { status: 'remote', location } });
+  }
+
+  /**
+   * The only copy of an object owned by another node died with `deadNode`: ask the owner for it
+   * again (it rebuilds it from lineage, or says it is lost). False when the owner is gone too.
+   */
+  #askOwner(entry: ObjectEntry, deadNode: string): boolean {
+    const owner = entry.owner;
+    if (owner === undefined || owner === deadNode || owner === this.nodeId) return false;
+    if (!this.peers.known().some((peer) => peer.nodeId === owner)) return false;
+    entry.location = undefined;
+    entry.fetching = false;
+    if (entry.waiters.length > 0) this.resolver.fetch(entry);
+    return true;
   }
 
   #sendHeartbeat(): void {
