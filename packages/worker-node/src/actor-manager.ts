@@ -66,17 +66,25 @@ export class ActorManager {
     private readonly reports: ActorReports,
   ) {}
 
-  /** Host an actor the head placed here. */
-  create(spec: ActorSpec): void {
+  /**
+   * Host an actor the head placed here. It is known (and takes calls, which queue) at once; it is
+   * placed once `installed` (its job's code on this node) and its arguments are ready.
+   */
+  create(spec: ActorSpec, installed: Promise<unknown> = Promise.resolve()): void {
     const pinned = [...spec.argRefs.map(([, id]) => id), ...(spec.args.refs ?? [])];
     const actor: ActorRecord = { spec, state: 'pending', worker: undefined, restarts: 0, deathCause: undefined, holding: false,
       queue: [], inflight: new Map(), pinned };
     this.#actors.set(spec.actorId, actor);
     this.store.pin(pinned);
     this.#report(actor);
-    this.#whenArgsReady(actor, () => {
-      this.#toPlace.push(actor);
-      this.scheduler.dispatch();
+    installed.then(() => {
+      if (actor.state === 'dead') return;
+      this.#whenArgsReady(actor, () => {
+        this.#toPlace.push(actor);
+        this.scheduler.dispatch();
+      });
+    }, (error: unknown) => {
+      if (actor.state !== 'dead') this.#die(actor, `its job's code could not be installed on node ${this.nodeId}: ${error instanceof Error ? error.message : String(error)}`);
     });
   }
 

@@ -102,9 +102,8 @@ export class WeftNode {
       hostActor: (received, owner) => {
         const spec = { ...received, args: ownValue(received.args) };
         this.#learn(spec.argRefs, [], owner);
-        void this.jobs.ensure(spec.jobId).then(() => this.actors.create(spec), (error: unknown) => {
-          this.#log.error({ err: error, actorId: spec.actorId }, 'cannot install the job of an actor');
-        });
+        // Known at once, so that calls which arrive while its job's code installs wait for it.
+        this.actors.create(spec, this.jobs.ensure(spec.jobId));
       },
       query: (what) => this.#query(what),
       lost: (reason) => this.#headLost(reason),
