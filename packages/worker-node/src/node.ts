@@ -54,6 +54,13 @@ export interface NodeOptions {
 /** Extra workers beyond one per CPU, for zero-CPU tasks and CPUs lent by tasks waiting in get. */
 const EXTRA_WORKERS = 8;
 
+/**
+ * After the head restarts, it lists nodes as they register with it again, one by one. Until this
+ * long after this node is back, a node missing from its list has not registered yet rather than
+ * died: the other nodes reconnect with a backoff of at most 5 s (ReconnectingConnection).
+ */
+const HEAD_RECOVERY_MS = 6_000;
+
 export class WeftNode {
   readonly nodeId: string;
   readonly store = new ObjectStore();
@@ -75,6 +82,9 @@ export class WeftNode {
   readonly #minWorkers: number;
   #heartbeat: NodeJS.Timeout | undefined;
   #remoteView = { free: 0, cpus: 0, queued: 0 };
+  /** Until when missing nodes are not taken for dead (a restarted head is hearing from them again). */
+  #recoveringUntil = 0;
+  #recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: NodeOptions) {
     this.nodeId = options.nodeId ?? randomId('node');
@@ -160,6 +170,7 @@ export class WeftNode {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
     clearInterval(this.#heartbeat);
+    clearTimeout(this.#recoveryTimer);
     this.peers.close();
     await this.pool.stop();
     this.head.close('node stopping');
@@ -250,9 +261,13 @@ export class WeftNode {
     }
   }
 
-  #peersChanged(nodes: PeerInfo[]): void {
-    const alive = new Set(nodes.map((node) => node.nodeId));
-    const gone = this.peers.known().map((peer) => peer.nodeId).filter((nodeId) => !alive.has(nodeId));
+  #peersChanged(listed: PeerInfo[]): void {
+    const alive = new Set(listed.map((node) => node.nodeId));
+    const missing = this.peers.known().filter((peer) => !alive.has(peer.nodeId));
+    // A restarted head has not heard from every node yet: keep the missing ones for now.
+    const recovering = Date.now() < this.#recoveringUntil;
+    const nodes = recovering ? [...listed, ...missing] : listed;
+    const gone = recovering ? [] : missing.map((peer) => peer.nodeId);
     this.peers.setPeers(nodes);
     for (const nodeId of gone) this.#nodeDied(nodeId);
     // What other nodes can take now: their free CPUs, plus a queue of one task per CPU (so that
@@ -355,6 +370,11 @@ export class WeftNode {
 
   /** Register again with a (restarted) head, and tell it the actors hosted here. */
   #announce(): void {
+    this.#recoveringUntil = Date.now() + HEAD_RECOVERY_MS;
+    clearTimeout(this.#recoveryTimer);
+    // Then the nodes the head still does not list are dead.
+    this.#recoveryTimer = setTimeout(() => this.#peersChanged(this.head.peers()), HEAD_RECOVERY_MS + 10);
+    this.#recoveryTimer.unref();
     this.head.register({ nodeId: this.nodeId, address: this.#options.address ?? '', resources: this.#total });
     for (const actor of this.actors.list()) {
       this.head.actorState({ actorId: actor.actorId, className: actor.className, nodeId: this.nodeId, state: actor.state,
