@@ -128,6 +128,10 @@ export class Head {
       }
       case 'actor-state':
         if (message.state === 'dead') this.#actorSpecs.delete(message.actorId);
+        // A node reporting its actors to this (restarted) head: what restarting them elsewhere needs.
+        else if (message.spec && message.owner !== undefined && !this.#actorSpecs.has(message.actorId)) {
+          this.#actorSpecs.set(message.actorId, { spec: message.spec, owner: message.owner, restarts: message.restarts ?? 0 });
+        }
         return this.actors.update({ actorId: message.actorId, className: message.className, nodeId: message.nodeId, state: message.state,
           ...(message.name !== undefined ? { name: message.name } : {}) });
       case 'claim-actor-name':
@@ -228,7 +232,7 @@ export class Head {
     record.restarts += 1;
     this.actors.update({ ...actor, nodeId, state: 'restarting' });
     this.#log.warn({ actorId: actor.actorId, from: deadNode, to: nodeId, restart: record.restarts }, 'restarting an actor whose node died');
-    target.conn.send({ type: 'host-actor', spec: record.spec, owner: record.owner });
+    target.conn.send({ type: 'host-actor', spec: record.spec, owner: record.owner, restarts: record.restarts });
   }
 }
 

@@ -39,6 +39,8 @@ interface CallRecord {
 
 interface ActorRecord {
   readonly spec: ActorSpec;
+  /** The node that created it, and how many times a node died under it before it came here (the head's count). */
+  readonly placed: { owner: string; restarts: number };
   state: ActorInfo['state'];
   worker: WorkerHandle | undefined;
   restarts: number;
@@ -70,9 +72,9 @@ export class ActorManager {
    * Host an actor the head placed here. It is known (and takes calls, which queue) at once; it is
    * placed once `installed` (its job's code on this node) and its arguments are ready.
    */
-  create(spec: ActorSpec, installed: Promise<unknown> = Promise.resolve()): void {
+  create(spec: ActorSpec, installed: Promise<unknown> = Promise.resolve(), placed = { owner: this.nodeId, restarts: 0 }): void {
     const pinned = [...spec.argRefs.map(([, id]) => id), ...(spec.args.refs ?? [])];
-    const actor: ActorRecord = { spec, state: 'pending', worker: undefined, restarts: 0, deathCause: undefined, holding: false,
+    const actor: ActorRecord = { spec, placed, state: 'pending', worker: undefined, restarts: 0, deathCause: undefined, holding: false,
       queue: [], inflight: new Map(), pinned };
     this.#actors.set(spec.actorId, actor);
     this.store.pin(pinned);
@@ -201,6 +203,13 @@ export class ActorManager {
       ...(actor.spec.options.name !== undefined ? { name: actor.spec.options.name } : {}) }));
   }
 
+  /** The actors here, with what a restarted head needs to restart the live ones elsewhere. */
+  placements(): Array<{ location: ActorLocation; placed?: { spec: ActorSpec; owner: string; restarts: number } }> {
+    return [...this.#actors.values()].map((actor) => ({
+      location: this.#location(actor), ...(actor.state === 'dead' ? {} : { placed: { spec: actor.spec, ...actor.placed } }),
+    }));
+  }
+
   /** Whether `worker` hosts an actor. */
   hosts(worker: WorkerHandle): boolean {
     return this.#byWorker.has(worker);
@@ -239,8 +248,12 @@ export class ActorManager {
   }
 
   #report(actor: ActorRecord): void {
-    this.reports.actorState({ actorId: actor.spec.actorId, className: actor.spec.cls.name, nodeId: this.nodeId, state: actor.state,
-      ...(actor.spec.options.name !== undefined ? { name: actor.spec.options.name } : {}) });
+    this.reports.actorState(this.#location(actor));
+  }
+
+  #location(actor: ActorRecord): ActorLocation {
+    return { actorId: actor.spec.actorId, className: actor.spec.cls.name, nodeId: this.nodeId, state: actor.state,
+      ...(actor.spec.options.name !== undefined ? { name: actor.spec.options.name } : {}) };
   }
 
   #die(actor: ActorRecord, cause: string): void {

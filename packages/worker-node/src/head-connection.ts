@@ -18,7 +18,8 @@ export interface HeadHandlers {
   spillFailed(taskId: string, error: ErrorPayload): void;
   taskPlaced(taskId: string, nodeId: string): void;
   jobFinished(jobId: string): void;
-  hostActor(spec: ActorSpec, owner: string): void;
+  /** `restarts`: times the actor's node died under it so far. */
+  hostActor(spec: ActorSpec, owner: string, restarts: number): void;
   query(what: 'objects' | 'actors' | 'tasks'): unknown;
   /** The connection to the head closed for good. */
   lost(reason: string): void;
@@ -75,8 +76,9 @@ export class HeadConnection {
     return this.#request<string>((requestId) => ({ type: 'place-actor', requestId, spec, owner }));
   }
 
-  actorState(location: ActorLocation): void {
-    this.#conn.send({ type: 'actor-state', ...location });
+  /** An actor's state; `placed`: what a restarted head needs to restart it elsewhere. */
+  actorState(location: ActorLocation, placed?: { spec: ActorSpec; owner: string; restarts: number }): void {
+    this.#conn.send({ type: 'actor-state', ...location, ...placed });
   }
 
   async claimName(name: string, actorId: string): Promise<boolean> {
@@ -149,7 +151,7 @@ export class HeadConnection {
       case 'spill-failed':
         return this.handlers.spillFailed(message.taskId, message.error);
       case 'host-actor':
-        return this.handlers.hostActor(message.spec, message.owner);
+        return this.handlers.hostActor(message.spec, message.owner, message.restarts ?? 0);
       case 'task-placed':
         return this.handlers.taskPlaced(message.taskId, message.nodeId);
       case 'job-finished':

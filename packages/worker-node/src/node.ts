@@ -109,11 +109,11 @@ export class WeftNode {
         this.scheduler.cancelJob(jobId);
         this.actors.killJob(jobId);
       },
-      hostActor: (received, owner) => {
+      hostActor: (received, owner, restarts) => {
         const spec = { ...received, args: ownValue(received.args) };
         this.#learn(spec.argRefs, [], owner);
         // Known at once, so that calls which arrive while its job's code installs wait for it.
-        this.actors.create(spec, this.jobs.ensure(spec.jobId));
+        this.actors.create(spec, this.jobs.ensure(spec.jobId), { owner, restarts });
       },
       query: (what) => this.#query(what),
       lost: (reason) => this.#headLost(reason),
@@ -376,10 +376,7 @@ export class WeftNode {
     this.#recoveryTimer = setTimeout(() => this.#peersChanged(this.head.peers()), HEAD_RECOVERY_MS + 10);
     this.#recoveryTimer.unref();
     this.head.register({ nodeId: this.nodeId, address: this.#options.address ?? '', resources: this.#total });
-    for (const actor of this.actors.list()) {
-      this.head.actorState({ actorId: actor.actorId, className: actor.className, nodeId: this.nodeId, state: actor.state,
-        ...(actor.name !== undefined ? { name: actor.name } : {}) });
-    }
+    for (const { location, placed } of this.actors.placements()) this.head.actorState(location, placed);
     // A restarted head lost the packages: give back those uploaded here.
     for (const [jobId, data] of this.jobs.uploaded) {
       this.head.putPackage(jobId, data).catch((error: unknown) => this.#log.warn({ err: error, jobId }, 'cannot give a package back to the head'));

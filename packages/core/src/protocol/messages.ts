@@ -231,7 +231,13 @@ export type NodeToHead =
   | { type: 'spill-task'; task: TaskSpec; owner: string; argLocations: ObjectLocation[] }
   /** Place an actor on some node; the head answers with a `reply` carrying the node id. */
   | { type: 'place-actor'; requestId: number; spec: ActorSpec; owner: string }
-  | { type: 'actor-state'; actorId: string; className: string; state: ActorInfo['state']; nodeId: string; name?: string }
+  /**
+   * `spec`, `owner`, `restarts`: sent when a node reports its actors to a restarted head, which
+   * needs them to restart the actor elsewhere within maxRestarts if this node dies; absent: the
+   * head placed the actor itself and has them.
+   */
+  | { type: 'actor-state'; actorId: string; className: string; state: ActorInfo['state']; nodeId: string; name?: string;
+      spec?: ActorSpec; owner?: string; restarts?: number }
   | { type: 'claim-actor-name'; requestId: number; name: string; actorId: string }
   | { type: 'release-actor-name'; name: string; actorId: string }
   /** Find an actor by name or id; the reply's value is an ActorLocation or null. */
@@ -278,8 +284,8 @@ export type HeadToNode =
   | { type: 'task-placed'; taskId: string; nodeId: string }
   /** A driver left: cancel its job's tasks and kill its actors (but detached ones). */
   | { type: 'job-finished'; jobId: string }
-  /** Host an actor placed here. */
-  | { type: 'host-actor'; spec: ActorSpec; owner: string }
+  /** Host an actor placed here. `restarts`: times its node died under it so far; absent: 0. */
+  | { type: 'host-actor'; spec: ActorSpec; owner: string; restarts?: number }
   /** Questions the head asks a node (for the state API): value answered in a `reply`. */
   | { type: 'query'; requestId: number; what: 'objects' | 'actors' | 'tasks' }
   | { type: 'reply'; requestId: number; result: HeadReply };

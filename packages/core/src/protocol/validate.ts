@@ -224,7 +224,7 @@ export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node
   heartbeat: { available: resources, stats: nodeStats },
   'spill-task': { task, owner: str, argLocations: locations },
   'place-actor': { requestId: uint, spec: actorSpec, owner: str },
-  'actor-state': { actorId: str, className: str, state: actorState, nodeId: str, name: opt(str) },
+  'actor-state': { actorId: str, className: str, state: actorState, nodeId: str, name: opt(str), spec: opt(actorSpec), owner: opt(str), restarts: opt(uint) },
   'claim-actor-name': { requestId: uint, name: str, actorId: str },
   'release-actor-name': { name: str, actorId: str },
   'find-actor': { requestId: uint, name: opt(str), actorId: opt(str) },
@@ -242,7 +242,7 @@ export const validateHeadToNode: Validator<HeadToNode> = union<HeadToNode>('head
   'spill-failed': { taskId: str, error: errorPayload },
   'task-placed': { taskId: str, nodeId: str },
   'job-finished': { jobId: str },
-  'host-actor': { spec: actorSpec, owner: str },
+  'host-actor': { spec: actorSpec, owner: str, restarts: opt(uint) },
   query: { requestId: uint, what: oneOf('objects', 'actors', 'tasks') },
   reply: { requestId: uint, result: headReply },
 });
