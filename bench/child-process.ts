@@ -95,6 +95,18 @@ export class Child {
   }
 
   /**
+   * Sends `signal` to the child by its pid, on purpose (recovery: SIGKILL, SIGSTOP): its exit is
+   * then expected, not reported. Resolves once it has exited when the signal ends it.
+   */
+  async signal(signal: "SIGKILL" | "SIGSTOP"): Promise<void> {
+    this.#stopping = true;
+    const pid = this.#proc.pid;
+    if (!this.alive || pid === undefined) return;
+    process.kill(pid, signal);
+    if (signal === "SIGKILL") await this.#exited;
+  }
+
+  /**
    * Stops the child by its pid: SIGTERM, then SIGKILL if it has not exited after the grace
    * period. Resolves once it has exited; returns how it stopped, for the report.
    */

@@ -36,16 +36,16 @@ const ON_B = { resources: { nodeB: 1 } };
 /** How long the second node may take to appear in the head's state API after it printed ready. */
 const REGISTER_TIMEOUT_MS = 30_000;
 
-/** Spawns `node --import tsx bench/cluster-process.ts ARGS` with the token in its environment. */
-function spawnClusterProcess(name: string, args: string[], token: string): Child {
-  return Child.spawn(name, process.execPath, ["--import", "tsx", CLUSTER_SCRIPT, ...args], { cwd: REPO_ROOT, env: { WEFT_TOKEN: token } });
+/** Spawns `node --import tsx bench/cluster-process.ts ARGS` with the token (and `env`) in its environment. */
+export function spawnClusterProcess(name: string, args: string[], token: string, env: Record<string, string> = {}): Child {
+  return Child.spawn(name, process.execPath, ["--import", "tsx", CLUSTER_SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...env, WEFT_TOKEN: token } });
 }
 
 /**
  * Waits until the head's state API lists `count` live nodes: a node that printed ready has sent
  * its registration, but a task pinned to it fails as unschedulable until the head has read it.
  */
-async function waitForNodes(url: string, token: string, count: number): Promise<void> {
+export async function waitForNodes(url: string, token: string, count: number): Promise<void> {
   const api = `${url.replace(/^ws/, "http")}/api/nodes`;
   const deadline = Date.now() + REGISTER_TIMEOUT_MS;
   let seen = 0;
@@ -65,7 +65,7 @@ async function waitForNodes(url: string, token: string, count: number): Promise<
  * `wait` with a timeout pulls a remote object to the driver's node before it calls it ready (as
  * Ray's fetch_local), while `wait` with timeoutMs 0 counts an object ready where it was made.
  */
-async function madeSomewhere(ref: ObjectRef<unknown>): Promise<void> {
+export async function madeSomewhere(ref: ObjectRef<unknown>): Promise<void> {
   while ((await wait([ref], { timeoutMs: 0 })).ready.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 

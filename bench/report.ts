@@ -17,7 +17,7 @@ interface Comparison {
 }
 
 /** Which bench produced the figures: the embedded cluster, or separate processes over loopback. */
-export type Mode = "embedded" | "cluster";
+export type Mode = "embedded" | "cluster" | "recovery";
 
 /** The targets of the issues, plus informational comparisons (start-up, p99s, W3n). */
 const EMBEDDED_COMPARISONS: readonly Comparison[] = [
@@ -52,7 +52,16 @@ const CLUSTER_COMPARISONS: readonly Comparison[] = [
   { figure: "W4x.gb_per_s", baseline: "floor.ws_100mb_gb_per_s", op: ">=", factor: 0.8 },
 ];
 
-const COMPARISONS: Record<Mode, readonly Comparison[]> = { embedded: EMBEDDED_COMPARISONS, cluster: CLUSTER_COMPARISONS };
+const COMPARISONS: Record<Mode, readonly Comparison[]> = { embedded: EMBEDDED_COMPARISONS, cluster: CLUSTER_COMPARISONS, recovery: [] };
+
+/**
+ * Recovery (issue 5): absolute targets, in seconds, since there is no baseline to recover
+ * against. "A killed node is declared dead and its tasks rescheduled in ≤ 5 s with default
+ * settings"; a node that goes silent is held to the same.
+ */
+const LIMITS: Readonly<Record<string, number>> = {
+  "recovery.detect_s": 5, "recovery.reschedule_s": 5, "recovery.detect_silent_s": 5,
+};
 
 /** Table order: weft figures first, each next to its baseline, then the baselines themselves. */
 const FIGURE_ORDER = [
@@ -62,6 +71,7 @@ const FIGURE_ORDER = [
   "piscina.startup.s", "piscina.W1.tasks_per_s", "piscina.W2.median_us", "piscina.W2.p99_us",
   "piscina.W5.s", "piscina.W6.s", "piscina.W7.efficiency", "floor.copy_gb_per_s",
   "floor.ws_rtt_us", "floor.ws_pipelined_msgs_per_s", "floor.ws_100mb_gb_per_s",
+  "recovery.detect_s", "recovery.reschedule_s", "recovery.tasks_done_s", "recovery.rebuild_s", "recovery.detect_silent_s",
 ];
 
 /** A number with about three significant digits, and thousands separators when large. */
@@ -90,6 +100,8 @@ function sourceOf(baseline: string): string {
 function compare(name: string, figures: Map<string, Summary>, mode: Mode): string[] {
   const c = COMPARISONS[mode].find((x) => x.figure === name);
   const own = figures.get(name);
+  const limit = LIMITS[name];
+  if (own && limit !== undefined) return ["", "", `≤ ${limit} s`, own.median <= limit ? "pass" : "MISS"];
   const base = c && figures.get(c.baseline);
   if (!c || !own || !base) return ["", "", "", ""];
   const ratio = own.median / base.median;

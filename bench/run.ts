@@ -2,6 +2,7 @@
  * `pnpm bench`: the weft benchmark runner (workloads in /work/shared/BENCHMARKS.md).
  *
  *   pnpm bench [--cluster] [--runs N] [--only W1,W2] [--json FILE]
+ *   pnpm bench --recovery [--runs N] [--json FILE]
  *
  * `--only` takes workload ids (startup, W1, W2, W3, W4, W4x, W5, W6, W7; W3a, W3b and W3n
  * select W3) and/or a side: `piscina` (aliases `baselines`, `floor`: the baselines only, no
@@ -11,6 +12,8 @@
  * `--cluster` (cluster-workloads.ts): separate processes over loopback, the baselines are the
  * ws floors between two plain Node processes (ws-floor.ts); W6 and W7 do not apply.
  * Each run measures the baselines and then weft, so both see the same machine state.
+ * `--recovery` (recovery.ts): how long a cluster of separate processes takes to recover from a
+ * node's SIGKILL (detection, tasks rescheduled, lost objects rebuilt); no baselines.
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -22,11 +25,14 @@ import { FigureLog } from "./stats.ts";
 import { runFloors } from "./ws-floor.ts";
 
 const USAGE = `usage: pnpm bench [--cluster] [--runs N] [--only W1,W2,...|piscina|weft] [--json FILE]
+       pnpm bench --recovery [--runs N] [--json FILE]
   --runs N     repetitions of every workload (default 3); the table shows median and min–max
   --only LIST  workloads (${WORKLOAD_IDS.join(", ")}; W3 = W3a, W3b, W3n) and/or a side: piscina or floor (the baselines only), weft
   --json FILE  also write the figures as JSON (mode, runs, commit, figures)
   --cluster    a head, a node and the driver in separate processes over loopback (W4x adds a second node);
-               baselines: the ws floors between two plain Node processes. W6, W7: embedded only; W4x: cluster only`;
+               baselines: the ws floors between two plain Node processes. W6, W7: embedded only; W4x: cluster only
+  --recovery   time from a node's SIGKILL until it is declared dead, its tasks run elsewhere and its lost objects
+               are rebuilt, and until a frozen node (SIGSTOP) is declared dead (separate processes over loopback)`;
 
 /** Exit code for a usage error or an unavailable mode. */
 const EXIT_USAGE = 2;
@@ -70,6 +76,7 @@ function parsePlan(argv: string[]): Plan {
     strict: true,
     options: {
       cluster: { type: "boolean", default: false },
+      recovery: { type: "boolean", default: false },
       runs: { type: "string", default: "3" },
       only: { type: "string" },
       json: { type: "string" },
@@ -82,6 +89,10 @@ function parsePlan(argv: string[]): Plan {
   }
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${values.runs}'`);
+  if (values.recovery) {
+    if (values.cluster || values.only !== undefined) throw new UsageError("--recovery measures recovery only: it takes neither --cluster nor --only");
+    return { mode: "recovery", runs, json: values.json, workloads: new Set(), weft: true, baselines: false };
+  }
   const mode: Mode = values.cluster ? "cluster" : "embedded";
   const only = parseOnly(values.only);
   // Each mode runs the workloads it has; one named that it lacks is said, not silently dropped.
@@ -96,6 +107,7 @@ function parsePlan(argv: string[]): Plan {
 /** Loads the weft half lazily, so that `--only piscina` works before the runtime exists. */
 async function loadWeft(ctx: RunContext, mode: Mode): Promise<((ctx: RunContext) => Promise<void>) | undefined> {
   try {
+    if (mode === "recovery") return (await import("./recovery.ts")).runRecovery;
     return mode === "cluster" ? (await import("./cluster-workloads.ts")).runCluster : (await import("./weft-workloads.ts")).runWeft;
   } catch (error) {
     const failure = `weft: cannot load the runtime (@weft/core): ${(error as Error).message}`;
@@ -118,7 +130,8 @@ async function main(): Promise<number> {
   const piSamples = plan.workloads.has("W7") ? calibratePiSamples() : 0;
   const ctx: RunContext = { log: new FigureLog(), workloads: plan.workloads, piSamples, failures: [] };
   const sides = [plan.baselines && "baselines", plan.weft && "weft"].filter(Boolean).join(" + ");
-  console.log(`weft bench: ${plan.mode}, ${plan.runs} run(s), ${[...plan.workloads].join(",")} (${sides})`);
+  const measured = plan.mode === "recovery" ? "node loss" : [...plan.workloads].join(",");
+  console.log(`weft bench: ${plan.mode}, ${plan.runs} run(s), ${measured} (${sides})`);
   console.log(`node ${process.version}, ${os.availableParallelism()} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}` +
     (piSamples ? `, W7 task = ${piSamples.toLocaleString("en-US")} samples` : ""));
   const runWeft = plan.weft ? await loadWeft(ctx, plan.mode) : undefined;

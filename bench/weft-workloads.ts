@@ -23,7 +23,7 @@ export function check(what: string, actual: unknown, expected: unknown): void {
 }
 
 /** Runs `body`, turning an error or a timeout into a line in `ctx.failures`; true if it passed. */
-export async function attempt(ctx: RunContext, id: WorkloadId | "shutdown" | "cluster", body: () => Promise<void>): Promise<boolean> {
+export async function attempt(ctx: RunContext, id: WorkloadId | "shutdown" | "cluster" | "recovery", body: () => Promise<void>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${WORKLOAD_TIMEOUT_MS} ms`)), WORKLOAD_TIMEOUT_MS);
