@@ -38,7 +38,7 @@ function defineStart(command: Command): void {
     .option('--tls-cert <file>', 'certificate (PEM) to serve wss/https with (with --tls-key)')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
     .option('--tls-ca <file>', 'CA or self-signed certificate (PEM) to trust when connecting')
-    .option('--heartbeat-timeout-ms <ms>', 'head: declare a node dead after this long without a heartbeat', parsePositiveInt, 5000)
+    .option('--heartbeat-timeout-ms <ms>', 'head: declare a node dead after this long without a heartbeat', parsePositiveInt, 4500)
     .option('--block', 'stay in the foreground until SIGINT/SIGTERM')
     .option('--session <dir>', 'session folder (default: WEFT_SESSION_DIR, else for a head a new one, for a node session_latest)')
     .addOption(new Option('--daemon').hideHelp())
