@@ -211,14 +211,14 @@ export class Head {
     if (reason === 'node stopping') this.#log.info({ nodeId }, 'node stopped');
     else this.#log.warn({ nodeId, reason }, 'node left the cluster');
     for (const actor of this.actors.onNode(nodeId)) {
-      if (actor.state !== 'dead') this.#restartElsewhere(actor, nodeId);
+      if (actor.state !== 'dead') this.#restartElsewhere(actor, nodeId, reason === 'node stopping');
     }
     // After the actors moved: nodes that learn of the death from this list find them placed anew.
     this.#broadcastPeers();
   }
 
   /** An actor's node died: place it on another node if its restarts allow, else it is dead. */
-  #restartElsewhere(actor: ActorLocation, deadNode: string): void {
+  #restartElsewhere(actor: ActorLocation, deadNode: string, stopped: boolean): void {
     const record = this.#actorSpecs.get(actor.actorId);
     const maxRestarts = record?.spec.options.maxRestarts ?? 0;
     const nodeId = record && (maxRestarts < 0 || record.restarts < maxRestarts) ? this.scheduler.place(record.spec.options.placement) : null;
@@ -226,7 +226,9 @@ export class Head {
     if (!record || !target || nodeId === null) {
       this.#actorSpecs.delete(actor.actorId);
       this.actors.update({ ...actor, state: 'dead' });
-      this.#log.warn({ actorId: actor.actorId, nodeId: deadNode }, 'actor died with its node');
+      // A node that stops on purpose (weft stop, shutdown) takes its actors quietly.
+      if (stopped) this.#log.info({ actorId: actor.actorId, nodeId: deadNode }, 'actor ended with its node');
+      else this.#log.warn({ actorId: actor.actorId, nodeId: deadNode }, 'actor died with its node');
       return;
     }
     record.restarts += 1;
