@@ -120,7 +120,11 @@ export class WeftNode {
       reconnected: () => this.#announce(),
     });
     this.peers = new PeerNetwork(this.nodeId, options.connectPeer, (from, message) => this.#peerMessage(from, message),
-      (nodeId, reason) => this.#log.warn({ nodeId, reason }, 'lost a peer connection'));
+      (nodeId, reason) => {
+        // A peer (or this node) stopping on purpose is news, not trouble.
+        if (reason.includes('node stopping')) this.#log.info({ nodeId, reason }, 'peer connection closed');
+        else this.#log.warn({ nodeId, reason }, 'lost a peer connection');
+      });
     this.scheduler = new LocalScheduler(this.nodeId, this.#total, this.store, this.pool, {
       spill: (task, owner) => this.head.spill(task, owner, this.scheduler.argLocations(task)),
       remoteView: () => this.#remoteView,
