@@ -17,33 +17,11 @@
  */
 import os from "node:os";
 import { init, shutdown, remote, get } from "@weft/core";
+import { makeRng } from './random.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Code that runs in workers (everything above `init()`).
 // ---------------------------------------------------------------------------------------------
-
-/**
- * A small, fast, seedable PRNG: xoshiro128** (Blackman & Vigna), seeded through splitmix32 so
- * that nearby seeds (0, 1, 2, ...) give unrelated streams. Returns uniforms in [0, 1).
- */
-function makeRng(seed: number): () => number {
-  let z0 = seed >>> 0;
-  const splitmix32 = (): number => {
-    z0 = (z0 + 0x9e3779b9) | 0;
-    let z = z0;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = splitmix32(), b = splitmix32(), c = splitmix32(), d = splitmix32();
-  const rotl = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
-  return () => {
-    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9);
-    const t = b << 9;
-    c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 11);
-    return (result >>> 0) * 2 ** -32;
-  };
-}
 
 /** Counts how many of `samples` uniform points in [0,1)² fall inside the unit circle. */
 export const countInside = remote(function countInside(seed: number, samples: number): number {

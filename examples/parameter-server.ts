@@ -30,6 +30,7 @@
  */
 import os from "node:os";
 import { init, shutdown, remote, get, put, Actor, ObjectRef } from "@weft/core";
+import { makeNormal, makeRng } from './random.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Code that runs in workers (everything above `init()`).
@@ -117,22 +118,6 @@ export class ParameterServer extends Actor {
 // ---------------------------------------------------------------------------------------------
 // Driver (workers never get past `init()`).
 // ---------------------------------------------------------------------------------------------
-
-/** Seedable PRNG (mulberry32), uniforms in [0, 1). */
-function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal draws by Box–Muller. */
-function makeNormal(random: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
 
 await init();
 
