@@ -5,6 +5,11 @@
  */
 import { logger, type Connection, type PeerInfo, type PeerMessage } from '@weft/core';
 
+/** Attempts to open a connection to a peer before giving up (about 10 s with the backoff). */
+const OPEN_ATTEMPTS = 8;
+const OPEN_RETRY_MIN_MS = 100;
+const OPEN_RETRY_MAX_MS = 2_000;
+
 /** Opens a connection to a peer's address. */
 export type PeerConnector = (address: string) => Promise<Connection<PeerMessage, PeerMessage>>;
 
@@ -74,12 +79,27 @@ export class PeerNetwork {
     return peer;
   }
 
+  /**
+   * Open a connection to a peer, retrying with backoff while the head still lists it (a peer may
+   * be briefly unreachable); what was sent meanwhile waits. Given up after OPEN_ATTEMPTS, or when
+   * the peer leaves the list (the node then handles its death).
+   */
   async #open(nodeId: string, peer: Peer): Promise<void> {
+    let delay = OPEN_RETRY_MIN_MS;
+    let reason = `node ${nodeId} is not a known peer`;
     try {
-      if (!this.connector || !peer.info) throw new Error(`node ${nodeId} is not a known peer`);
-      this.#use(nodeId, peer, await this.connector(peer.info.address));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      for (let attempt = 0; attempt < OPEN_ATTEMPTS && this.#peers.get(nodeId) === peer; attempt++) {
+        if (this.connector && peer.info) {
+          try {
+            this.#use(nodeId, peer, await this.connector(peer.info.address));
+            return;
+          } catch (error) {
+            reason = error instanceof Error ? error.message : String(error);
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        delay = Math.min(delay * 2, OPEN_RETRY_MAX_MS);
+      }
       this.#log.warn({ nodeId, reason }, 'cannot reach peer node');
       peer.queue = [];
       this.onLost(nodeId, reason);
