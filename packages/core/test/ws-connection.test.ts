@@ -101,6 +101,21 @@ describe('WebSocketConnection', () => {
     expect(Buffer.compare(back, data)).toBe(0);
   });
 
+  it('carries a binary field larger than the frame limit, in parts, intact both ways', async () => {
+    const limit = 1024 * 1024;
+    const { listener } = await echoServer({ maxPayloadBytes: limit });
+    const { conn } = await connectWebSocket<PeerMessage, PeerMessage>({ url: listener.url, token: TOKEN, hello: hello('client'),
+      validate: validatePeerMessage, maxPayloadBytes: limit });
+    cleanups.push(() => conn.close());
+    const data = randomFillSync(new Uint8Array(3 * limit + 12345));
+    const reply = nextMessages(conn, 2);
+    conn.send({ type: 'object-chunk', requestId: 1, objectId: 'obj-1', offset: 0, total: data.length, data });
+    conn.send({ type: 'release-object', objectId: 'after' });
+    const [chunk, after] = await reply;
+    expect(Buffer.compare((chunk as { data: Uint8Array }).data, data)).toBe(0);
+    expect(after).toEqual({ type: 'release-object', objectId: 'after' });
+  });
+
   const garbage = Buffer.from([0xc1, 0xff, 0x00, 0x13]);
   const truncated = encodeFrame([subscribe(1), subscribe(2)]).subarray(0, -3);
   it.each([

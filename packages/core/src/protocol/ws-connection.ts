@@ -33,6 +33,8 @@ const copyingUnpackr = new Unpackr({ useRecords: false, moreTypes: false, copyBu
 const ATTACH_MIN_BYTES = 256 * 1024;
 /** Attachments one batch may announce. */
 const MAX_ATTACHMENTS = 4096;
+/** Frames one attachment may be cut into (each at most half the frame limit). */
+const MAX_PARTS = 1 << 16;
 /** How deep in a message binary fields are looked for (object-chunk.data is 1, objects.results[i].value.data 4). */
 const ATTACH_DEPTH = 4;
 
@@ -91,12 +93,12 @@ function attach(value: unknown, attachments: Uint8Array[], depth: number): unkno
 /** Decodes a received frame into its (not yet validated) messages; throws a ProtocolError. */
 export function decodeFrame(data: WebSocket.RawData, isBinary: boolean): unknown[] {
   const decoded = decodeBatch(data, isBinary);
-  if (decoded.attachments > 0) throw new ProtocolError('attachments are not expected here');
+  if (decoded.parts.length > 0) throw new ProtocolError('attachments are not expected here');
   return decoded.batch;
 }
 
-/** A received batch frame: its messages, and how many attachment frames follow it. */
-function decodeBatch(data: WebSocket.RawData, isBinary: boolean): { batch: unknown[]; attachments: number } {
+/** A received batch frame: its messages, and for each attachment that follows, its number of frames. */
+function decodeBatch(data: WebSocket.RawData, isBinary: boolean): { batch: unknown[]; parts: number[] } {
   if (!isBinary || !Buffer.isBuffer(data)) throw new ProtocolError('text frame (weft sends binary frames only)');
   let batch: unknown;
   let end = 0;
@@ -112,11 +114,12 @@ function decodeBatch(data: WebSocket.RawData, isBinary: boolean): { batch: unkno
     throw new ProtocolError(`frame does not decode as msgpack (${String((error as Error).message).slice(0, 60)})`);
   }
   if (end !== data.length) throw new ProtocolError('frame has bytes after its message array');
-  if (Array.isArray(batch)) return { batch, attachments: 0 };
-  const framed = batch as { $batch?: unknown; $attachments?: unknown } | undefined;
-  if (framed && Array.isArray(framed.$batch) && Number.isSafeInteger(framed.$attachments)
-    && (framed.$attachments as number) > 0 && (framed.$attachments as number) <= MAX_ATTACHMENTS) {
-    return { batch: framed.$batch, attachments: framed.$attachments as number };
+  if (Array.isArray(batch)) return { batch, parts: [] };
+  const framed = batch as { $batch?: unknown; $parts?: unknown } | undefined;
+  const parts = framed?.$parts;
+  if (framed && Array.isArray(framed.$batch) && Array.isArray(parts) && parts.length > 0 && parts.length <= MAX_ATTACHMENTS
+    && parts.every((n) => Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= MAX_PARTS)) {
+    return { batch: framed.$batch, parts: parts as number[] };
   }
   throw new ProtocolError('frame is not an array of messages');
 }
@@ -162,7 +165,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   #queue: Out[] = [];
   #scheduled = false;
   /** A batch whose attachment frames are still arriving. */
-  #awaiting: { batch: unknown[]; count: number; attachments: Buffer[] } | undefined;
+  #awaiting: { batch: unknown[]; parts: number[]; attachments: Buffer[]; current: Buffer[] } | undefined;
   #handler: ((message: In) => void) | undefined;
   /** Messages received before a handler was set, or while the first handler is being caught up. */
   #pending: In[] = [];
@@ -215,7 +218,8 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     const attachments: Uint8Array[] = [];
     try {
       const messages = batch.map((message) => detach(message, attachments, ATTACH_DEPTH));
-      frame = attachments.length === 0 ? encodeFrame(messages) : packr.pack({ $batch: messages, $attachments: attachments.length });
+      frame = attachments.length === 0 ? encodeFrame(messages)
+        : packr.pack({ $batch: messages, $parts: attachments.map((bytes) => Math.max(1, Math.ceil(bytes.byteLength / this.#partBytes))) });
     } catch (error) {
       // A bug (a message holding something msgpack cannot carry); throwing here would crash the process.
       log.error({ err: error, remote: this.remote }, 'cannot encode a batch of messages');
@@ -229,7 +233,16 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
       return;
     }
     this.#ws.send(frame, { binary: true });
-    for (const attachment of attachments) this.#ws.send(attachment, { binary: true });
+    // An attachment larger than half the frame limit (a large put or get) goes in parts.
+    for (const attachment of attachments) {
+      if (attachment.byteLength <= this.#partBytes) this.#ws.send(attachment, { binary: true });
+      else for (let at = 0; at < attachment.byteLength; at += this.#partBytes) this.#ws.send(attachment.subarray(at, at + this.#partBytes), { binary: true });
+    }
+  }
+
+  /** Bytes per frame of an attachment cut in parts. */
+  get #partBytes(): number {
+    return Math.floor(this.#maxPayloadBytes / 2);
   }
 
   /** Sets the message handler; messages that arrived before it are delivered first, in a later microtask. */
@@ -264,8 +277,11 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     if (awaiting) {
       // A raw attachment of the batch before it.
       if (!isBinary || !Buffer.isBuffer(data)) return this.#badFrame(new ProtocolError('attachment is not a binary frame'));
-      awaiting.attachments.push(data);
-      if (awaiting.attachments.length < awaiting.count) return;
+      awaiting.current.push(data);
+      if (awaiting.current.length < (awaiting.parts[awaiting.attachments.length] as number)) return;
+      awaiting.attachments.push(awaiting.current.length === 1 ? data : Buffer.concat(awaiting.current));
+      awaiting.current = [];
+      if (awaiting.attachments.length < awaiting.parts.length) return;
       this.#awaiting = undefined;
       try {
         attach(awaiting.batch, awaiting.attachments, ATTACH_DEPTH + 1);
@@ -275,14 +291,14 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
       this.#receive(awaiting.batch);
       return;
     }
-    let decoded: { batch: unknown[]; attachments: number };
+    let decoded: { batch: unknown[]; parts: number[] };
     try {
       decoded = decodeBatch(data, isBinary);
     } catch (error) {
       this.#badFrame(error);
       return;
     }
-    if (decoded.attachments > 0) this.#awaiting = { batch: decoded.batch, count: decoded.attachments, attachments: [] };
+    if (decoded.parts.length > 0) this.#awaiting = { batch: decoded.batch, parts: decoded.parts, attachments: [], current: [] };
     else this.#receive(decoded.batch);
   }
 
