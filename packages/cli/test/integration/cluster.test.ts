@@ -120,6 +120,15 @@ describe('a cluster of a head and two nodes on 127.0.0.1', () => {
     }
   });
 
+  it('serves other drivers at once, each with its own job and objects', async () => {
+    const project = path.resolve(FIXTURES, 'submit-project');
+    const others = [1, 2].map(() => weft('submit', '--address', url, '--token', token, '--working-dir', project, '--',
+      process.execPath, '--import', 'tsx', 'driver.ts'));
+    const mine = await get(Array.from({ length: 6 }, () => busy.remote(50)));
+    for (const { stdout } of await Promise.all(others)) expect(stdout).toContain('sum 30');
+    expect(mine).toHaveLength(6);
+  });
+
   it('reports both nodes in the state API', async () => {
     const { stdout } = await weft('status', '--json', '--session', session);
     const status = JSON.parse(stdout) as { nodes: Array<{ alive: boolean }> };
