@@ -81,14 +81,6 @@ export class HeadConnection {
     this.#conn.send({ type: 'actor-state', ...location, ...placed });
   }
 
-  async claimName(name: string, actorId: string): Promise<boolean> {
-    return this.#request<boolean>((requestId) => ({ type: 'claim-actor-name', requestId, name, actorId }));
-  }
-
-  releaseName(name: string, actorId: string): void {
-    this.#conn.send({ type: 'release-actor-name', name, actorId });
-  }
-
   async findActor(query: { name?: string; actorId?: string }): Promise<ActorLocation | null> {
     return this.#request<ActorLocation | null>((requestId) => ({ type: 'find-actor', requestId, ...query }));
   }

@@ -38,11 +38,6 @@ class RefTracker {
     }
   }
 
-  /** Whether this process holds `id`. */
-  holds(id: string): boolean {
-    return this.#counts.has(id);
-  }
-
   #drop(id: string): void {
     const count = this.#counts.get(id);
     if (count === undefined) return;
