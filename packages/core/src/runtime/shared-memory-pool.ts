@@ -17,6 +17,8 @@ import { Worker } from 'node:worker_threads';
 const MAX_POOL_BYTES = Math.min(1024 ** 3, Math.floor(os.totalmem() * 0.05));
 /** A ready buffer unused this long is dropped. */
 const IDLE_MS = 30_000;
+/** Buffers of one size prepared ahead at most. */
+const MAX_AHEAD_PER_SIZE = 2;
 /** Buffers are prepared in sizes rounded up to this. */
 const GRANULE_BYTES = 1024 * 1024;
 /** Below this, faults are cheap enough not to bother. */
@@ -82,6 +84,11 @@ export class SharedMemoryPool {
 
   #prepare(size: number): void {
     if (this.#readyBytes + this.#preparingBytes + size > MAX_POOL_BYTES) return;
+    // One buffer of a size ahead is enough for a steady stream of puts of that size; more would
+    // keep the helper thread faulting pages (taking a CPU from tasks) for buffers nobody takes.
+    const same = this.#ready.filter((ready) => ready.buffer.byteLength === size).length
+      + this.#inFlight.filter((buffer) => buffer.byteLength === size).length;
+    if (same >= MAX_AHEAD_PER_SIZE) return;
     const buffer = new SharedArrayBuffer(size);
     this.#preparingBytes += size;
     this.#inFlight.push(buffer);
