@@ -14,6 +14,8 @@ import { setSharedAllocator } from './codec.ts';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { connectWebSocket } from './protocol/ws-client.ts';
+import { ReconnectingConnection } from './protocol/reconnecting.ts';
+import type { Connection } from './protocol/connection.ts';
 import { PROTOCOL_VERSION, type ClientMessage, type NodeMessage } from './protocol/messages.ts';
 import { validateNodeMessage } from './protocol/validate.ts';
 import { packDirectory } from './runtime/package-dir.ts';
@@ -84,12 +86,30 @@ async function joinCluster(address: string, options: InitOptions): Promise<void>
   const driverId = randomId('driver');
   const jobId = randomId('job');
   const packed = await packDirectory(workingDir, { extraFiles: moduleTypeFile(workingDir) });
-  const { conn, welcome } = await connectWebSocket<NodeMessage, ClientMessage>({
-    url: address, token, target: 'the cluster', validate: validateNodeMessage,
-    hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'driver', id: driverId },
-    ...(options.tlsCa !== undefined ? { tls: { ca: options.tlsCa } } : {}),
+  const open = async (): Promise<{ conn: Connection<NodeMessage, ClientMessage>; nodeId: string }> => {
+    const { conn, welcome } = await connectWebSocket<NodeMessage, ClientMessage>({
+      url: address, token, target: 'the cluster', validate: validateNodeMessage,
+      hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'driver', id: driverId },
+      ...(options.tlsCa !== undefined ? { tls: { ca: options.tlsCa } } : {}),
+    });
+    return { conn, nodeId: welcome.id };
+  };
+  const first = await open();
+  let runtime: ClientRuntime | undefined;
+  // When the node at `address` restarts (a restarted head brings its node back), the driver
+  // connects again with backoff and registers its job anew; requests in flight fail, and objects
+  // that lived on the old node are lost (get says so), but the driver goes on.
+  const conn = new ReconnectingConnection<NodeMessage, ClientMessage>(first.conn, async () => {
+    const next = await open();
+    if (runtime) runtime.identity.nodeId = next.nodeId;
+    return next.conn;
+  }, {
+    disconnected: (reason) => runtime?.disconnected(reason),
+    reconnected: () => {
+      runtime?.registerJob(jobId, packed.data).catch(() => {}); // its own failure reaches later calls
+    },
   });
-  const runtime = new ClientRuntime(conn, { nodeId: welcome.id, workerId: driverId, jobId, workingDir });
+  runtime = new ClientRuntime(conn, { nodeId: first.nodeId, workerId: driverId, jobId, workingDir });
   try {
     await runtime.registerJob(jobId, packed.data);
   } catch (error) {

@@ -14,6 +14,8 @@ import type { WorkerHandle } from './worker-pool.ts';
 export class ClientHandler {
   readonly #clients = new Map<string, WaitClient>();
   readonly #jobs = new Map<string, string>();
+  /** Messages of drivers whose job is being registered (its code unpacked): they wait for it. */
+  readonly #held = new Map<string, ClientMessage[]>();
   readonly #log = logger('client-handler');
 
   constructor(private readonly node: WeftNode) {}
@@ -43,6 +45,7 @@ export class ClientHandler {
 
   /** A client went away: its holds and open calls go. */
   drop(clientId: string): void {
+    this.#held.delete(clientId);
     if (!this.#clients.delete(clientId)) return;
     this.node.waits.dropClient(clientId);
     this.node.store.dropClient(clientId);
@@ -54,6 +57,13 @@ export class ClientHandler {
   }
 
   #handle(client: WaitClient, message: ClientMessage, worker: WorkerHandle | undefined): void {
+    const held = this.#held.get(client.id);
+    if (held) {
+      // A driver that reconnected sends its job and its queued work together: the work waits
+      // until the job's code is in place, or its tasks would not find their modules.
+      held.push(message);
+      return;
+    }
     const { store, scheduler, waits, actors, router } = this.node;
     switch (message.type) {
       case 'submit-task':
@@ -109,6 +119,7 @@ export class ClientHandler {
   }
 
   async #registerJob(client: WaitClient, requestId: number, jobId: string, data: Uint8Array | undefined): Promise<void> {
+    this.#held.set(client.id, []);
     try {
       this.#jobs.set(client.id, jobId);
       if (data) {
@@ -120,6 +131,10 @@ export class ClientHandler {
     } catch (error) {
       this.#log.warn({ err: error, jobId }, 'job registration failed');
       client.send({ type: 'job-registered', requestId, error: toErrorPayload(error) });
+    } finally {
+      const held = this.#held.get(client.id) ?? [];
+      this.#held.delete(client.id);
+      for (const message of held) this.#handle(client, message, undefined);
     }
   }
 }

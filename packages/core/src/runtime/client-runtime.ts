@@ -20,6 +20,7 @@ interface Pending<T> {
 
 /** Identity of the process a runtime serves. */
 export interface RuntimeIdentity {
+  /** The node this process talks to (it changes when a cluster driver reconnects to another). */
   nodeId: string;
   workerId: string;
   jobId: string;
@@ -225,6 +226,14 @@ export class ClientRuntime implements RefSink {
       case 'shutdown-worker':
         return this.onOtherMessage(message);
     }
+  }
+
+  /**
+   * The connection dropped and is being re-established (a cluster driver whose node restarted):
+   * requests in flight fail now; what the dead node held is lost.
+   */
+  disconnected(reason: string): void {
+    this.#failAll(reason);
   }
 
   #failAll(reason: string): void {
