@@ -11,18 +11,17 @@
  *
  * The names after "internal" are for weft's own packages (the node, the head, the CLI).
  */
-export { init, shutdown, get, wait, put, cancel, getRuntimeContext } from './api.ts';
+export { init, shutdown, get, wait, put, cancel, getRuntimeContext, getActor, kill } from './api.ts';
 export type { InitOptions, GetOptions, WaitOptions } from './api.ts';
+export type { RuntimeContext } from './runtime/context.ts';
 export { remote } from './remote.ts';
 export type { RemoteFunction, TaskOptions, RemoteArgs } from './remote.ts';
 export { ObjectRef } from './object-ref.ts';
+export type { RefValue } from './object-ref.ts';
 export { Actor } from './actor.ts';
 export type { ActorHandle, ActorOptions, ActorMethod, ActorMethodNames, ActorClass } from './actor.ts';
-export { getActor, kill } from './api.ts';
 export { ActorPool } from './actor-pool.ts';
 export type { PoolCall } from './actor-pool.ts';
-export type { RefValue } from './object-ref.ts';
-export type { RuntimeContext } from './runtime/context.ts';
 export {
   WeftError, TaskError, WorkerCrashedError, ActorDiedError, ObjectLostError, GetTimeoutError,
   TaskCancelledError, NodeDiedError, TaskUnschedulableError, SerializationError, SystemError, ValueNotFoundError, ObjectStoreFullError, ERROR_CODES,
@@ -39,8 +38,7 @@ export { toErrorPayload, fromErrorPayload, userStack } from './errors.ts';
 export { nextId, randomId } from './ids.ts';
 export { logger } from './logger.ts';
 export type { Logger } from './logger.ts';
-export { PROTOCOL_VERSION } from './protocol/messages.ts';
-export { CLOSE_CODES } from './protocol/messages.ts';
+export { PROTOCOL_VERSION, CLOSE_CODES } from './protocol/messages.ts';
 export type {
   ClientMessage, NodeMessage, TaskSpec, Result, ResourceSet, FunctionDescriptor, ActorSpec, ActorCallSpec, ActorInfo, ActorOptionsSpec,
   NodeToHead, HeadToNode, PeerMessage, PeerInfo, NodeStats, ActorLocation, ObjectLocation, HeadReply, TaskEvent, Hello, Welcome, PeerRole,
