@@ -193,15 +193,20 @@ export class ObjectResolver {
 
 /** A result whose bytes arrived in a network frame: copied out, so the frame can be freed. */
 export function ownBytes(result: Result): Result {
-  if (result.status !== 'ok') return result;
-  const data = allocateFrame(result.value.data.byteLength);
-  data.set(result.value.data);
-  return { status: 'ok', value: result.value.refs ? { data, refs: result.value.refs } : { data } };
+  return result.status === 'ok' ? { status: 'ok', value: ownValue(result.value) } : result;
 }
 
-/** An encoded value copied out of the network frame it arrived in (shared memory when large). */
+/**
+ * An encoded value copied out of the network frame it arrived in (shared memory when large).
+ * Bytes that already own their whole buffer (the transport copies small frames' fields out, and a
+ * value from this process's own queue) are kept: copying them again would buy nothing.
+ */
 export function ownValue(value: EncodedValue): EncodedValue {
-  const data = allocateFrame(value.data.byteLength);
-  data.set(value.data);
+  const bytes = value.data;
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const shared = bytes.buffer instanceof SharedArrayBuffer;
+  if (whole && (shared || bytes.byteLength < SHARED_THRESHOLD_BYTES)) return value;
+  const data = allocateFrame(bytes.byteLength);
+  data.set(bytes);
   return value.refs ? { data, refs: value.refs } : { data };
 }
