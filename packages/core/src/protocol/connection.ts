@@ -1,9 +1,9 @@
 /**
  * Transports for protocol messages. Each batches what is sent in one turn of the event loop
- * into one delivery: postMessage and socket writes cost far more per call than per byte, and a
- * driver submitting thousands of tasks sends them in a burst.
+ * into one delivery (see batcher.ts).
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
+import { MicrotaskBatcher } from './batcher.ts';
 
 /** One end of a channel carrying `Out` messages out and `In` messages in. */
 export interface Connection<In, Out> {
@@ -17,29 +17,19 @@ export interface Connection<In, Out> {
   close(reason?: string): void;
 }
 
-/** Shared batching: collects messages and flushes them once per microtask checkpoint. */
+/** Shared batching: what is sent in one turn leaves as one delivery. */
 abstract class BatchingConnection<In, Out> implements Connection<In, Out> {
-  #queue: Out[] = [];
-  #scheduled = false;
+  readonly #batch = new MicrotaskBatcher<Out>(() => {
+    const batch = this.#batch.take();
+    if (!this.closed && batch.length > 0) this.deliver(batch);
+  });
   protected handler: (message: In) => void = () => {};
   protected closeHandler: (reason: string) => void = () => {};
   protected closed = false;
 
   send(message: Out): void {
-    if (this.closed) return;
-    this.#queue.push(message);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#flush);
-    }
+    if (!this.closed) this.#batch.push(message);
   }
-
-  readonly #flush = (): void => {
-    this.#scheduled = false;
-    const batch = this.#queue;
-    this.#queue = [];
-    if (!this.closed && batch.length > 0) this.deliver(batch);
-  };
 
   protected receive(batch: In[]): void {
     for (const message of batch) this.handler(message);

@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { logger } from '../logger.ts';
 import type { Connection } from './connection.ts';
 import { CLOSE_CODES } from './messages.ts';
+import { MicrotaskBatcher } from './batcher.ts';
 import { ProtocolError, type Validator } from './validate.ts';
 
 /** Largest frame accepted (ws's `maxPayload`); larger ones close the connection with 1009. */
@@ -162,8 +163,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   readonly #ws: WebSocket;
   readonly #validate: Validator<In>;
   readonly #maxPayloadBytes: number;
-  #queue: Out[] = [];
-  #scheduled = false;
+  readonly #batch = new MicrotaskBatcher<Out>(() => this.#flush());
   /** A batch whose attachment frames are still arriving. */
   #awaiting: { batch: unknown[]; parts: number[]; attachments: Buffer[]; current: Buffer[] } | undefined;
   #handler: ((message: In) => void) | undefined;
@@ -193,21 +193,13 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   }
 
   send(message: Out): void {
-    if (this.#closedWith !== undefined) return;
-    this.#queue.push(message);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#flush);
-    }
+    if (this.#closedWith === undefined) this.#batch.push(message);
   }
 
-  readonly #flush = (): void => {
-    this.#scheduled = false;
-    const batch = this.#queue;
-    if (batch.length === 0 || this.#ws.readyState !== WebSocket.OPEN) return;
-    this.#queue = [];
-    this.#sendBatch(batch);
-  };
+  #flush(): void {
+    if (this.#batch.size === 0 || this.#ws.readyState !== WebSocket.OPEN) return;
+    this.#sendBatch(this.#batch.take());
+  }
 
   /**
    * Send a batch as one frame, or, when that frame would pass half the frame limit (several object
@@ -354,7 +346,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   #finish(reason: string): void {
     if (this.#closedWith !== undefined) return;
     this.#closedWith = reason;
-    this.#queue = [];
+    this.#batch.take();
     this.#pending = [];
     if (this.#closeHandler !== undefined) this.#notifyClose(this.#closeHandler, reason);
   }
