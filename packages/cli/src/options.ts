@@ -21,6 +21,19 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** A size in bytes ≥ 1: a whole number, or one with a unit (`500MB`, `2GiB`, `1.5GB`). */
+export function parseBytes(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = BYTE_UNITS[match?.[2]?.toLowerCase() ?? 'x'];
+  const bytes = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new InvalidArgumentError('expected a size in bytes, e.g. 2000000000, 500MB or 2GiB.');
+  }
+  return bytes;
+}
+
 /** `--resources '{"gpu":1}'`: custom resources, names to non-negative amounts (CPU has its own option). */
 export function parseResources(value: string): Record<string, number> {
   let parsed: unknown;

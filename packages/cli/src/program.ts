@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Argument, Command, Option } from 'commander';
-import { parsePort, parsePositiveInt, parseResources } from './options.ts';
+import { parseBytes, parsePort, parsePositiveInt, parseResources } from './options.ts';
 import { start } from './start.ts';
 import { LIST_KINDS, list, status, type ListKind } from './status.ts';
 import { stop } from './stop.ts';
@@ -30,10 +30,12 @@ function defineStart(command: Command): void {
     .description('start a head (--head) or a node that joins one (--address), in the background unless --block')
     .addOption(new Option('--head', 'start a head, and a node beside it').conflicts('address'))
     .option('--address <url>', 'join the head at this address (ws://HOST:7350)')
-    .option('--host <host>', 'interface to listen on (0.0.0.0: every interface)', '127.0.0.1')
+    .option('--host <host>', 'interface to listen on (0.0.0.0: every interface; default: head 127.0.0.1, node the interface on its route to the head)')
+    .option('--node-ip-address <address>', 'address other machines reach this one at (default: --host, or for a wildcard the interface on the route to the head)')
     .option('--port <port>', 'port to listen on (head default 7350; node default 0, any free port)', parsePort)
     .option('--num-cpus <n>', 'CPUs this node offers', parsePositiveInt, os.availableParallelism())
     .option('--resources <json>', 'custom resources of this node, e.g. \'{"gpu":1}\'', parseResources, {})
+    .option('--object-store-memory <bytes>', 'bytes of objects this node keeps in memory before spilling to disk, e.g. 2000000000 or 2GB (default: 30% of RAM)', parseBytes)
     .option('--token <token>', 'cluster token (head default: random; node default: WEFT_TOKEN, else the session\'s)')
     .option('--tls-cert <file>', 'certificate (PEM) to serve wss/https with (with --tls-key)')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
@@ -46,7 +48,9 @@ function defineStart(command: Command): void {
     .addHelpText('after', `
 Examples:
   weft start --head --num-cpus 2
-  weft start --address ws://10.0.0.5:7350 --token <token printed by the head>`)
+  weft start --head --host 0.0.0.0 --num-cpus 2
+  weft start --address ws://10.0.0.5:7350 --token <token printed by the head>
+  weft start --address ws://10.0.0.5:7350 --token <token> --node-ip-address 10.0.0.7 --object-store-memory 4GB`)
     .action(start);
 }
 

@@ -5,14 +5,14 @@
  */
 import path from 'node:path';
 import { startHeadServer } from '@weft/scheduler';
-import { startNodeBesideHead } from '@weft/worker-node';
+import { NodeAddressError, chooseHeadAddress, startNodeBesideHead, wsUrlOf } from '@weft/worker-node';
 import { startInBackground } from './background.ts';
 import { CliError } from './errors.ts';
 import { runForeground, type Started } from './foreground.ts';
 import { readOptionFile } from './options.ts';
 import { isWeftProcess } from './processes.ts';
 import { ensureSession, explicitSession, linkLatest, newSession, readPid, readToken, writeToken } from './session.ts';
-import { advertisedUrl, cpus, randomToken, type StartOptions } from './start.ts';
+import { cpus, randomToken, type StartOptions } from './start.ts';
 
 /** The head's default port. */
 export const DEFAULT_HEAD_PORT = 7350;
@@ -58,23 +58,31 @@ async function serve(options: StartOptions, session: string, token: string): Pro
   const key = options.tlsKey === undefined ? undefined : readOptionFile('--tls-key', options.tlsKey);
   const ca = options.tlsCa === undefined ? cert : readOptionFile('--tls-ca', options.tlsCa);
   const port = options.port ?? DEFAULT_HEAD_PORT;
+  const host = options.host ?? '127.0.0.1';
+  let advertise: string;
+  try {
+    advertise = chooseHeadAddress(host, options.nodeIpAddress);
+  } catch (error) {
+    throw error instanceof NodeAddressError ? new CliError(error.message) : error;
+  }
   let server: Awaited<ReturnType<typeof startHeadServer>>;
   try {
     server = await startHeadServer({
-      host: options.host, port, token, heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      host, port, token, heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       ...(cert !== undefined && key !== undefined ? { tls: { cert, key } } : {}),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new CliError(`port ${port} on ${options.host} is in use: stop what holds it or pass --port`);
+      throw new CliError(`port ${port} on ${host} is in use: stop what holds it or pass --port`);
     }
     throw error;
   }
-  const url = advertisedUrl(server.url);
+  const url = wsUrlOf(server.url.startsWith('wss:') ? 'wss' : 'ws', advertise, server.port);
   try {
     const beside = await startNodeBesideHead(server, {
       address: url, token, numCpus: options.numCpus, resources: options.resources,
       sessionDir: path.join(session, 'nodes', 'head'), ...(ca !== undefined ? { tls: { ca } } : {}),
+      ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
     });
     return {
       record: { url, nodeId: beside.node.nodeId },

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { WebSocketConnectError } from '@weft/core';
-import { startClusterNode } from '@weft/worker-node';
+import { NodeAddressError, nodeAddresses, startClusterNode } from '@weft/worker-node';
 import { startInBackground } from './background.ts';
 import { CliError } from './errors.ts';
 import { runForeground, type Started } from './foreground.ts';
@@ -37,6 +37,8 @@ export async function startNode(options: StartOptions): Promise<void> {
   if (token === undefined) {
     throw new CliError('no token to join with: pass --token (weft start --head printed it) or set WEFT_TOKEN');
   }
+  // Refuse an address others could not reach here, rather than in the background child's log.
+  await nodeAddresses(head, options).catch((error: unknown) => { throw explain(error, head, options, options.port ?? 0); });
   const name = options.nodeName ?? reserveNodeName(session);
   if (options.block === true) {
     await runForeground(session, name, () => join(options, head, session, name, token), (record) => {
@@ -62,7 +64,10 @@ async function join(options: StartOptions, head: string, session: string, name: 
   const port = options.port ?? 0;
   try {
     const node = await startClusterNode({
-      head, token, host: options.host, port, numCpus: options.numCpus, resources: options.resources,
+      head, token, port, numCpus: options.numCpus, resources: options.resources,
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.nodeIpAddress !== undefined ? { nodeIpAddress: options.nodeIpAddress } : {}),
+      ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
       sessionDir: path.join(session, 'nodes', name),
       tls: { ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}) },
     });
@@ -86,8 +91,13 @@ function explain(error: unknown, head: string, options: StartOptions, port: numb
       default: return new CliError(error.message);
     }
   }
-  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    return new CliError(`port ${port} on ${options.host} is in use: stop what holds it or pass --port`);
+  if (error instanceof NodeAddressError) return new CliError(error.message);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new CliError(`port ${port} on ${options.host ?? 'the chosen interface'} is in use: stop what holds it or pass --port`);
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return new CliError(`cannot listen on ${options.host ?? options.nodeIpAddress ?? 'the chosen interface'}: it is not an address of this machine; pass --host <an interface of this machine>`);
   }
   return error;
 }

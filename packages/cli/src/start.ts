@@ -3,7 +3,6 @@
  * default, or in the foreground with `--block`.
  */
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { CliError } from './errors.ts';
 import { startHead } from './start-head.ts';
 import { startNode } from './start-node.ts';
@@ -14,8 +13,12 @@ export interface StartOptions {
   head?: boolean;
   /** Join the head at this ws:// address. */
   address?: string;
-  /** Interface to listen on. @default '127.0.0.1' */
-  host: string;
+  /** Interface to listen on. @default head: '127.0.0.1'; node: its interface on the route to the head */
+  host?: string;
+  /** Address other machines reach this one at. @default --host, or the route address for a wildcard */
+  nodeIpAddress?: string;
+  /** Bytes of objects the node keeps in memory before spilling. @default 30% of RAM */
+  objectStoreMemory?: number;
   /** Port to listen on. @default 7350 for a head, 0 (any free) for a node */
   port?: number;
   /** CPUs of this node. @default os.availableParallelism() */
@@ -58,18 +61,6 @@ export function cpus(n: number): string {
 /** A new cluster token: 24 random bytes, base64url. */
 export function randomToken(): string {
   return randomBytes(24).toString('base64url');
-}
-
-/**
- * The URL others should use for a listener: a wildcard host (0.0.0.0, ::) is replaced by this
- * machine's first external IPv4 address.
- */
-export function advertisedUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.hostname !== '0.0.0.0' && parsed.hostname !== '[::]') return url;
-  const external = Object.values(os.networkInterfaces()).flat().find((nic) => nic?.family === 'IPv4' && !nic.internal);
-  parsed.hostname = external?.address ?? '127.0.0.1';
-  return parsed.toString().replace(/\/$/, '');
 }
 
 /** `ws://host` from what a user typed: `host:port`, `ws://…`, `wss://…`, `http(s)://…`. */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parsePort, parsePositiveInt, parseResources } from '../src/options.ts';
+import { parseBytes, parsePort, parsePositiveInt, parseResources } from '../src/options.ts';
 import { recordedNames, reserveNodeName, writePid } from '../src/session.ts';
 import { wsUrl } from '../src/start.ts';
 import { bytes, table } from '../src/table.ts';
@@ -18,6 +18,14 @@ describe('option parsers', () => {
     expect(() => parseResources('[1]')).toThrow(/JSON object/);
     expect(() => parseResources('{"gpu":-1}')).toThrow(/"gpu" must be a number ≥ 0/);
     expect(() => parseResources('{"CPU":2}')).toThrow(/--num-cpus/);
+  });
+
+  it('reads --object-store-memory as bytes, with or without a unit', () => {
+    expect(parseBytes('2000000000')).toBe(2e9);
+    expect(parseBytes('500MB')).toBe(5e8);
+    expect(parseBytes('1.5gb')).toBe(1.5e9);
+    expect(parseBytes('2GiB')).toBe(2 * 1024 ** 3);
+    for (const bad of ['0', '-5', 'lots', '5XB', '']) expect(() => parseBytes(bad)).toThrow(InvalidArgumentError);
   });
 
   it('accepts ports from 0 to 65535 and whole CPU counts from 1', () => {

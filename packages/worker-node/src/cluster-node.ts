@@ -9,6 +9,7 @@ import {
   validatePeerMessage, type Accept, type ClientMessage, type Connection, type Hello, type HeadToNode, type NodeMessage,
   type NodeToHead, type PeerMessage, type ResourceSet, type WebSocketListener,
 } from '@weft/core';
+import { chooseNodeAddresses, interfaceAddresses, routeAddressTo, unbracket, wsUrlOf, type AddressChoice } from './node-address.ts';
 import { startNode, type WeftNode } from './node.ts';
 import type { PeerConnector } from './peer-network.ts';
 
@@ -26,12 +27,19 @@ export interface ClusterNodeOptions {
   /** ws:// URL of the head, or an in-process connection to it (the node beside the head). */
   head: string | Connection<HeadToNode, NodeToHead>;
   token: string;
-  /** Interface to listen on for drivers and peers (standalone nodes). @default '127.0.0.1' */
+  /**
+   * Interface to listen on for drivers and peers (standalone nodes).
+   * @default the address of this machine's route to the head (see chooseNodeAddresses)
+   */
   host?: string;
+  /**
+   * Address other machines reach this node at (Ray's `--node-ip-address`); never a wildcard, nor
+   * loopback when the head is on another machine. @default the listening host, or the route address
+   */
+  nodeIpAddress?: string;
   /** Port to listen on. @default 0 (any free port) */
   port?: number;
-  /** Address others reach this node at: beside the head (no listener of its own), or to advertise a
-   * reachable address when listening on 0.0.0.0. @default the URL it listens on */
+  /** URL others reach this node at when it has no listener of its own (beside the head: the head's URL). */
   address?: string;
   numCpus: number;
   resources?: ResourceSet;
@@ -82,10 +90,13 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   const nodeId = randomId('node');
   let listener: WebSocketListener | undefined;
   let hooks: ReturnType<typeof nodeHooks> | undefined;
+  let address = options.address ?? '';
   if (typeof options.head === 'string') {
+    const { listenHost, advertiseHost } = await nodeAddresses(options.head, options);
+    const { cert, key } = options.tls ?? {};
     listener = await listenWebSocket({
-      host: options.host ?? '127.0.0.1', port: options.port ?? 0, token: options.token,
-      ...(options.tls?.cert !== undefined && options.tls.key !== undefined ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
+      host: listenHost, port: options.port ?? 0, token: options.token,
+      ...(cert !== undefined && key !== undefined ? { tls: { cert, key } } : {}),
       validateFor: (role) => {
         if (role === 'node') throw new Error('nodes register with the head, not with another node');
         return role === 'driver' ? validateClientMessage : validatePeerMessage;
@@ -95,8 +106,8 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
         (hello.role === 'driver' ? hooks.driver : hooks.peer)(hello, accept);
       },
     });
+    address = wsUrlOf(cert !== undefined && key !== undefined ? 'wss' : 'ws', advertiseHost, listener.port);
   }
-  const address = options.address ?? listener?.url ?? '';
   let node: WeftNode | undefined;
   let head: Connection<HeadToNode, NodeToHead>;
   try {
@@ -135,6 +146,20 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
       await pool.close();
     },
   };
+}
+
+/**
+ * Where a node joining the head at `headUrl` listens and what it advertises (see
+ * chooseNodeAddresses); throws NodeAddressError when that would leave it unreachable.
+ */
+export async function nodeAddresses(headUrl: string, options: Pick<ClusterNodeOptions, 'host' | 'nodeIpAddress'>): Promise<AddressChoice> {
+  const url = new URL(headUrl);
+  const headHost = unbracket(url.hostname);
+  const port = Number(url.port === '' ? (url.protocol === 'wss:' ? 443 : 80) : url.port);
+  return chooseNodeAddresses({
+    host: options.host, nodeIpAddress: options.nodeIpAddress, headHost,
+    routeAddress: await routeAddressTo(headHost, port), localAddresses: interfaceAddresses(),
+  });
 }
 
 /** Connect to the head, and again (with backoff) whenever it restarts. */

@@ -7,6 +7,7 @@
  * ```
  */
 export { startNode, WeftNode } from './node.ts';
-export { startClusterNode, startNodeBesideHead, nodeHooks, peerConnector } from './cluster-node.ts';
+export { nodeAddresses, startClusterNode, startNodeBesideHead, nodeHooks, peerConnector } from './cluster-node.ts';
 export type { ClusterNode, ClusterNodeOptions, ClusterTls, HeadServerLike } from './cluster-node.ts';
 export type { NodeOptions } from './node.ts';
+export { NodeAddressError, chooseHeadAddress, chooseNodeAddresses, isLoopback, isWildcard, wsUrlOf } from './node-address.ts';
