@@ -56,6 +56,8 @@ export {
   validateHello, validateWelcome,
 } from './protocol/validate.ts';
 export { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './protocol/ws-connection.ts';
+export { DEATH_TIMEOUT_MS, KEEPALIVE_INTERVAL_MS } from './protocol/liveness.ts';
+export type { KeepaliveOptions } from './protocol/liveness.ts';
 export type { ConnectErrorCode } from './protocol/ws-client.ts';
 export type { Validator } from './protocol/validate.ts';
 export type { Connection } from './protocol/connection.ts';

@@ -1,10 +1,13 @@
 import { randomFillSync } from 'node:crypto';
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { pack } from 'msgpackr';
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { KEEPALIVE_INTERVAL_MS } from '../src/protocol/liveness.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION, type Hello, type PeerMessage, type Welcome } from '../src/protocol/messages.ts';
 import { validatePeerMessage } from '../src/protocol/validate.ts';
-import { connectWebSocket } from '../src/protocol/ws-client.ts';
+import { connectWebSocket, type ConnectOptions } from '../src/protocol/ws-client.ts';
 import { decodeFrame, encodeFrame, type WebSocketConnection } from '../src/protocol/ws-connection.ts';
 import { listenWebSocket, type ListenOptions } from '../src/protocol/ws-server.ts';
 
@@ -34,8 +37,8 @@ async function echoServer(options: Partial<ListenOptions> = {}) {
   return { listener, closes };
 }
 
-async function client(url: string): Promise<WebSocketConnection<PeerMessage, PeerMessage>> {
-  const { conn } = await connectWebSocket<PeerMessage, PeerMessage>({ url, token: TOKEN, hello: hello('client'), validate: validatePeerMessage });
+async function client(url: string, options: Partial<ConnectOptions<PeerMessage>> = {}): Promise<WebSocketConnection<PeerMessage, PeerMessage>> {
+  const { conn } = await connectWebSocket<PeerMessage, PeerMessage>({ url, token: TOKEN, hello: hello('client'), validate: validatePeerMessage, ...options });
   cleanups.push(() => conn.close());
   return conn;
 }
@@ -59,6 +62,33 @@ async function rawClient(url: string): Promise<WebSocket> {
   expect(decodeFrame(data, isBinary)[0]).toEqual(WELCOME);
   return ws;
 }
+
+/** A plain ws server that welcomes every hello by hand, for peers that behave as weft never would. */
+async function rawServer(): Promise<{ url: string; sockets: WebSocket[]; pings: () => number }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(wss, 'listening');
+  const sockets: WebSocket[] = [];
+  let pings = 0;
+  wss.on('connection', (ws) => {
+    sockets.push(ws);
+    ws.on('ping', () => pings++);
+    ws.once('message', () => ws.send(encodeFrame([WELCOME])));
+  });
+  cleanups.push(() => new Promise((resolve) => {
+    for (const ws of sockets) ws.terminate();
+    wss.close(resolve);
+  }));
+  return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, sockets, pings: () => pings };
+}
+
+/** Counts the pings `ws` receives (ws answers each with a pong by itself). */
+function countPings(ws: WebSocket): () => number {
+  let pings = 0;
+  ws.on('ping', () => pings++);
+  return () => pings;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
@@ -171,5 +201,97 @@ describe('WebSocketConnection', () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(reasons).toEqual(['done here']);
     conn.send(subscribe(1)); // dropped, no throw
+  });
+});
+
+describe('WebSocketConnection keepalive', () => {
+  const keepalive = { intervalMs: 50, timeoutMs: 300 };
+  const KEEPALIVE_REASON = /^no answer from \S+ for 300 ms \(keepalive\)$/;
+
+  it('cuts a client that stops reading, with the keepalive reason, and calls the close handler once', async () => {
+    const { listener, closes } = await echoServer({ keepalive });
+    const ws = await rawClient(listener.url);
+    const pausedAt = performance.now();
+    ws.pause(); // reads nothing more, so answers no pings
+    await vi.waitFor(() => expect(closes).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    expect(performance.now() - pausedAt).toBeGreaterThan(keepalive.timeoutMs - 2 * keepalive.intervalMs);
+    expect(closes[0]).toMatch(KEEPALIVE_REASON);
+    expect(closes[0]).toContain(`127.0.0.1:${(ws as unknown as { _socket: Socket })._socket.localPort}`);
+    // The socket was cut: once the client reads again it sees the end, and nothing calls the handler again.
+    const closed = closeOf(ws);
+    ws.resume();
+    await closed;
+    expect(closes).toHaveLength(1);
+  });
+
+  it('cuts a server that stops reading, with the keepalive reason, on the client side', async () => {
+    const server = await rawServer();
+    const conn = await client(server.url, { keepalive });
+    const reasons: string[] = [];
+    conn.onClose((reason) => reasons.push(reason));
+    server.sockets[0]!.pause();
+    await vi.waitFor(() => expect(reasons).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    expect(reasons[0]).toBe(`no answer from ${server.url} for 300 ms (keepalive)`);
+    expect(conn.closed).toBe(true);
+    const closed = closeOf(server.sockets[0]!);
+    server.sockets[0]!.resume();
+    await closed;
+    expect(reasons).toHaveLength(1);
+  });
+
+  it('keeps an idle connection whose peer answers pings open through many timeouts, on both sides', async () => {
+    const { listener, closes } = await echoServer({ keepalive });
+    const conn = await client(listener.url, { keepalive });
+    const raw = await rawClient(listener.url);
+    const pings = countPings(raw);
+    await sleep(4 * keepalive.timeoutMs);
+    expect(closes).toEqual([]);
+    expect(conn.closed).toBe(false);
+    expect(raw.readyState).toBe(WebSocket.OPEN);
+    expect(pings()).toBeGreaterThanOrEqual(keepalive.timeoutMs / keepalive.intervalMs);
+    const reply = nextMessages(conn, 1);
+    conn.send(subscribe(1));
+    expect(await reply).toEqual([subscribe(1)]);
+  });
+
+  it('keeps a peer whose large frame is still arriving, and cuts it once the bytes stop', async () => {
+    const { listener, closes } = await echoServer({ keepalive });
+    const ws = await rawClient(listener.url);
+    ws.pause(); // no pongs: only the frame's bytes show the client is alive
+    const socket = (ws as unknown as { _socket: Socket })._socket;
+    // A masked binary frame of 1 MiB (mask 0, so the payload goes as it is), sent a KiB at a time.
+    const header = Buffer.alloc(14);
+    header[0] = 0x82;
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(1n << 20n, 2);
+    socket.write(header);
+    const dribble = setInterval(() => socket.write(Buffer.alloc(1024)), 20);
+    cleanups.push(() => clearInterval(dribble));
+    await sleep(4 * keepalive.timeoutMs);
+    expect(closes).toEqual([]);
+    clearInterval(dribble);
+    await vi.waitFor(() => expect(closes).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    expect(closes[0]).toMatch(KEEPALIVE_REASON);
+  });
+
+  it('sends no pings and keeps a silent peer when keepalive is false', async () => {
+    const { listener, closes } = await echoServer({ keepalive: false });
+    const raw = await rawClient(listener.url);
+    const pingsToClient = countPings(raw);
+    const server = await rawServer();
+    const conn = await client(server.url, { keepalive: false });
+    // Longer than the default interval, so a default keepalive would have pinged by now.
+    await sleep(1.5 * KEEPALIVE_INTERVAL_MS);
+    expect(pingsToClient()).toBe(0);
+    expect(server.pings()).toBe(0);
+    expect(closes).toEqual([]);
+    expect(conn.closed).toBe(false);
+  });
+
+  it('refuses a keepalive whose timeout does not exceed its interval, naming the option', async () => {
+    await expect(listenWebSocket({ host: '127.0.0.1', port: 0, token: TOKEN, validateFor: () => validatePeerMessage, onConnection: () => {},
+      keepalive: { intervalMs: 100, timeoutMs: 100 } })).rejects.toThrow(/keepalive\.timeoutMs must be more than keepalive\.intervalMs/);
+    await expect(connectWebSocket({ url: 'ws://127.0.0.1:1', token: TOKEN, hello: hello('client'), validate: validatePeerMessage,
+      keepalive: { intervalMs: 0, timeoutMs: 100 } })).rejects.toThrow(RangeError);
   });
 });

@@ -2,7 +2,10 @@
  * The connecting side of a WebSocket: opens it with the cluster token, sends the hello, waits
  * for the welcome, and turns every way this can fail into an error that says what to do.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { keepaliveOption, type KeepaliveOptions } from './liveness.ts';
 import { CLOSE_CODES, type Hello, type Welcome } from './messages.ts';
 import { ProtocolError, validateWelcome, type Validator } from './validate.ts';
 import {
@@ -42,6 +45,11 @@ export interface ConnectOptions<In> {
   tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean };
   /** What the URL is, in error messages. @default 'the head' */
   target?: string;
+  /**
+   * Pings of the connection, and how long a silent peer is given (see WebSocketConnectionOptions). `false`: none.
+   * @default { intervalMs: KEEPALIVE_INTERVAL_MS, timeoutMs: DEATH_TIMEOUT_MS }
+   */
+  keepalive?: KeepaliveOptions | false;
 }
 
 // The link is authenticated by the token, so the mask (meant to stop cache poisoning through
@@ -65,6 +73,7 @@ export function connectWebSocket<In, Out>(options: ConnectOptions<In>): Promise<
   // Everything in the executor, so that a bad option or URL rejects rather than throws.
   return new Promise((resolve, reject) => {
     if (typeof options.token !== 'string' || options.token === '') throw new TypeError('token must be a non-empty string');
+    const keepalive = keepaliveOption(options.keepalive);
     const ws = new WebSocket(url, {
       headers: { authorization: `Bearer ${options.token}` }, maxPayload: maxPayloadBytes, perMessageDeflate: false,
       generateMask: zeroMask, ...(options.tls?.ca === undefined ? {} : { ca: options.tls.ca }),
@@ -101,6 +110,10 @@ export function connectWebSocket<In, Out>(options: ConnectOptions<In>): Promise<
         fail('REFUSED', `${url} closed the connection during the handshake (${describeClose(code, reason)})`);
       }
     });
+    let socket: Socket | undefined;
+    ws.on('upgrade', (response: IncomingMessage) => {
+      socket = response.socket;
+    });
     ws.on('open', () => ws.send(encodeFrame([hello]), { binary: true }));
     ws.once('message', (data, isBinary) => {
       let welcome: Welcome;
@@ -122,7 +135,9 @@ export function connectWebSocket<In, Out>(options: ConnectOptions<In>): Promise<
       settled = true;
       clearTimeout(timer);
       ws.removeAllListeners();
-      const conn = new WebSocketConnection<In, Out>(ws, { validate: rejectAfterHandshake('welcome', options.validate), remote: url, initial: rest, maxPayloadBytes });
+      const conn = new WebSocketConnection<In, Out>(ws, {
+        validate: rejectAfterHandshake('welcome', options.validate), remote: url, initial: rest, maxPayloadBytes, keepalive, socket,
+      });
       resolve({ conn, welcome });
     });
   });

@@ -3,7 +3,8 @@
  * messages sent in one turn of the event loop leave as one binary frame, the msgpack of the
  * array of messages. Every frame received is decoded and every message validated before any is
  * delivered; a frame that fails closes that one connection (CLOSE_CODES.BAD_FRAME) with a
- * logged reason, and nothing is thrown out of the socket's event handlers.
+ * logged reason, and nothing is thrown out of the socket's event handlers. A keepalive (see
+ * liveness.ts) pings the peer and cuts the connection when nothing comes back for a while.
  */
 import { Packr, Unpackr } from 'msgpackr';
 import WebSocket from 'ws';
@@ -11,6 +12,7 @@ import { logger } from '../logger.ts';
 import type { Connection } from './connection.ts';
 import { CLOSE_CODES } from './messages.ts';
 import { MicrotaskBatcher } from './batcher.ts';
+import { Keepalive, keepaliveOption, type KeepaliveOptions } from './liveness.ts';
 import { ProtocolError, type Validator } from './validate.ts';
 
 /** Largest frame accepted (ws's `maxPayload`); larger ones close the connection with 1009. */
@@ -154,6 +156,14 @@ export interface WebSocketConnectionOptions<In> {
   initial?: unknown[];
   /** The socket's maxPayload, for the reason logged when a frame exceeds it. @default DEFAULT_MAX_PAYLOAD_BYTES */
   maxPayloadBytes?: number;
+  /**
+   * Pings the peer every intervalMs; a peer from which nothing (message, ping, pong) was received
+   * for timeoutMs is taken for dead and its socket cut. `false`: no pings, a silent peer is kept.
+   * @default { intervalMs: KEEPALIVE_INTERVAL_MS, timeoutMs: DEATH_TIMEOUT_MS }
+   */
+  keepalive?: KeepaliveOptions | false;
+  /** The TCP or TLS socket under the WebSocket: bytes of a frame still arriving count as life. Absent: only whole frames do. */
+  socket?: { readonly bytesRead: number };
 }
 
 /** A {@link Connection} over an open `ws` WebSocket whose handshake is done. */
@@ -174,8 +184,11 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   #closedWith: string | undefined;
   /** A socket error seen before the close event (it explains the close better than the code). */
   #error: string | undefined;
+  /** Absent when the keepalive option is false. */
+  readonly #keepalive: Keepalive | undefined;
 
   constructor(ws: WebSocket, options: WebSocketConnectionOptions<In>) {
+    const keepalive = keepaliveOption(options.keepalive);
     this.#ws = ws;
     this.remote = options.remote;
     this.#validate = options.validate;
@@ -183,6 +196,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
     ws.on('error', (error) => this.#onError(error));
     ws.on('close', (code, reason) => this.#finish(this.#error ?? `closed by ${this.remote} (${describeClose(code, reason.toString())})`));
+    if (keepalive !== false) this.#keepalive = this.#startKeepalive(keepalive, options.socket);
     if (options.initial !== undefined && options.initial.length > 0) this.#receive(options.initial);
     if (ws.readyState === WebSocket.CLOSING || ws.readyState === WebSocket.CLOSED) this.#finish(`closed by ${this.remote}`);
   }
@@ -263,8 +277,30 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     this.#ws.close(code, closeReason(reason));
   }
 
+  #startKeepalive(options: KeepaliveOptions, socket: { readonly bytesRead: number } | undefined): Keepalive {
+    const ws = this.#ws;
+    const keepalive = new Keepalive(options, {
+      ping: () => {
+        if (ws.readyState === WebSocket.OPEN) ws.ping();
+      },
+      ...(socket === undefined ? {} : { bytesRead: () => socket.bytesRead }),
+      silent: () => {
+        const reason = `no answer from ${this.remote} for ${options.timeoutMs} ms (keepalive)`;
+        log.warn({ reason, remote: this.remote }, 'closing a connection to a silent peer');
+        this.#finish(reason);
+        // Not close(): its handshake would wait 30 s for a close frame from a peer that does not answer.
+        ws.terminate();
+      },
+    });
+    // A ping from the peer (ws answers it by itself) and a pong to ours both count as life.
+    ws.on('ping', keepalive.heard);
+    ws.on('pong', keepalive.heard);
+    return keepalive;
+  }
+
   #onFrame(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.#closedWith !== undefined) return;
+    this.#keepalive?.heard();
     const awaiting = this.#awaiting;
     if (awaiting) {
       // A raw attachment of the batch before it.
@@ -346,6 +382,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   #finish(reason: string): void {
     if (this.#closedWith !== undefined) return;
     this.#closedWith = reason;
+    this.#keepalive?.stop();
     this.#batch.take();
     this.#pending = [];
     if (this.#closeHandler !== undefined) this.#notifyClose(this.#closeHandler, reason);

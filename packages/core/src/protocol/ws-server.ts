@@ -15,10 +15,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { logger } from '../logger.ts';
+import { keepaliveOption, type KeepaliveOptions } from './liveness.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION, type Hello, type PeerRole, type Welcome } from './messages.ts';
 import { ProtocolError, validateHello, type Validator } from './validate.ts';
 import {
@@ -48,6 +49,11 @@ export interface ListenOptions {
   maxPayloadBytes?: number;
   /** Time allowed from the upgrade to the accept. @default DEFAULT_HANDSHAKE_TIMEOUT_MS */
   handshakeTimeoutMs?: number;
+  /**
+   * Pings of each connection from its hello on, and how long a silent peer is given (see WebSocketConnectionOptions). `false`: none.
+   * @default { intervalMs: KEEPALIVE_INTERVAL_MS, timeoutMs: DEATH_TIMEOUT_MS }
+   */
+  keepalive?: KeepaliveOptions | false;
   /** Plain HTTP requests. @default answers 404 */
   onHttp?: (req: IncomingMessage, res: ServerResponse) => void;
   /** A peer said hello: call `accept` with a welcome (now or later), or throw to refuse it. */
@@ -71,6 +77,7 @@ export interface WebSocketListener {
 /** Starts a server for cluster WebSocket connections and HTTP; see the module comment for the handshake. */
 export async function listenWebSocket(options: ListenOptions): Promise<WebSocketListener> {
   if (typeof options.token !== 'string' || options.token === '') throw new TypeError('token must be a non-empty string');
+  keepaliveOption(options.keepalive); // a bad option fails here, not at the first connection
   const server = options.tls === undefined ? createHttpServer() : createHttpsServer({ cert: options.tls.cert, key: options.tls.key });
   const onHttp = options.onHttp ?? notFound;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -100,7 +107,7 @@ export async function listenWebSocket(options: ListenOptions): Promise<WebSocket
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.set(ws, undefined);
       ws.on('close', () => sockets.delete(ws));
-      handshake(ws, remote, options, (conn) => sockets.set(ws, conn));
+      handshake(ws, req.socket, remote, options, (conn) => sockets.set(ws, conn));
     });
   });
   await listen(server, options.host, options.port);
@@ -112,7 +119,7 @@ export async function listenWebSocket(options: ListenOptions): Promise<WebSocket
 }
 
 /** Waits for the hello, checks it, and hands it to onConnection. */
-function handshake(ws: WebSocket, remote: string, options: ListenOptions,
+function handshake(ws: WebSocket, socket: Socket, remote: string, options: ListenOptions,
   created: (conn: WebSocketConnection<unknown, unknown>) => void): void {
   const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   let conn: WebSocketConnection<unknown, unknown> | undefined;
@@ -153,7 +160,7 @@ function handshake(ws: WebSocket, remote: string, options: ListenOptions,
     ws.off('error', onError);
     const c = new WebSocketConnection<unknown, unknown>(ws, {
       validate: rejectAfterHandshake('hello', validate), remote, initial: rest,
-      maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, keepalive: options.keepalive, socket,
     });
     conn = c;
     created(c);
