@@ -67,7 +67,7 @@ const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = 
 };
 const toHead: { [K in NodeToHead['type']]: Extract<NodeToHead, { type: K }> } = {
   hello,
-  'register-node': { type: 'register-node', node: peer },
+  'register-node': { type: 'register-node', node: peer, headId: 'head-1' },
   heartbeat: { type: 'heartbeat', available: { CPU: 1 }, stats: { objects: 1, objectBytes: 10, workers: 2, actors: 0, queued: 0, running: 1 } },
   'spill-task': { type: 'spill-task', task, owner: 'n-1', argLocations: [location, { ...location, refs: ['obj-9'] }] },
   'place-actor': { type: 'place-actor', requestId: 1, spec, owner: 'n-1' },
@@ -78,10 +78,15 @@ const toHead: { [K in NodeToHead['type']]: Extract<NodeToHead, { type: K }> } = 
   'put-package': { type: 'put-package', requestId: 4, jobId: 'j-1', data: new Uint8Array(8) },
   'get-package': { type: 'get-package', requestId: 5, jobId: 'j-1' },
   'job-event': { type: 'job-event', jobId: 'j-1', state: 'finished', nodeId: 'n-1' },
+  'restart-actor': { type: 'restart-actor', requestId: 7, actorId: 'a-1', cause: 'worker exited with code 1' },
+  'kill-actor': { type: 'kill-actor', requestId: 8, actorId: 'a-1' },
   reply: { type: 'reply', requestId: 6, result: { status: 'ok', value: { anything: [1, 'x'] } } },
 };
 const toNode: { [K in HeadToNode['type']]: Extract<HeadToNode, { type: K }> } = {
   welcome,
+  registered: { type: 'registered', nodeId: 'n-1', headId: 'head-1', deathTimeoutMs: 4500 },
+  fenced: { type: 'fenced', nodeId: 'n-1', reason: 'declared dead 3 s ago' },
+  'kill-actor': { type: 'kill-actor', requestId: 3, actorId: 'a-1' },
   peers: { type: 'peers', nodes: [peer, { ...peer, available: { CPU: 0 } }] },
   'run-task': { type: 'run-task', task, owner: 'n-2', argLocations: [] },
   'spill-failed': { type: 'spill-failed', taskId: 't-1', error: { code: 'TASK_UNSCHEDULABLE', message: 'no node has gpu: 1' } },

@@ -5,7 +5,7 @@
  * resources of the others so that saturated nodes know where spilling helps.
  */
 import {
-  PROTOCOL_VERSION, listenWebSocket, logger, validateClientMessage, validateNodeToHead, validatePeerMessage,
+  KEEPALIVE_INTERVAL_MS, PROTOCOL_VERSION, listenWebSocket, logger, validateClientMessage, validateNodeToHead, validatePeerMessage,
   type Accept, type Hello, type HeadToNode, type NodeToHead, type Validator,
 } from '@weft/core';
 import { Head } from './head.ts';
@@ -21,7 +21,7 @@ export interface HeadServerOptions {
   token: string;
   /** Certificate and key (PEM) to serve wss/https. */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  /** A node silent this long is declared dead (checked every 200 ms, so within 4.7 s: the target is 5). @default 4500 */
+  /** A node silent this long is declared dead (checked every 200 ms, so within 4.7 s: the target is 5). @default DEATH_TIMEOUT_MS (4500) */
   heartbeatTimeoutMs?: number;
   /** Largest WebSocket frame accepted. @default 256 MiB */
   maxPayloadBytes?: number;
@@ -47,7 +47,7 @@ export interface HeadServer {
 const VIEW_INTERVAL_MS = 200;
 
 export async function startHeadServer(options: HeadServerOptions): Promise<HeadServer> {
-  const head = options.head ?? new Head();
+  const head = options.head ?? new Head({ ...(options.heartbeatTimeoutMs !== undefined ? { deathTimeoutMs: options.heartbeatTimeoutMs } : {}) });
   const log = logger('head-server');
   let local: { driver: ConnectionHook; peer: ConnectionHook } | undefined;
   const validators: Record<Hello['role'], Validator<unknown>> = {
@@ -59,20 +59,21 @@ export async function startHeadServer(options: HeadServerOptions): Promise<HeadS
     token: options.token,
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+    // A connection silent for the death timeout is cut, as a node silent that long is dead.
+    keepalive: { intervalMs: KEEPALIVE_INTERVAL_MS, timeoutMs: head.deathTimeoutMs },
     onHttp: stateApi(head, options.token),
     validateFor: (role) => validators[role],
     onConnection: (hello, accept) => {
       if (hello.role === 'node') {
-        head.attach(accept<NodeToHead, HeadToNode>({ type: 'welcome', version: PROTOCOL_VERSION, id: 'head' }));
+        head.attach(accept<NodeToHead, HeadToNode>({ type: 'welcome', version: PROTOCOL_VERSION, id: head.headId }));
         return;
       }
       if (!local) throw new Error(`no node runs beside this head to serve a ${hello.role}`);
       (hello.role === 'driver' ? local.driver : local.peer)(hello, accept);
     },
   });
-  const timeoutMs = options.heartbeatTimeoutMs ?? 4500;
   const timer = setInterval(() => {
-    head.checkHeartbeats(timeoutMs);
+    head.checkHeartbeats();
     head.shareView();
   }, VIEW_INTERVAL_MS);
   timer.unref();

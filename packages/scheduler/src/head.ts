@@ -4,20 +4,40 @@
  * node over a Connection: an in-process one for the embedded cluster and for the node that
  * runs beside the head, a WebSocket for the others. It is never on the path of a task that runs
  * where it was submitted.
+ *
+ * Membership: the head is the one authority on which nodes are alive. A node is declared dead
+ * when its connection closes or its heartbeats stop for the death timeout; it is never let back
+ * under that id. Each head has an instance id (`headId`), which a node gives back when it
+ * registers again: the same instance that no longer lists it declared it dead and answers
+ * `fenced` (the node then starts over as a new, empty node); another instance is a restarted head,
+ * which knows nothing of the node and takes it back with its actors.
  */
 import {
-  ERROR_CODES, inProcessPair, logger,
-  type ActorLocation, type Connection, type HeadReply, type HeadToNode, type NodeToHead, type ObjectLocation,
+  DEATH_TIMEOUT_MS, ERROR_CODES, inProcessPair, logger, randomId,
+  type ActorLocation, type ActorSpec, type Connection, type HeadReply, type HeadToNode, type NodeToHead, type ObjectLocation, type TaskSpec,
 } from '@weft/core';
 import { ActorRegistry } from './actor-registry.ts';
 import { GlobalScheduler } from './global-scheduler.ts';
+import { JobRegistry } from './job-registry.ts';
 import { NodeRegistry } from './node-registry.ts';
 
 /** A node's connection as the head holds it. */
 interface NodeSession {
+  /** Set once its registration is taken; a session without one (not registered yet, or fenced) is heard only for `register-node`. */
   nodeId: string | undefined;
   readonly conn: Connection<NodeToHead, HeadToNode>;
 }
+
+/** Options of a head. */
+export interface HeadOptions {
+  /** A node silent this long is declared dead. @default DEATH_TIMEOUT_MS */
+  deathTimeoutMs?: number;
+}
+
+/** How long the head waits for a node to confirm it killed an actor (the kill stands regardless). */
+const KILL_ACK_TIMEOUT_MS = 5_000;
+/** How long a state query of a node may take. */
+const QUERY_TIMEOUT_MS = 2_000;
 
 /** Describe a resource map for messages. */
 function describe(resources: Record<string, number>): string {
@@ -26,17 +46,22 @@ function describe(resources: Record<string, number>): string {
 }
 
 export class Head {
+  /** This head instance: a restarted head has another. */
+  readonly headId = randomId('head');
+  readonly deathTimeoutMs: number;
   readonly nodes = new NodeRegistry();
   readonly scheduler = new GlobalScheduler(this.nodes);
   readonly actors = new ActorRegistry();
+  readonly jobs = new JobRegistry();
   readonly packages = new Map<string, Uint8Array>();
-  readonly jobs = new Map<string, { state: 'started' | 'finished'; nodeId: string; since: number }>();
   readonly #sessions = new Map<string, NodeSession>();
-  /** What the head needs to restart an actor whose node died: its spec and restarts so far. */
-  readonly #actorSpecs = new Map<string, { spec: import('@weft/core').ActorSpec; owner: string; restarts: number }>();
-  readonly #pending = new Map<number, (result: HeadReply) => void>();
+  readonly #pending = new Map<number, { session: NodeSession; resolve(result: HeadReply): void }>();
   #nextRequestId = 1;
   readonly #log = logger('head');
+
+  constructor(options: HeadOptions = {}) {
+    this.deathTimeoutMs = options.deathTimeoutMs ?? DEATH_TIMEOUT_MS;
+  }
 
   /** Serve a node over `conn` until it closes. */
   attach(conn: Connection<NodeToHead, HeadToNode>): void {
@@ -66,22 +91,16 @@ export class Head {
   /** Ask every live node a question of the state API; answers keyed by node id. */
   async queryNodes(what: 'objects' | 'actors' | 'tasks'): Promise<Map<string, unknown>> {
     const answers = new Map<string, unknown>();
-    await Promise.all([...this.#sessions.values()].map(async (session) => {
-      if (!session.nodeId) return;
-      const requestId = this.#nextRequestId++;
-      const reply = new Promise<HeadReply>((resolve) => this.#pending.set(requestId, resolve));
-      session.conn.send({ type: 'query', requestId, what });
-      const timeout = new Promise<HeadReply>((resolve) => setTimeout(() => resolve({ status: 'error', error: { code: ERROR_CODES.SYSTEM, message: 'no answer' } }), 2000).unref());
-      const result = await Promise.race([reply, timeout]);
-      this.#pending.delete(requestId);
-      if (result.status === 'ok') answers.set(session.nodeId, result.value);
+    await Promise.all([...this.#sessions.entries()].map(async ([nodeId, session]) => {
+      const result = await this.#ask(session, (requestId) => ({ type: 'query', requestId, what }), QUERY_TIMEOUT_MS);
+      if (result.status === 'ok') answers.set(nodeId, result.value);
     }));
     return answers;
   }
 
-  /** Declare nodes dead that missed heartbeats for `timeoutMs`. */
-  checkHeartbeats(timeoutMs: number): void {
-    const cutoff = Date.now() - timeoutMs;
+  /** Declare nodes dead that missed heartbeats for the death timeout. */
+  checkHeartbeats(): void {
+    const cutoff = Date.now() - this.deathTimeoutMs;
     for (const node of this.nodes.all()) {
       if (node.alive && node.lastHeartbeat < cutoff) {
         const session = this.#sessions.get(node.nodeId);
@@ -92,48 +111,38 @@ export class Head {
     }
   }
 
+  /**
+   * Tell every node the others' free resources (they spill where it helps). Sent every few
+   * hundred ms whatever changed: a node takes the head's silence for a partition (see WeftNode).
+   */
+  shareView(): void {
+    this.#broadcastPeers();
+  }
+
   #handle(session: NodeSession, message: NodeToHead): void {
+    const nodeId = session.nodeId;
+    if (message.type === 'register-node') return this.#register(session, message);
+    if (message.type === 'reply') return this.#answered(message.requestId, message.result);
+    if (message.type === 'hello') return;
+    if (nodeId === undefined) return this.#unregistered(session, message);
     switch (message.type) {
-      case 'hello':
-        return;
-      case 'register-node': {
-        session.nodeId = message.node.nodeId;
-        this.#sessions.set(message.node.nodeId, session);
-        this.nodes.register(message.node);
-        this.#log.info({ nodeId: message.node.nodeId, address: message.node.address, resources: message.node.resources }, 'node registered');
-        return this.#broadcastPeers();
-      }
       case 'heartbeat':
-        if (session.nodeId) this.nodes.heartbeat(session.nodeId, message.available, message.stats);
-        return;
+        return this.nodes.heartbeat(nodeId, message.available, message.stats);
       case 'spill-task':
-        return this.#placeTask(session, message.task, message.owner, message.argLocations);
-      case 'place-actor': {
-        const name = message.spec.options.name;
-        if (name !== undefined && !this.actors.claim(name, message.spec.actorId)) {
-          return this.#reply(session, message.requestId, { status: 'error', error: { code: ERROR_CODES.ACTOR_DIED,
-            message: `the name '${name}' is taken by a live actor: names are unique while their actor lives (use getActor('${name}') to reach it)` } });
+        return this.#placeTask(session, nodeId, message.task, message.owner, message.argLocations);
+      case 'place-actor':
+        return this.#reply(session, message.requestId, this.#placeActor(message.spec, message.owner));
+      case 'actor-state': {
+        const { type: _type, spec, owner, restarts, ...location } = message;
+        if (!this.actors.reported(nodeId, location, spec && owner !== undefined ? { spec, owner, restarts: restarts ?? 0 } : undefined)) {
+          this.#log.debug({ actorId: message.actorId, from: nodeId }, 'ignored the report of an actor that lives on another node now');
         }
-        const nodeId = this.scheduler.place(message.spec.options.placement);
-        if (!nodeId) {
-          if (name !== undefined) this.actors.release(name, message.spec.actorId);
-          return this.#reply(session, message.requestId, { status: 'error', error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
-            message: `it needs ${describe(message.spec.options.placement)} to be placed but the whole cluster has ${describe(this.nodes.totals())}` } });
-        }
-        this.actors.update({ actorId: message.spec.actorId, className: message.spec.cls.name, nodeId, state: 'pending',
-          ...(message.spec.options.name !== undefined ? { name: message.spec.options.name } : {}) });
-        this.#actorSpecs.set(message.spec.actorId, { spec: message.spec, owner: message.owner, restarts: 0 });
-        this.#sessions.get(nodeId)?.conn.send({ type: 'host-actor', spec: message.spec, owner: message.owner });
-        return this.#reply(session, message.requestId, { status: 'ok', value: nodeId });
+        return;
       }
-      case 'actor-state':
-        if (message.state === 'dead') this.#actorSpecs.delete(message.actorId);
-        // A node reporting its actors to this (restarted) head: what restarting them elsewhere needs.
-        else if (message.spec && message.owner !== undefined && !this.#actorSpecs.has(message.actorId)) {
-          this.#actorSpecs.set(message.actorId, { spec: message.spec, owner: message.owner, restarts: message.restarts ?? 0 });
-        }
-        return this.actors.update({ actorId: message.actorId, className: message.className, nodeId: message.nodeId, state: message.state,
-          ...(message.name !== undefined ? { name: message.name } : {}) });
+      case 'restart-actor':
+        return this.#reply(session, message.requestId, { status: 'ok', value: this.#restartInPlace(message.actorId, nodeId, message.cause) });
+      case 'kill-actor':
+        return void this.#kill(message.actorId).then((killed) => this.#reply(session, message.requestId, { status: 'ok', value: killed }));
       case 'claim-actor-name':
         return this.#reply(session, message.requestId, { status: 'ok', value: this.actors.claim(message.name, message.actorId) });
       case 'release-actor-name':
@@ -150,38 +159,121 @@ export class Head {
           : { status: 'error', error: { code: ERROR_CODES.NOT_FOUND, message: `no working directory was uploaded for job ${message.jobId}` } });
       }
       case 'job-event':
-        this.jobs.set(message.jobId, { state: message.state, nodeId: message.nodeId, since: Date.now() });
+        this.jobs.event(message.jobId, message.state, message.nodeId);
         if (message.state === 'finished') {
           this.packages.delete(message.jobId);
           // Its tasks and (undetached) actors go, on every node.
           for (const other of this.#sessions.values()) other.conn.send({ type: 'job-finished', jobId: message.jobId });
         }
         return;
-      case 'reply': {
-        const resolve = this.#pending.get(message.requestId);
-        this.#pending.delete(message.requestId);
-        resolve?.(message.result);
-        return;
-      }
       default:
         return unknownMessage(message);
     }
   }
 
-  #placeTask(session: NodeSession, task: import('@weft/core').TaskSpec, owner: string, argLocations: ObjectLocation[]): void {
+  #register(session: NodeSession, message: Extract<NodeToHead, { type: 'register-node' }>): void {
+    const { node, headId } = message;
+    const known = this.nodes.get(node.nodeId);
+    if (headId === this.headId && !known?.alive) {
+      // This head declared the node dead (and may have restarted its actors elsewhere).
+      const reason = known?.deathCause === undefined ? 'this head declared it dead earlier'
+        : `this head declared it dead ${Math.round((Date.now() - (known.diedAt ?? 0)) / 1000)} s ago (${known.deathCause})`;
+      this.#log.warn({ nodeId: node.nodeId, address: node.address }, 'a node declared dead came back; telling it to start over as a new node');
+      session.conn.send({ type: 'fenced', nodeId: node.nodeId, reason });
+      return;
+    }
+    session.nodeId = node.nodeId;
+    this.#sessions.set(node.nodeId, session);
+    this.nodes.register(node);
+    this.#log.info({ nodeId: node.nodeId, address: node.address, resources: node.resources }, 'node registered');
+    session.conn.send({ type: 'registered', nodeId: node.nodeId, headId: this.headId, deathTimeoutMs: this.deathTimeoutMs });
+    this.#broadcastPeers();
+  }
+
+  /** A message from a session that is not (or no longer) a registered node: requests fail, reports are dropped. */
+  #unregistered(session: NodeSession, message: NodeToHead): void {
+    this.#log.debug({ type: message.type }, 'dropped a message from a node that is not registered');
+    if ('requestId' in message) {
+      this.#reply(session, message.requestId, { status: 'error', error: { code: ERROR_CODES.NODE_DIED,
+        message: 'this node is not registered with the head (it was declared dead, or has not registered yet)' } });
+    }
+  }
+
+  #placeTask(session: NodeSession, from: string, task: TaskSpec, owner: string, argLocations: ObjectLocation[]): void {
     const bytesOnNode = new Map<string, number>();
     for (const location of argLocations) bytesOnNode.set(location.nodeId, (bytesOnNode.get(location.nodeId) ?? 0) + location.size);
-    const nodeId = this.scheduler.place(task.resources, { bytesOnNode, ...(session.nodeId ? { avoid: session.nodeId } : {}) });
+    const nodeId = this.scheduler.place(task.resources, { bytesOnNode, avoid: from });
     const target = nodeId === null ? undefined : this.#sessions.get(nodeId);
-    this.#log.debug({ taskId: task.taskId, from: session.nodeId, to: nodeId }, 'placed a spilled task');
-    if (!target) {
+    this.#log.debug({ taskId: task.taskId, from, to: nodeId }, 'placed a spilled task');
+    if (!target || nodeId === null) {
       session.conn.send({ type: 'spill-failed', taskId: task.taskId, error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
         message: `task ${task.name} needs ${describe(task.resources)} but the whole cluster has ${describe(this.nodes.totals())}; `
           + 'ask for less (options({ numCpus })) or add a node that has it' } });
       return;
     }
     target.conn.send({ type: 'run-task', task, owner, argLocations });
-    session.conn.send({ type: 'task-placed', taskId: task.taskId, nodeId: nodeId as string });
+    session.conn.send({ type: 'task-placed', taskId: task.taskId, nodeId });
+  }
+
+  #placeActor(spec: ActorSpec, owner: string): HeadReply {
+    const name = spec.options.name;
+    if (name !== undefined && !this.actors.claim(name, spec.actorId)) {
+      return { status: 'error', error: { code: ERROR_CODES.ACTOR_DIED,
+        message: `the name '${name}' is taken by a live actor: names are unique while their actor lives (use getActor('${name}') to reach it)` } };
+    }
+    const nodeId = this.scheduler.place(spec.options.placement);
+    const target = nodeId === null ? undefined : this.#sessions.get(nodeId);
+    if (!target || nodeId === null) {
+      if (name !== undefined) this.actors.release(name, spec.actorId);
+      return { status: 'error', error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
+        message: `it needs ${describe(spec.options.placement)} to be placed but the whole cluster has ${describe(this.nodes.totals())}` } };
+    }
+    this.actors.placed(spec, owner, nodeId);
+    target.conn.send({ type: 'host-actor', spec, owner });
+    return { status: 'ok', value: nodeId };
+  }
+
+  /** An actor's worker died on its node: grant a restart there (the restart number), or record it dead (null). */
+  #restartInPlace(actorId: string, nodeId: string, cause: string): number | null {
+    const record = this.actors.get(actorId);
+    if (record?.location.nodeId !== nodeId) return null;
+    if (!this.actors.canRestart(actorId)) {
+      this.actors.died(actorId);
+      return null;
+    }
+    const restart = this.actors.restarted(actorId, nodeId);
+    this.#log.info({ actorId, nodeId, restart, cause }, 'restarting an actor whose worker died');
+    return restart;
+  }
+
+  /**
+   * Kill an actor for good, wherever it lives (or is being restarted); false when it was dead or
+   * unknown. Resolves once its node confirmed, died, or did not answer in KILL_ACK_TIMEOUT_MS.
+   */
+  async #kill(actorId: string): Promise<boolean> {
+    const record = this.actors.get(actorId);
+    if (!record || record.location.state === 'dead') return false;
+    this.actors.died(actorId);
+    const host = this.#sessions.get(record.location.nodeId);
+    if (host) await this.#ask(host, (requestId) => ({ type: 'kill-actor', requestId, actorId }), KILL_ACK_TIMEOUT_MS);
+    return true;
+  }
+
+  /** Send a request to a node; resolves with its reply, or an error when it times out or the node goes. */
+  #ask(session: NodeSession, make: (requestId: number) => HeadToNode, timeoutMs: number): Promise<HeadReply> {
+    const requestId = this.#nextRequestId++;
+    return new Promise<HeadReply>((resolve) => {
+      const timer = setTimeout(() => this.#answered(requestId, { status: 'error', error: { code: ERROR_CODES.SYSTEM, message: 'no answer' } }), timeoutMs);
+      timer.unref();
+      this.#pending.set(requestId, { session, resolve: (result) => { clearTimeout(timer); resolve(result); } });
+      session.conn.send(make(requestId));
+    });
+  }
+
+  #answered(requestId: number, result: HeadReply): void {
+    const pending = this.#pending.get(requestId);
+    this.#pending.delete(requestId);
+    pending?.resolve(result);
   }
 
   #reply(session: NodeSession, requestId: number, result: HeadReply): void {
@@ -193,52 +285,43 @@ export class Head {
     for (const session of this.#sessions.values()) session.conn.send({ type: 'peers', nodes });
   }
 
-  /** Tell every node the others' free resources (they spill where it helps). */
-  shareView(): void {
-    if (this.#sessions.size > 1) this.#broadcastPeers();
-  }
-
   #nodeGone(session: NodeSession, reason: string): void {
+    for (const [requestId, pending] of this.#pending) {
+      if (pending.session === session) this.#answered(requestId, { status: 'error', error: { code: ERROR_CODES.NODE_DIED, message: `the node went away (${reason})` } });
+    }
     if (!session.nodeId || this.#sessions.get(session.nodeId) !== session) return;
     this.#sessions.delete(session.nodeId);
     this.#markDead(session.nodeId, reason);
   }
 
   #markDead(nodeId: string, reason: string): void {
-    const node = this.nodes.get(nodeId);
-    if (!node || !node.alive) return;
-    node.alive = false;
+    if (!this.nodes.died(nodeId, reason)) return;
     if (reason === 'node stopping') this.#log.info({ nodeId }, 'node stopped');
     else this.#log.warn({ nodeId, reason }, 'node left the cluster');
-    for (const actor of this.actors.onNode(nodeId)) {
-      if (actor.state !== 'dead') this.#restartElsewhere(actor, nodeId, reason === 'node stopping');
-    }
+    for (const actor of this.actors.liveOn(nodeId)) this.#restartElsewhere(actor, nodeId, reason === 'node stopping');
     // After the actors moved: nodes that learn of the death from this list find them placed anew.
     this.#broadcastPeers();
   }
 
   /** An actor's node died: place it on another node if its restarts allow, else it is dead. */
   #restartElsewhere(actor: ActorLocation, deadNode: string, stopped: boolean): void {
-    const record = this.#actorSpecs.get(actor.actorId);
-    const maxRestarts = record?.spec.options.maxRestarts ?? 0;
-    const nodeId = record && (maxRestarts < 0 || record.restarts < maxRestarts) ? this.scheduler.place(record.spec.options.placement) : null;
+    const record = this.actors.get(actor.actorId);
+    const nodeId = record?.spec && this.actors.canRestart(actor.actorId) ? this.scheduler.place(record.spec.options.placement) : null;
     const target = nodeId === null ? undefined : this.#sessions.get(nodeId);
-    if (!record || !target || nodeId === null) {
-      this.#actorSpecs.delete(actor.actorId);
-      this.actors.update({ ...actor, state: 'dead' });
+    if (!record?.spec || record.owner === undefined || !target || nodeId === null) {
+      this.actors.died(actor.actorId);
       // A node that stops on purpose (weft stop, shutdown) takes its actors quietly.
       if (stopped) this.#log.info({ actorId: actor.actorId, nodeId: deadNode }, 'actor ended with its node');
       else this.#log.warn({ actorId: actor.actorId, nodeId: deadNode }, 'actor died with its node');
       return;
     }
-    record.restarts += 1;
-    this.actors.update({ ...actor, nodeId, state: 'restarting' });
-    this.#log.warn({ actorId: actor.actorId, from: deadNode, to: nodeId, restart: record.restarts }, 'restarting an actor whose node died');
-    target.conn.send({ type: 'host-actor', spec: record.spec, owner: record.owner, restarts: record.restarts });
+    const { spec, owner } = record;
+    const restarts = this.actors.restarted(actor.actorId, nodeId);
+    this.#log.warn({ actorId: actor.actorId, from: deadNode, to: nodeId, restart: restarts }, 'restarting an actor whose node died');
+    target.conn.send({ type: 'host-actor', spec, owner, restarts });
   }
 }
 
 function unknownMessage(message: never): void {
   throw new Error(`unhandled message ${JSON.stringify((message as { type?: unknown }).type)}`);
 }
-

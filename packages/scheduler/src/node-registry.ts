@@ -1,7 +1,13 @@
 /**
- * The nodes of the cluster, their total and available resources.
+ * The nodes of the cluster, their total and available resources. A node declared dead (it left,
+ * missed its heartbeats, or stopped) stays listed, marked dead, among the last MAX_DEAD_NODES
+ * dead ones; older ones are forgotten. (Fencing does not need them: a node the head declared dead
+ * learns it by the head's instance id, see Head.)
  */
 import type { NodeStats, PeerInfo, ResourceSet } from '@weft/core';
+
+/** Dead nodes remembered for `weft status` before the oldest are forgotten. */
+export const MAX_DEAD_NODES = 10;
 
 /** A registered node. */
 export interface NodeRecord extends PeerInfo {
@@ -13,22 +19,41 @@ export interface NodeRecord extends PeerInfo {
   lastHeartbeat: number;
   /** False once the node left or missed its heartbeats. */
   alive: boolean;
+  /** When it was declared dead (ms since epoch) and why; absent while alive. */
+  diedAt?: number;
+  deathCause?: string;
   /** Counts from its last heartbeat. */
   stats: NodeStats | undefined;
 }
 
 export class NodeRegistry {
   readonly #nodes = new Map<string, NodeRecord>();
+  /** Ids of dead nodes, oldest first. */
+  readonly #dead = new Set<string>();
 
   register(info: PeerInfo): NodeRecord {
     const now = Date.now();
     const record: NodeRecord = { ...info, available: { ...info.resources }, registeredAt: now, lastHeartbeat: now, alive: true, stats: undefined };
     this.#nodes.set(info.nodeId, record);
+    this.#dead.delete(info.nodeId);
     return record;
   }
 
-  unregister(nodeId: string): boolean {
-    return this.#nodes.delete(nodeId);
+  /** Declare a node dead; false when it was not alive. */
+  died(nodeId: string, cause: string): boolean {
+    const record = this.#nodes.get(nodeId);
+    if (!record || !record.alive) return false;
+    record.alive = false;
+    record.diedAt = Date.now();
+    record.deathCause = cause;
+    record.available = {};
+    this.#dead.add(nodeId);
+    for (const oldest of this.#dead) {
+      if (this.#dead.size <= MAX_DEAD_NODES) break;
+      this.#dead.delete(oldest);
+      this.#nodes.delete(oldest);
+    }
+    return true;
   }
 
   get(nodeId: string): NodeRecord | undefined {

@@ -17,6 +17,7 @@ export async function clusterStatus(head: Head): Promise<object> {
   const nodes = head.nodes.all().map((node) => ({
     nodeId: node.nodeId, address: node.address, alive: node.alive, resources: node.resources, available: node.available,
     stats: node.stats ?? null, lastHeartbeatMsAgo: Date.now() - node.lastHeartbeat,
+    ...(node.diedAt !== undefined ? { diedMsAgo: Date.now() - node.diedAt, deathCause: node.deathCause } : {}),
   }));
   const live = nodes.filter((node) => node.alive);
   const sum = (pick: (node: (typeof live)[number]) => Record<string, number>): Record<string, number> => {
@@ -29,7 +30,7 @@ export async function clusterStatus(head: Head): Promise<object> {
     actors: head.actors.all().filter((actor) => actor.state !== 'dead').length,
     objects: live.reduce((n, node) => n + (node.stats?.objects ?? 0), 0),
     objectBytes: live.reduce((n, node) => n + (node.stats?.objectBytes ?? 0), 0),
-    jobs: [...head.jobs.entries()].map(([jobId, job]) => ({ jobId, ...job })),
+    jobs: head.jobs.all(),
   };
 }
 

@@ -11,12 +11,14 @@
  *                 left / constructor threw
  *
  * The head placed each actor here (and its name was claimed before). Each actor lives in a
- * worker of its own for its whole life. Calls queue here in submission
- * order and go to the worker once the actor is alive and their ObjectRef arguments exist; the
- * worker runs them in that order (overlapping async ones up to maxConcurrency). When the worker
- * dies, calls in flight are retried after the restart if `maxTaskRetries` allows, else fail with
- * ActorDiedError; queued calls wait for the restart. A dead actor's record stays, so that later
- * calls fail at once with the reason it died.
+ * worker of its own for its whole life. Calls queue here in submission order and go to the
+ * worker once the actor is alive and their ObjectRef arguments exist; the worker runs them in that
+ * order (overlapping async ones up to maxConcurrency). When the worker dies, calls in flight are
+ * retried after the restart if `maxTaskRetries` allows, else fail with ActorDiedError; queued
+ * calls wait for the restart. Whether it restarts is the head's to say: it keeps the one restart
+ * count of each actor (worker deaths here and node deaths alike) against `maxRestarts`. A dead
+ * actor's record stays (the last MAX_DEAD_RECORDS of them), so that later calls fail at once
+ * with the reason it died.
  */
 import {
   ERROR_CODES, logger, type ActorCallSpec, type ActorInfo, type ActorLocation, type ActorSpec, type EncodedValue,
@@ -26,10 +28,15 @@ import type { ObjectStore } from './object-store.ts';
 import type { LocalScheduler } from './local-scheduler.ts';
 import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
 
-/** Where the manager reports its actors' states (the head's actor directory). */
+/** Where the manager reports its actors' states and asks for restarts (the head). */
 export interface ActorReports {
   actorState(location: ActorLocation): void;
+  /** A restart after its worker died: the restart number granted, or null when its restarts are spent. */
+  restartActor(actorId: string, cause: string): Promise<number | null>;
 }
+
+/** Dead actors whose records (and reason of death) are kept for the calls that still name them. */
+const MAX_DEAD_RECORDS = 1_000;
 
 interface CallRecord {
   readonly call: ActorCallSpec;
@@ -39,11 +46,10 @@ interface CallRecord {
 
 interface ActorRecord {
   readonly spec: ActorSpec;
-  /** The node that created it, and how many times a node died under it before it came here (the head's count). */
+  /** The node that created it, and its restarts so far as the head counted them (told with each grant). */
   readonly placed: { owner: string; restarts: number };
   state: ActorInfo['state'];
   worker: WorkerHandle | undefined;
-  restarts: number;
   /** Why it died; set when dead. */
   deathCause: string | undefined;
   /** Whether it holds its resources now. */
@@ -58,6 +64,8 @@ export class ActorManager {
   readonly #actors = new Map<string, ActorRecord>();
   readonly #byWorker = new Map<WorkerHandle, ActorRecord>();
   readonly #toPlace: ActorRecord[] = [];
+  /** Ids of dead actors here, oldest first. */
+  readonly #dead = new Set<string>();
   readonly #log = logger('actor-manager');
 
   constructor(
@@ -74,9 +82,10 @@ export class ActorManager {
    */
   create(spec: ActorSpec, installed: Promise<unknown> = Promise.resolve(), placed = { owner: this.nodeId, restarts: 0 }): void {
     const pinned = [...spec.argRefs.map(([, id]) => id), ...(spec.args.refs ?? [])];
-    const actor: ActorRecord = { spec, placed, state: 'pending', worker: undefined, restarts: 0, deathCause: undefined, holding: false,
+    const actor: ActorRecord = { spec, placed: { ...placed }, state: 'pending', worker: undefined, deathCause: undefined, holding: false,
       queue: [], inflight: new Map(), pinned };
     this.#actors.set(spec.actorId, actor);
+    this.#dead.delete(spec.actorId);
     this.store.pin(pinned);
     this.#report(actor);
     installed.then(() => {
@@ -215,23 +224,40 @@ export class ActorManager {
     return this.#byWorker.has(worker);
   }
 
-  /** An actor's worker ended: restart the actor, or let it die. */
+  /** An actor's worker ended: the head says whether it restarts; meanwhile it is restarting and calls queue. */
   workerExited(worker: WorkerHandle, cause: string): void {
     const actor = this.#byWorker.get(worker);
     this.#byWorker.delete(worker);
     if (!actor || actor.worker !== worker) return;
     actor.worker = undefined;
     if (actor.state === 'dead') return;
-    const { maxRestarts, maxTaskRetries } = actor.spec.options;
-    if (actor.state === 'pending' || (maxRestarts >= 0 && actor.restarts >= maxRestarts)) {
-      this.#die(actor, `its worker died (${cause})${actor.state === 'pending' ? ' before it started' : `, and it has no restarts left (maxRestarts: ${maxRestarts})`}`);
+    if (actor.state === 'pending') {
+      this.#die(actor, `its worker died (${cause}) before it started`);
       return;
     }
-    actor.restarts += 1;
     actor.state = 'restarting';
     this.#report(actor);
-    this.#log.warn({ actorId: actor.spec.actorId, restart: actor.restarts, cause }, 'actor worker died; restarting the actor');
-    // Calls in flight either go first again after the restart, or fail now.
+    this.#settleInflight(actor, cause);
+    const { maxRestarts } = actor.spec.options;
+    this.reports.restartActor(actor.spec.actorId, cause).then((restart) => {
+      if (actor.state === 'dead') return;
+      if (restart === null) {
+        this.#die(actor, `its worker died (${cause}), and it has no restarts left (maxRestarts: ${maxRestarts})`);
+        return;
+      }
+      actor.placed.restarts = restart;
+      this.#log.warn({ actorId: actor.spec.actorId, restart, cause }, 'actor worker died; restarting the actor');
+      this.#start(actor);
+    }, (error: unknown) => {
+      if (actor.state !== 'dead') {
+        this.#die(actor, `its worker died (${cause}), and the head, which grants restarts, could not be asked (${error instanceof Error ? error.message : String(error)})`);
+      }
+    });
+  }
+
+  /** Calls in flight when the worker died either go first again after the restart, or fail now. */
+  #settleInflight(actor: ActorRecord, cause: string): void {
+    const { maxTaskRetries } = actor.spec.options;
     const retry: CallRecord[] = [];
     for (const record of actor.inflight.values()) {
       if (maxTaskRetries < 0 || record.retries < maxTaskRetries) {
@@ -244,7 +270,6 @@ export class ActorManager {
     }
     actor.inflight.clear();
     actor.queue.unshift(...retry);
-    this.#start(actor);
   }
 
   #report(actor: ActorRecord): void {
@@ -276,6 +301,12 @@ export class ActorManager {
       this.pool.kill(worker, `actor ${actor.spec.actorId} died`);
     }
     this.#log.info({ actorId: actor.spec.actorId, cause }, 'actor died');
+    this.#dead.add(actor.spec.actorId);
+    for (const oldest of this.#dead) {
+      if (this.#dead.size <= MAX_DEAD_RECORDS) break;
+      this.#dead.delete(oldest);
+      this.#actors.delete(oldest);
+    }
   }
 
   #deadError(actor: ActorRecord, call: ActorCallSpec): ErrorPayload {

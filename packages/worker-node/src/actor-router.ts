@@ -23,8 +23,6 @@ export class ActorRouter {
   readonly #routes = new Map<string, Route>();
   /** Calls sent to other nodes: where, and the ids pinned for their arguments. */
   readonly #remote = new Map<string, { nodeId: string; pinned: string[]; name: string }>();
-  readonly #kills = new Map<number, (killed: boolean) => void>();
-  #nextRequestId = 1;
 
   constructor(
     private readonly selfId: string,
@@ -124,14 +122,14 @@ export class ActorRouter {
   }
 
   /**
-   * A node died: calls in flight on its actors fail (the actor may restart elsewhere, but what a
+   * A node died (or `why`: the connection to it was lost): calls in flight on its actors fail (the actor may restart elsewhere, but what a
    * call did there is lost), and later calls wait until the head says where the actor lives now.
    */
-  nodeDied(nodeId: string): void {
+  nodeDied(nodeId: string, why = 'died'): void {
     for (const [callId, remote] of [...this.#remote]) {
       if (remote.nodeId !== nodeId) continue;
       this.remoteDone(callId, { status: 'error', error: { code: ERROR_CODES.ACTOR_DIED,
-        message: `${remote.name} failed: node ${nodeId}, which hosted the actor, died while the call ran` } });
+        message: `${remote.name} failed: node ${nodeId}, which hosted the actor, ${why} while the call ran` } });
     }
     for (const [actorId, route] of this.#routes) {
       if (route.nodeId !== nodeId) continue;
@@ -140,17 +138,13 @@ export class ActorRouter {
     }
   }
 
-  /** Kill an actor wherever it lives; false when it was dead already or unknown. */
+  /**
+   * Kill an actor wherever it lives; false when it was dead already or unknown. The head does it:
+   * it records the actor dead (so that no restart brings it back, even if its node is dying) and
+   * has its node stop it.
+   */
   async kill(actorId: string): Promise<boolean> {
-    if (this.manager.has(actorId)) return this.manager.kill(actorId);
-    let nodeId = this.#routes.get(actorId)?.nodeId;
-    nodeId ??= (await this.head.findActor({ actorId }))?.nodeId;
-    if (nodeId === undefined) return false;
-    if (nodeId === this.selfId) return this.manager.kill(actorId);
-    const requestId = this.#nextRequestId++;
-    const answer = new Promise<boolean>((resolve) => this.#kills.set(requestId, resolve));
-    this.peers.send(nodeId, { type: 'kill-actor', requestId, actorId });
-    return answer;
+    return this.head.killActor(actorId);
   }
 
   /** The live actor named `name`, anywhere in the cluster. */
@@ -167,14 +161,9 @@ export class ActorRouter {
       case 'actor-call':
         return this.manager.submit(message.call, `peer:${from}`, message.owner);
       case 'kill-actor':
+        // Deprecated (kills go through the head), still answered.
         this.peers.send(from, { type: 'kill-result', requestId: message.requestId, killed: this.manager.kill(message.actorId) });
         return;
-      case 'kill-result': {
-        const resolve = this.#kills.get(message.requestId);
-        this.#kills.delete(message.requestId);
-        resolve?.(message.killed);
-        return;
-      }
       default:
         return;
     }

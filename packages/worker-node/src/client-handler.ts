@@ -13,6 +13,8 @@ import type { WorkerHandle } from './worker-pool.ts';
 
 export class ClientHandler {
   readonly #clients = new Map<string, WaitClient>();
+  /** The connections of attached drivers (workers are the pool's). */
+  readonly #connections = new Map<string, Connection<ClientMessage, NodeMessage>>();
   readonly #jobs = new Map<string, string>();
   /** Messages of drivers whose job is being registered (its code unpacked): they wait for it. */
   readonly #held = new Map<string, ClientMessage[]>();
@@ -27,6 +29,7 @@ export class ClientHandler {
   attach(clientId: string, conn: Connection<ClientMessage, NodeMessage>, options: { remote?: boolean } = {}): void {
     const client: WaitClient = { id: clientId, send: (message) => conn.send(message) };
     this.#clients.set(clientId, client);
+    this.#connections.set(clientId, conn);
     conn.onMessage(options.remote
       ? (message) => this.#handle(client, ownMessage(message), undefined)
       : (message) => this.#handle(client, message, undefined));
@@ -43,9 +46,15 @@ export class ClientHandler {
     this.#handle(client, message, worker);
   }
 
+  /** Close every driver's connection (the node stops); each is dropped as it closes. */
+  closeAll(reason: string): void {
+    for (const conn of [...this.#connections.values()]) conn.close(reason);
+  }
+
   /** A client went away: its holds and open calls go. */
   drop(clientId: string): void {
     this.#held.delete(clientId);
+    this.#connections.delete(clientId);
     if (!this.#clients.delete(clientId)) return;
     this.node.waits.dropClient(clientId);
     this.node.store.dropClient(clientId);

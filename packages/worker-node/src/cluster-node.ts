@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import {
-  POOL_MIN_BYTES, PROTOCOL_VERSION, ReconnectingConnection, SharedMemoryPool, connectWebSocket, setSharedAllocator, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode,
+  POOL_MIN_BYTES, PROTOCOL_VERSION, ReconnectingConnection, SharedMemoryPool, WebSocketConnectError, connectWebSocket, setSharedAllocator, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode,
   validatePeerMessage, type Accept, type ClientMessage, type Connection, type Hello, type HeadToNode, type NodeMessage,
   type NodeToHead, type PeerMessage, type ResourceSet, type WebSocketListener,
 } from '@weft/core';
@@ -85,11 +85,22 @@ export function nodeHooks(node: WeftNode): { driver: (hello: Hello, accept: Acce
   };
 }
 
+/** Between attempts to join the head again after a fence: it may still be out of reach. */
+const REJOIN_RETRY_MIN_MS = 100;
+const REJOIN_RETRY_MAX_MS = 1_000;
+
+/**
+ * Start a cluster node. A node that joins a head over the network is fenced when the head declared
+ * it dead, or when it has not heard from the head for long enough that the head is about to (see
+ * WeftNode's lease): this node then stops the node it ran (its workers, tasks and actors, objects
+ * and drivers' connections) and joins again as a new, empty node, under a new id, on the same
+ * listener, once the head is reachable. Drivers attached to it reconnect by themselves.
+ */
 export async function startClusterNode(options: ClusterNodeOptions): Promise<ClusterNode> {
   const log = logger('cluster-node');
-  const nodeId = randomId('node');
+  /** The node serving now; undefined while one is being fenced and replaced. */
+  let current: WeftNode | undefined;
   let listener: WebSocketListener | undefined;
-  let hooks: ReturnType<typeof nodeHooks> | undefined;
   let address = options.address ?? '';
   if (typeof options.head === 'string') {
     const { listenHost, advertiseHost } = await nodeAddresses(options.head, options);
@@ -102,50 +113,79 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
         return role === 'driver' ? validateClientMessage : validatePeerMessage;
       },
       onConnection: (hello, accept) => {
-        if (!hooks) throw new Error('node is starting');
+        if (!current) throw new Error('node is starting');
+        const hooks = nodeHooks(current);
         (hello.role === 'driver' ? hooks.driver : hooks.peer)(hello, accept);
       },
     });
     address = wsUrlOf(cert !== undefined && key !== undefined ? 'wss' : 'ws', advertiseHost, listener.port);
   }
-  let node: WeftNode | undefined;
-  let head: Connection<HeadToNode, NodeToHead>;
+  let stopped = false;
+  let rejoining: Promise<void> | undefined;
+  const fenced = (reason: string): void => {
+    if (stopped || rejoining) return;
+    rejoining = (async () => {
+      const old = current;
+      current = undefined;
+      await old?.stop(`node fenced: ${reason}`);
+      for (let delay = REJOIN_RETRY_MIN_MS; !stopped; delay = Math.min(delay * 2, REJOIN_RETRY_MAX_MS)) {
+        try {
+          current = await incarnate(options, address, fenced);
+          log.warn({ old: old?.nodeId, nodeId: current.nodeId, address }, 'joined the cluster again as a new node after being fenced');
+          return;
+        } catch (error) {
+          log.debug({ reason: error instanceof Error ? error.message : String(error), retryInMs: delay }, 'cannot join the head again yet');
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    })().finally(() => { rejoining = undefined; });
+  };
   try {
-    head = typeof options.head === 'string' ? await connectHead(options.head, options, nodeId, () => node) : options.head;
+    current = await incarnate(options, address, typeof options.head === 'string' ? fenced : undefined);
   } catch (error) {
     await listener?.close();
     throw error;
   }
+  // Objects pulled from other nodes land in shared memory: take it from a pool of pages
+  // touched ahead, so that a large pull does not also pay for faulting its buffer in.
+  const pool = new SharedMemoryPool();
+  setSharedAllocator((size) => (size >= POOL_MIN_BYTES ? pool.take(size) : new Uint8Array(new SharedArrayBuffer(size))));
+  log.info({ nodeId: current.nodeId, address }, 'node ready');
+  const first = current;
+  return {
+    get node() { return current ?? first; },
+    address,
+    stop: async () => {
+      stopped = true;
+      await rejoining;
+      await current?.stop();
+      await listener?.close();
+      setSharedAllocator(undefined);
+      await pool.close();
+    },
+  };
+}
+
+/** One node, under a new id: connected to the head, started, registered. */
+async function incarnate(options: ClusterNodeOptions, address: string, onFenced: ((reason: string) => void) | undefined): Promise<WeftNode> {
+  const nodeId = randomId('node');
+  let node: WeftNode | undefined;
+  const head = typeof options.head === 'string' ? await connectHead(options.head, options, nodeId, () => node) : options.head;
   try {
     node = await startNode({
       nodeId, numCpus: options.numCpus, resources: options.resources ?? {}, head, address,
       workingDir: path.join(options.sessionDir, 'jobs'), sessionDir: options.sessionDir,
       connectPeer: peerConnector(nodeId, options.token, options.tls),
+      ...(onFenced !== undefined ? { onFenced } : {}),
       ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
       ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}),
       ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}),
     });
   } catch (error) {
     head.close('node failed to start');
-    await listener?.close();
     throw error;
   }
-  const started = node;
-  hooks = nodeHooks(started);
-  // Objects pulled from other nodes land in shared memory: take it from a pool of pages
-  // touched ahead, so that a large pull does not also pay for faulting its buffer in.
-  const pool = new SharedMemoryPool();
-  setSharedAllocator((size) => (size >= POOL_MIN_BYTES ? pool.take(size) : new Uint8Array(new SharedArrayBuffer(size))));
-  log.info({ nodeId, address }, 'node ready');
-  return {
-    node: started, address,
-    stop: async () => {
-      await started.stop();
-      await listener?.close();
-      setSharedAllocator(undefined);
-      await pool.close();
-    },
-  };
+  return node;
 }
 
 /**
@@ -162,17 +202,34 @@ export async function nodeAddresses(headUrl: string, options: Pick<ClusterNodeOp
   });
 }
 
-/** Connect to the head, and again (with backoff) whenever it restarts. */
+/**
+ * Connect to the head, and again (with backoff) whenever the connection drops. An attempt that is
+ * refused (the head's machine answers, but no head listens) tells the node that the head is down
+ * rather than cut off from it: a restarted head knows nothing of this node, so nothing restarts
+ * its actors meanwhile, and the node keeps them.
+ */
 async function connectHead(url: string, options: ClusterNodeOptions, nodeId: string, node: () => WeftNode | undefined): Promise<Connection<HeadToNode, NodeToHead>> {
-  const open = async (): Promise<Connection<HeadToNode, NodeToHead>> => (await connectWebSocket<HeadToNode, NodeToHead>({
-    url, token: options.token, validate: validateHeadToNode,
-    hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'node', id: nodeId },
-    ...(options.tls?.ca !== undefined ? { tls: { ca: options.tls.ca } } : {}),
-  })).conn;
+  const open = async (): Promise<Connection<HeadToNode, NodeToHead>> => {
+    try {
+      return (await connectWebSocket<HeadToNode, NodeToHead>({
+        url, token: options.token, validate: validateHeadToNode,
+        hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'node', id: nodeId },
+        ...(options.tls?.ca !== undefined ? { tls: { ca: options.tls.ca } } : {}),
+      })).conn;
+    } catch (error) {
+      if (isRefused(error)) node()?.head.refused();
+      throw error;
+    }
+  };
   return new ReconnectingConnection(await open(), open, {
     disconnected: (reason) => node()?.head.disconnected(reason),
     reconnected: () => node()?.head.reconnected(),
   });
+}
+
+/** Whether a connect attempt found nothing listening (ECONNREFUSED). */
+function isRefused(error: unknown): boolean {
+  return error instanceof WebSocketConnectError && error.errno === 'ECONNREFUSED';
 }
 
 /** What a head server offers the node that runs beside it (see @weft/scheduler's startHeadServer). */

@@ -18,8 +18,14 @@ export interface HeadHandlers {
   spillFailed(taskId: string, error: ErrorPayload): void;
   taskPlaced(taskId: string, nodeId: string): void;
   jobFinished(jobId: string): void;
-  /** `restarts`: times the actor's node died under it so far. */
+  /** `restarts`: the actor's restarts so far (the head counts them). */
   hostActor(spec: ActorSpec, owner: string, restarts: number): void;
+  /** Kill an actor hosted here (for good); whether it was alive. */
+  killActor(actorId: string): boolean;
+  /** The head took this node's registration; `restarted`: it is another head instance than the one before (it restarted). */
+  registered(restarted: boolean, deathTimeoutMs: number): void;
+  /** The head declared this node dead earlier and does not take it back under its id. */
+  fenced(reason: string): void;
   query(what: 'objects' | 'actors' | 'tasks'): unknown;
   /** The connection to the head closed for good. */
   lost(reason: string): void;
@@ -35,6 +41,12 @@ export class HeadConnection {
   readonly #pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   #nextRequestId = 1;
   #peers: PeerInfo[] = [];
+  /** The head instance that took the last registration; absent before the first. */
+  #headId: string | undefined;
+  /** When the last message from the head arrived (performance.now()). */
+  #lastContact = performance.now();
+  /** Set when a reconnect attempt was refused (the head's machine answers, no head listens): the head is down, not cut off. */
+  #headDown = false;
   readonly #log = logger('head-connection');
 
   constructor(conn: Connection<HeadToNode, NodeToHead>, private readonly handlers: HeadHandlers) {
@@ -57,11 +69,26 @@ export class HeadConnection {
 
   /** The connection is back. */
   reconnected(): void {
+    this.#headDown = false;
+    this.#lastContact = performance.now();
     this.handlers.reconnected();
   }
 
+  /** A reconnect attempt was refused: no head process listens at its address (it is restarting, or stopped). */
+  refused(): void {
+    this.#headDown = true;
+  }
+
+  /**
+   * Milliseconds since the head was last heard from, or 0 while it is known to be down rather
+   * than cut off (a restarted head knows nothing of this node, so it declares nothing of it).
+   */
+  silentMs(): number {
+    return this.#headDown ? 0 : performance.now() - this.#lastContact;
+  }
+
   register(node: PeerInfo): void {
-    this.#conn.send({ type: 'register-node', node });
+    this.#conn.send(this.#headId === undefined ? { type: 'register-node', node } : { type: 'register-node', node, headId: this.#headId });
   }
 
   heartbeat(available: ResourceSet, stats: NodeStats): void {
@@ -79,6 +106,16 @@ export class HeadConnection {
   /** An actor's state; `placed`: what a restarted head needs to restart it elsewhere. */
   actorState(location: ActorLocation, placed?: { spec: ActorSpec; owner: string; restarts: number }): void {
     this.#conn.send({ type: 'actor-state', ...location, ...placed });
+  }
+
+  /** An actor's worker died: the head grants a restart (its number) or records it dead (null). */
+  async restartActor(actorId: string, cause: string): Promise<number | null> {
+    return this.#request<number | null>((requestId) => ({ type: 'restart-actor', requestId, actorId, cause }));
+  }
+
+  /** Kill an actor wherever it lives; whether it was alive. */
+  async killActor(actorId: string): Promise<boolean> {
+    return this.#request<boolean>((requestId) => ({ type: 'kill-actor', requestId, actorId }));
   }
 
   async findActor(query: { name?: string; actorId?: string }): Promise<ActorLocation | null> {
@@ -132,8 +169,19 @@ export class HeadConnection {
   }
 
   #receive(message: HeadToNode): void {
+    this.#lastContact = performance.now();
     switch (message.type) {
       case 'welcome':
+        return;
+      case 'registered': {
+        const restarted = this.#headId !== undefined && this.#headId !== message.headId;
+        this.#headId = message.headId;
+        return this.handlers.registered(restarted, message.deathTimeoutMs);
+      }
+      case 'fenced':
+        return this.handlers.fenced(message.reason);
+      case 'kill-actor':
+        this.#conn.send({ type: 'reply', requestId: message.requestId, result: { status: 'ok', value: this.handlers.killActor(message.actorId) } });
         return;
       case 'peers':
         this.#peers = message.nodes;

@@ -161,20 +161,20 @@ export class LocalScheduler {
   }
 
   /**
-   * A node died: the tasks this node had spilled to it run again (here, or spilled anew), each
+   * A node died (or `why`: the connection to it was lost): the tasks this node had spilled to it run again (here, or spilled anew), each
    * charged one retry, as after a worker crash.
    */
-  nodeDied(nodeId: string): void {
+  nodeDied(nodeId: string, why = 'died'): void {
     for (const task of [...this.#tasks.values()]) {
       if (task.state !== 'spilled' || task.placedOn !== nodeId) continue;
       task.placedOn = undefined;
       if (task.spec.maxRetries >= 0 && task.retries >= task.spec.maxRetries) {
         this.#finish(task, { status: 'error', error: { code: ERROR_CODES.NODE_DIED,
-          message: `task ${task.spec.name} (${task.spec.taskId}) failed: node ${nodeId}, which ran it, died, after ${task.retries} retries (maxRetries ${task.spec.maxRetries})` } });
+          message: `task ${task.spec.name} (${task.spec.taskId}) failed: node ${nodeId}, which ran it, ${why}, after ${task.retries} retries (maxRetries ${task.spec.maxRetries})` } });
         continue;
       }
       task.retries += 1;
-      this.#log.warn({ taskId: task.spec.taskId, name: task.spec.name, nodeId }, 'node running a spilled task died; retrying the task');
+      this.#log.warn({ taskId: task.spec.taskId, name: task.spec.name, nodeId, why }, 'lost the node running a spilled task; retrying the task');
       if (fits(task.spec.resources, this.#total)) this.#requeue(task);
       else this.#spill(task);
     }

@@ -49,6 +49,13 @@ export interface NodeOptions {
   nodeId?: string;
   /** Bytes of values the object store keeps in memory before it spills to disk. @default 30% of RAM */
   objectStoreMemory?: number;
+  /**
+   * Told when this node must start over as a new, empty node: the head declared it dead (it is
+   * `fenced`), or the head went silent for long enough that it is about to (the node's lease on
+   * its actors ran out). The node has not stopped yet; the callee stops it and starts another.
+   * Absent (embedded, beside the head: the head is in this process): the lease is not kept.
+   */
+  onFenced?: (reason: string) => void;
 }
 
 /** Extra workers beyond one per CPU, for zero-CPU tasks and CPUs lent by tasks waiting in get. */
@@ -60,6 +67,14 @@ const EXTRA_WORKERS = 8;
  * died: the other nodes reconnect with a backoff of at most 5 s (ReconnectingConnection).
  */
 const HEAD_RECOVERY_MS = 6_000;
+
+/**
+ * A node that has not heard from the head for its death timeout minus this margin stops its
+ * actors (and everything else) before the head, declaring it dead, restarts them elsewhere: the
+ * margin covers the head's check interval and the placing of a restarted actor. The head sends
+ * the peer list every 200 ms, so silence means a cut link, a frozen head, or this node frozen.
+ */
+const LEASE_MARGIN_MS = 1_000;
 
 export class WeftNode {
   readonly nodeId: string;
@@ -85,6 +100,9 @@ export class WeftNode {
   /** Until when missing nodes are not taken for dead (a restarted head is hearing from them again). */
   #recoveringUntil = 0;
   #recoveryTimer: NodeJS.Timeout | undefined;
+  /** How long the head's silence is borne (from its death timeout, told at registration); 0 until registered. */
+  #leaseMs = 0;
+  #fenced = false;
 
   constructor(options: NodeOptions) {
     this.nodeId = options.nodeId ?? randomId('node');
@@ -115,16 +133,21 @@ export class WeftNode {
         // Known at once, so that calls which arrive while its job's code installs wait for it.
         this.actors.create(spec, this.jobs.ensure(spec.jobId), { owner, restarts });
       },
+      killActor: (actorId) => this.actors.kill(actorId),
+      registered: (restarted, deathTimeoutMs) => this.#registered(restarted, deathTimeoutMs),
+      fenced: (reason) => this.#fence(`the head declared this node dead (${reason})`),
       query: (what) => this.#query(what),
       lost: (reason) => this.#headLost(reason),
       reconnected: () => this.#announce(),
     });
-    this.peers = new PeerNetwork(this.nodeId, options.connectPeer, (from, message) => this.#peerMessage(from, message),
-      (nodeId, reason) => {
-        // A peer (or this node) stopping on purpose is news, not trouble.
-        if (reason.includes('node stopping')) this.#log.info({ nodeId, reason }, 'peer connection closed');
-        else this.#log.warn({ nodeId, reason }, 'lost a peer connection');
-      });
+    this.peers = new PeerNetwork(this.nodeId, options.connectPeer, {
+      message: (from, message) => this.#peerMessage(from, message),
+      disconnected: (nodeId, reason) => this.#peerDisconnected(nodeId, reason),
+      unreachable: (nodeId, reason) => {
+        this.#log.warn({ nodeId, reason }, 'cannot reach a peer node; what waited on it fails or is rebuilt');
+        this.#nodeDied(nodeId);
+      },
+    });
     this.scheduler = new LocalScheduler(this.nodeId, this.#total, this.store, this.pool, {
       spill: (task, owner) => this.head.spill(task, owner, this.scheduler.argLocations(task)),
       remoteView: () => this.#remoteView,
@@ -152,7 +175,10 @@ export class WeftNode {
   async start(): Promise<void> {
     this.head.register({ nodeId: this.nodeId, address: this.#options.address ?? '', resources: this.#total });
     await this.pool.start();
-    this.#heartbeat = setInterval(() => this.#sendHeartbeat(), this.#options.heartbeatMs ?? 200);
+    this.#heartbeat = setInterval(() => {
+      this.#sendHeartbeat();
+      this.#checkLease();
+    }, this.#options.heartbeatMs ?? 200);
     this.#heartbeat.unref();
     this.#sendHeartbeat();
     this.state = 'running';
@@ -170,14 +196,16 @@ export class WeftNode {
     this.peers.accept(nodeId, conn);
   }
 
-  async stop(): Promise<void> {
+  /** Stop: workers end (tasks and actors with them), connections close, spilled files go. */
+  async stop(reason = 'node stopping'): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
     clearInterval(this.#heartbeat);
     clearTimeout(this.#recoveryTimer);
     this.peers.close();
+    this.clients.closeAll(reason);
     await this.pool.stop();
-    this.head.close('node stopping');
+    this.head.close(reason);
     this.spiller.clear();
     this.state = 'stopped';
   }
@@ -303,6 +331,25 @@ export class WeftNode {
   }
 
   /**
+   * The last connection with a listed peer closed (it went silent for the keepalive timeout, or
+   * was reset): what it had not answered may be lost. Pulls and subscriptions are asked again over
+   * a new connection, tasks spilled there run again, and calls to its actors in flight fail. If it
+   * died, the head says so within the death timeout, and #nodeDied does the rest.
+   */
+  #peerDisconnected(nodeId: string, reason: string): void {
+    // A peer stopping on purpose flushed what it owed before it closed.
+    if (reason.includes('node stopping')) {
+      this.#log.info({ nodeId, reason }, 'peer connection closed');
+      return;
+    }
+    this.#log.warn({ nodeId, reason }, 'lost the connection to a peer node; asking again what it had not answered');
+    const why = `lost its connection to node ${this.nodeId} (${reason})`;
+    this.scheduler.nodeDied(nodeId, why);
+    this.router.nodeDied(nodeId, why);
+    this.resolver.reissue(nodeId);
+  }
+
+  /**
    * Nodes subscribed to an object whose bytes are ready on another (live) node are told where:
    * the subscriber pulls them from there. (The resolver answers only when the bytes are here.)
    */
@@ -372,13 +419,11 @@ export class WeftNode {
     if (this.state === 'running' && this.pool.taskWorkers() < this.#minWorkers) this.pool.spawn();
   }
 
-  /** Register again with a (restarted) head, and tell it the actors hosted here. */
+  /**
+   * Register again after the connection to the head came back, and tell it the actors hosted here.
+   * A restarted head takes them back; the head that declared this node dead answers `fenced`.
+   */
   #announce(): void {
-    this.#recoveringUntil = Date.now() + HEAD_RECOVERY_MS;
-    clearTimeout(this.#recoveryTimer);
-    // Then the nodes the head still does not list are dead.
-    this.#recoveryTimer = setTimeout(() => this.#peersChanged(this.head.peers()), HEAD_RECOVERY_MS + 10);
-    this.#recoveryTimer.unref();
     this.head.register({ nodeId: this.nodeId, address: this.#options.address ?? '', resources: this.#total });
     for (const { location, placed } of this.actors.placements()) this.head.actorState(location, placed);
     // A restarted head lost the packages: give back those uploaded here.
@@ -386,6 +431,33 @@ export class WeftNode {
       this.head.putPackage(jobId, data).catch((error: unknown) => this.#log.warn({ err: error, jobId }, 'cannot give a package back to the head'));
     }
     this.#sendHeartbeat();
+  }
+
+  #registered(restarted: boolean, deathTimeoutMs: number): void {
+    this.#leaseMs = Math.max(deathTimeoutMs / 2, deathTimeoutMs - LEASE_MARGIN_MS);
+    if (!restarted) return;
+    // A restarted head lists nodes as they register with it again: keep the missing ones a while.
+    this.#recoveringUntil = Date.now() + HEAD_RECOVERY_MS;
+    clearTimeout(this.#recoveryTimer);
+    // Then the nodes the head still does not list are dead.
+    this.#recoveryTimer = setTimeout(() => this.#peersChanged(this.head.peers()), HEAD_RECOVERY_MS + 10);
+    this.#recoveryTimer.unref();
+  }
+
+  /** No word from the head for the lease: it is about to declare this node dead and restart its actors elsewhere. */
+  #checkLease(): void {
+    if (this.#options.onFenced === undefined || this.#leaseMs === 0 || this.state !== 'running') return;
+    const silentMs = this.head.silentMs();
+    if (silentMs > this.#leaseMs) this.#fence(`no word from the head for ${Math.round(silentMs)} ms (it declares a node dead after ${this.#leaseMs + LEASE_MARGIN_MS} ms)`);
+  }
+
+  /** Start over as a new, empty node (see NodeOptions.onFenced); once. */
+  #fence(reason: string): void {
+    if (this.#fenced || this.state !== 'running') return;
+    this.#fenced = true;
+    this.#log.warn({ nodeId: this.nodeId, reason }, 'this node is fenced: stopping its workers and objects, to join again as a new node');
+    if (this.#options.onFenced) this.#options.onFenced(reason);
+    else this.#log.error({ reason }, 'a node in the head\'s process cannot be fenced');
   }
 
   #headLost(reason: string): void {

@@ -71,6 +71,23 @@ export class ObjectResolver {
     }
   }
 
+  /**
+   * The connection with `nodeId` closed, perhaps with answers in flight: pulls from it start over
+   * and subscriptions to it (as the owner) are sent again, over a new connection.
+   */
+  reissue(nodeId: string): void {
+    for (const [objectId, pull] of [...this.#pulls]) {
+      if (pull.location.nodeId !== nodeId) continue;
+      this.#pulls.delete(objectId);
+      this.#pull(pull.location);
+    }
+    for (const entry of this.store.entries()) {
+      if (!entry.result && entry.fetching && !entry.location && entry.owner === nodeId) {
+        this.peers.send(nodeId, { type: 'subscribe-object', objectId: entry.id });
+      }
+    }
+  }
+
   /** What to tell another node about a ready entry: the value itself when small, else where it is. */
   describe(entry: ObjectEntry): Result | { status: 'remote'; location: ObjectLocation } {
     const result = entry.result as Result;

@@ -1,7 +1,11 @@
 /**
  * Connections to the other nodes of the cluster, one per pair, opened on first use (or accepted
- * from the other side). Messages to a node whose connection is still opening wait in order.
- * In the embedded cluster there are no peers and nothing is ever sent.
+ * from the other side; when both sides connect at once both stay open, and messages go on the
+ * first). Messages to a node whose connection is still opening wait in order. When the last
+ * connection with a listed node closes, the owner is told (what that node had not answered may
+ * be lost), and when a connection cannot be opened for OPEN_ATTEMPTS tries, the owner is told it
+ * is unreachable and what waited to be sent is dropped. In the embedded cluster there are no
+ * peers and nothing is ever sent.
  */
 import { logger, type Connection, type PeerInfo, type PeerMessage } from '@weft/core';
 
@@ -13,9 +17,21 @@ const OPEN_RETRY_MAX_MS = 2_000;
 /** Opens a connection to a peer's address. */
 export type PeerConnector = (address: string) => Promise<Connection<PeerMessage, PeerMessage>>;
 
+/** What the network tells its owner. */
+export interface PeerEvents {
+  message(from: string, message: PeerMessage): void;
+  /** The last open connection with `nodeId` closed (the node is still listed). */
+  disconnected(nodeId: string, reason: string): void;
+  /** No connection to `nodeId` could be opened; what was queued for it is dropped. */
+  unreachable(nodeId: string, reason: string): void;
+}
+
 interface Peer {
   info: PeerInfo | undefined;
+  /** The connection messages go on (the first one open). */
   conn: Connection<PeerMessage, PeerMessage> | undefined;
+  /** Every open connection with the node (two when both sides connected at once). */
+  readonly open: Set<Connection<PeerMessage, PeerMessage>>;
   opening: Promise<void> | undefined;
   queue: PeerMessage[];
 }
@@ -27,8 +43,7 @@ export class PeerNetwork {
   constructor(
     private readonly selfId: string,
     private readonly connector: PeerConnector | undefined,
-    private readonly onMessage: (from: string, message: PeerMessage) => void,
-    private readonly onLost: (nodeId: string, reason: string) => void,
+    private readonly events: PeerEvents,
   ) {}
 
   /** The nodes of the cluster, as the head tells. Connections to nodes that left are closed. */
@@ -37,8 +52,8 @@ export class PeerNetwork {
     for (const node of nodes) if (node.nodeId !== this.selfId) this.#peer(node.nodeId).info = node;
     for (const [nodeId, peer] of this.#peers) {
       if (!ids.has(nodeId)) {
-        peer.conn?.close('node left the cluster');
         this.#peers.delete(nodeId);
+        for (const conn of peer.open) conn.close('node left the cluster');
       }
     }
   }
@@ -50,9 +65,7 @@ export class PeerNetwork {
 
   /** A connection another node opened to this one. */
   accept(nodeId: string, conn: Connection<PeerMessage, PeerMessage>): void {
-    const peer = this.#peer(nodeId);
-    if (!peer.conn) this.#use(nodeId, peer, conn);
-    else this.#listen(nodeId, conn); // both sides connected at once: keep both, send on the first
+    this.#use(nodeId, this.#peer(nodeId), conn);
   }
 
   send(nodeId: string, message: PeerMessage): void {
@@ -65,15 +78,16 @@ export class PeerNetwork {
     if (!peer.opening) peer.opening = this.#open(nodeId, peer);
   }
 
-  close(): void {
-    for (const peer of this.#peers.values()) peer.conn?.close('node stopping');
+  close(reason = 'node stopping'): void {
+    const peers = [...this.#peers.values()];
     this.#peers.clear();
+    for (const peer of peers) for (const conn of peer.open) conn.close(reason);
   }
 
   #peer(nodeId: string): Peer {
     let peer = this.#peers.get(nodeId);
     if (!peer) {
-      peer = { info: undefined, conn: undefined, opening: undefined, queue: [] };
+      peer = { info: undefined, conn: undefined, open: new Set(), opening: undefined, queue: [] };
       this.#peers.set(nodeId, peer);
     }
     return peer;
@@ -100,27 +114,30 @@ export class PeerNetwork {
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
         delay = Math.min(delay * 2, OPEN_RETRY_MAX_MS);
       }
-      this.#log.warn({ nodeId, reason }, 'cannot reach peer node');
+      if (this.#peers.get(nodeId) !== peer) return;
+      this.#log.warn({ nodeId, reason, dropped: peer.queue.length }, 'cannot reach peer node');
       peer.queue = [];
-      this.onLost(nodeId, reason);
+      this.events.unreachable(nodeId, reason);
     } finally {
       peer.opening = undefined;
     }
   }
 
+  /** Serve a new open connection with `nodeId`; it carries what is sent when it is the first. */
   #use(nodeId: string, peer: Peer, conn: Connection<PeerMessage, PeerMessage>): void {
-    peer.conn = conn;
-    this.#listen(nodeId, conn);
+    peer.open.add(conn);
+    conn.onMessage((message) => this.events.message(nodeId, message));
     conn.onClose((reason) => {
-      if (peer.conn === conn) peer.conn = undefined;
-      this.onLost(nodeId, reason);
+      peer.open.delete(conn);
+      if (peer.conn === conn) peer.conn = peer.open.values().next().value;
+      // A node that left the list, or this network closing, is not news.
+      if (peer.open.size > 0 || this.#peers.get(nodeId) !== peer) return;
+      this.events.disconnected(nodeId, reason);
     });
+    if (peer.conn) return;
+    peer.conn = conn;
     const queued = peer.queue;
     peer.queue = [];
     for (const message of queued) conn.send(message);
-  }
-
-  #listen(nodeId: string, conn: Connection<PeerMessage, PeerMessage>): void {
-    conn.onMessage((message) => this.onMessage(nodeId, message));
   }
 }

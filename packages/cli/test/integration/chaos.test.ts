@@ -29,7 +29,7 @@ const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 const LAYERS = 20;
 const WIDTH = 100;
 /** CPU time of each task, so that the DAG is still running while nodes die. */
-const SPIN_MS = 8;
+const SPIN_MS = 12;
 /** Every task and actor runs on the killable nodes. */
 const ON_KILLABLE = { k: 0.01 };
 /**

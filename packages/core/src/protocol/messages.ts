@@ -224,7 +224,12 @@ export interface ObjectLocation {
 /** Node → head. */
 export type NodeToHead =
   | Hello
-  | { type: 'register-node'; node: PeerInfo }
+  /**
+   * `headId`: the head instance this node registered with before (from `registered`); a head
+   * that is that instance and no longer lists the node as alive declared it dead, and answers
+   * `fenced`. Absent: the node's first registration.
+   */
+  | { type: 'register-node'; node: PeerInfo; headId?: string }
   /** `available`: free resources now; `stats`: counts for `weft status`. */
   | { type: 'heartbeat'; available: ResourceSet; stats: NodeStats }
   /** A task this node cannot run (no resources, or saturated); `argLocations` lists where its ref arguments are. */
@@ -247,6 +252,14 @@ export type NodeToHead =
   | { type: 'get-package'; requestId: number; jobId: string }
   /** A driver joined or left through this node. */
   | { type: 'job-event'; jobId: string; state: 'started' | 'finished'; nodeId: string }
+  /**
+   * An actor's worker died on this node: may it restart? The head keeps every actor's restart
+   * count (node deaths and worker deaths alike); the reply's value is the restart number granted
+   * (1, 2, …) or null when its maxRestarts are spent (the head then records it dead).
+   */
+  | { type: 'restart-actor'; requestId: number; actorId: string; cause: string }
+  /** Kill an actor wherever it lives, for good (no restart); the reply's value is whether it was alive. */
+  | { type: 'kill-actor'; requestId: number; actorId: string }
   | { type: 'reply'; requestId: number; result: HeadReply };
 
 /** Counts a node reports with its heartbeat. */
@@ -274,6 +287,19 @@ export type HeadReply = { status: 'ok'; value: unknown } | { status: 'error'; er
 /** Head → node. */
 export type HeadToNode =
   | Welcome
+  /**
+   * The registration was taken. `headId`: this head instance (a restarted head has another);
+   * `deathTimeoutMs`: how long the head lets a node go silent before declaring it dead (the node
+   * stops its actors itself sooner when it cannot reach the head).
+   */
+  | { type: 'registered'; nodeId: string; headId: string; deathTimeoutMs: number }
+  /**
+   * The head declared this node dead earlier: it is not let back under this id. The node kills its
+   * workers, drops its objects and registers again as a new, empty node.
+   */
+  | { type: 'fenced'; nodeId: string; reason: string }
+  /** Kill an actor hosted here (a kill() from anywhere, through the head): answered with a `reply` (value: whether it was alive here). */
+  | { type: 'kill-actor'; requestId: number; actorId: string }
   /** The current list of nodes (sent on registration and whenever it changes). */
   | { type: 'peers'; nodes: PeerInfo[] }
   /** Run a task another node spilled here. */
@@ -309,8 +335,9 @@ export type PeerMessage =
   | { type: 'actor-call'; call: ActorCallSpec; owner: string; argLocations: ObjectLocation[] }
   /** Cancel a task the sender spilled here. */
   | { type: 'cancel-task'; taskId: string }
-  /** Kill an actor hosted here: answered by `kill-result`. */
+  /** Deprecated: kills go through the head (NodeToHead `kill-actor`). Kill an actor hosted here: answered by `kill-result`. */
   | { type: 'kill-actor'; requestId: number; actorId: string }
+  /** Deprecated with `kill-actor`. */
   | { type: 'kill-result'; requestId: number; killed: boolean };
 
 /**

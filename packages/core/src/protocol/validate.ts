@@ -220,7 +220,7 @@ export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('n
 /** Validates a message a node sends to the head. */
 export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node-to-head message', {
   hello: helloFields,
-  'register-node': { node: peerInfo },
+  'register-node': { node: peerInfo, headId: opt(str) },
   heartbeat: { available: resources, stats: nodeStats },
   'spill-task': { task, owner: str, argLocations: locations },
   'place-actor': { requestId: uint, spec: actorSpec, owner: str },
@@ -231,12 +231,17 @@ export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node
   'put-package': { requestId: uint, jobId: str, data: bytes },
   'get-package': { requestId: uint, jobId: str },
   'job-event': { jobId: str, state: oneOf('started', 'finished'), nodeId: str },
+  'restart-actor': { requestId: uint, actorId: str, cause: str },
+  'kill-actor': { requestId: uint, actorId: str },
   reply: { requestId: uint, result: headReply },
 });
 
 /** Validates a message the head sends to a node. */
 export const validateHeadToNode: Validator<HeadToNode> = union<HeadToNode>('head-to-node message', {
   welcome: welcomeFields,
+  registered: { nodeId: str, headId: str, deathTimeoutMs: uint },
+  fenced: { nodeId: str, reason: str },
+  'kill-actor': { requestId: uint, actorId: str },
   peers: { nodes: arrayOf(peerInfo) },
   'run-task': { task, owner: str, argLocations: locations },
   'spill-failed': { taskId: str, error: errorPayload },

@@ -20,10 +20,13 @@ export type ConnectErrorCode = 'UNREACHABLE' | 'UNAUTHORIZED' | 'VERSION' | 'TIM
 export class WebSocketConnectError extends Error {
   /** Stable reason, for callers that retry (UNREACHABLE, TIMEOUT) or give up (the others). */
   readonly code: ConnectErrorCode;
-  constructor(code: ConnectErrorCode, message: string) {
+  /** For UNREACHABLE: the socket's error code (`ECONNREFUSED`: nothing listens there; `EHOSTUNREACH`, …); absent otherwise. */
+  readonly errno: string | undefined;
+  constructor(code: ConnectErrorCode, message: string, errno?: string) {
     super(message);
     this.name = 'WebSocketConnectError';
     this.code = code;
+    this.errno = errno;
   }
 }
 
@@ -80,13 +83,13 @@ export function connectWebSocket<In, Out>(options: ConnectOptions<In>): Promise<
       rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
     });
     let settled = false;
-    const fail = (code: ConnectErrorCode, message: string, closeCode?: number): void => {
+    const fail = (code: ConnectErrorCode, message: string, closeCode?: number, errno?: string): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       if (closeCode !== undefined && ws.readyState === WebSocket.OPEN) ws.close(closeCode, closeReason(message));
       else ws.terminate();
-      reject(new WebSocketConnectError(code, message));
+      reject(new WebSocketConnectError(code, message, errno));
     };
     const timer = setTimeout(() => fail('TIMEOUT', `no answer from ${url} within ${timeoutMs} ms`), timeoutMs);
     ws.on('unexpected-response', (_request, response) => {
@@ -99,7 +102,7 @@ export function connectWebSocket<In, Out>(options: ConnectOptions<In>): Promise<
       const code = error.code ?? '';
       const why = code === 'ECONNREFUSED' ? 'is it running? (ECONNREFUSED)'
         : `${error.message}${code === '' ? '' : ` (${code})`}${code.includes('CERT') ? '; pass its certificate as tls.ca' : ''}`;
-      fail('UNREACHABLE', `cannot reach ${target} at ${url}: ${why}`);
+      fail('UNREACHABLE', `cannot reach ${target} at ${url}: ${why}`, undefined, code === '' ? undefined : code);
     });
     ws.on('close', (code, buffer) => {
       const reason = buffer.toString();
