@@ -217,8 +217,12 @@ export class WeftNode {
    * whose copy dies with its node (the owner rebuilds it).
    */
   #learn(argRefs: Array<[number, string]>, locations: ObjectLocation[], owner: string): void {
+    const listed = new Set(this.peers.known().map((peer) => peer.nodeId));
     for (const location of locations) {
       if (location.nodeId === this.nodeId) continue;
+      // A location on a node that is gone (the message was sent before its death was known) is
+      // no use: the owner is asked instead.
+      if (!listed.has(location.nodeId)) continue;
       const entry = this.store.ensure(location.objectId);
       if (entry.result) continue;
       if (location.size > 0) entry.location = location;
@@ -241,6 +245,14 @@ export class WeftNode {
       this.peers.send(owner, { type: 'task-result', taskId: task.taskId, result: { status: 'error', error: toErrorPayload(error) } });
       return;
     }
+    const copy = this.store.get(task.taskId);
+    if (owner !== this.nodeId && (copy?.result?.status === 'ok' || copy?.spilled)) {
+      // Its result is here already (a copy pulled for a task that ran here, and the node that made
+      // it died): the owner gets that copy rather than a run whose result this store would drop.
+      this.store.addHolder(task.taskId, peerHolder(owner));
+      this.store.onResult(copy, (entry) => this.#returnResult(entry, owner));
+      return;
+    }
     this.scheduler.submit(task, peerHolder(owner), owner === this.nodeId ? undefined : owner);
   }
 
@@ -250,6 +262,11 @@ export class WeftNode {
     const returnTo = entry.returnTo;
     if (returnTo === undefined || !entry.result) return;
     entry.returnTo = undefined;
+    this.#returnResult(entry, returnTo);
+  }
+
+  /** Tell a task's owner its outcome: small values whole, large ones by where they are (here). */
+  #returnResult(entry: ObjectEntry, returnTo: string): void {
     const outcome = this.resolver.describe(entry);
     this.peers.send(returnTo, { type: 'task-result', taskId: entry.id, result: outcome });
     // A small result travelled whole; a large one stays here until its owner releases it.

@@ -51,10 +51,13 @@ export class PeerNetwork {
     const ids = new Set(nodes.map((node) => node.nodeId));
     for (const node of nodes) if (node.nodeId !== this.selfId) this.#peer(node.nodeId).info = node;
     for (const [nodeId, peer] of this.#peers) {
-      if (!ids.has(nodeId)) {
-        this.#peers.delete(nodeId);
-        for (const conn of peer.open) conn.close('node left the cluster');
-      }
+      if (ids.has(nodeId)) continue;
+      this.#peers.delete(nodeId);
+      for (const conn of peer.open) conn.close('node left the cluster');
+      // Messages for a node the head never listed (a stale address in a message, a node that
+      // died before this one heard of it) can go nowhere: what waits on them must learn it. (A
+      // listed node that leaves is handled as dead by the owner, from the same list.)
+      if (peer.info === undefined && peer.queue.length > 0) this.events.unreachable(nodeId, 'it is not a node of the cluster (it left, or was declared dead)');
     }
   }
 
