@@ -20,6 +20,17 @@ interface NodeView {
   available: Record<string, number>;
   stats: { objects: number; objectBytes: number; workers: number; actors: number; queued: number; running: number } | null;
   lastHeartbeatMsAgo: number;
+  /** For a dead node: how long ago it was declared dead, and why. */
+  diedMsAgo?: number;
+  deathCause?: string;
+}
+
+/** `alive`, or `dead 12s ago (missed heartbeats)`. */
+function nodeState(node: NodeView): string {
+  if (node.alive) return 'alive';
+  const ago = node.diedMsAgo === undefined ? '' : ` ${Math.round(node.diedMsAgo / 1000)}s ago`;
+  const cause = node.deathCause === undefined ? '' : ` (${node.deathCause.length > 40 ? `${node.deathCause.slice(0, 39)}…` : node.deathCause})`;
+  return `dead${ago}${cause}`;
 }
 
 /** What `/api/status` returns. */
@@ -38,12 +49,13 @@ type Row = Record<string, unknown>;
 const NODE_COLUMNS: Array<Column<NodeView>> = [
   { header: 'NODE', cell: (node) => node.nodeId },
   { header: 'ADDRESS', cell: (node) => node.address },
-  { header: 'ALIVE', cell: (node) => (node.alive ? 'yes' : 'no') },
-  { header: 'CPU USED/TOTAL', cell: (node) => usage(node.resources, node.available, 'CPU') },
-  { header: 'OTHER', cell: (node) => otherResources(node.resources, node.available) },
-  { header: 'OBJECTS', cell: (node) => (node.stats ? `${node.stats.objects} (${bytes(node.stats.objectBytes)})` : '-') },
-  { header: 'RUNNING', cell: (node) => num(node.stats?.running) },
-  { header: 'QUEUED', cell: (node) => num(node.stats?.queued) },
+  { header: 'CPU USED/TOTAL', cell: (node) => (node.alive ? usage(node.resources, node.available, 'CPU') : `-/${num(node.resources.CPU)}`) },
+  { header: 'OTHER', cell: (node) => (node.alive ? otherResources(node.resources, node.available) : '-') },
+  { header: 'OBJECTS', cell: (node) => (node.alive && node.stats ? `${node.stats.objects} (${bytes(node.stats.objectBytes)})` : '-') },
+  { header: 'RUNNING', cell: (node) => (node.alive ? num(node.stats?.running) : '-') },
+  { header: 'QUEUED', cell: (node) => (node.alive ? num(node.stats?.queued) : '-') },
+  // Last: a dead node's cause may be long.
+  { header: 'STATE', cell: nodeState },
 ];
 
 const LIST_COLUMNS: Record<'actors' | 'tasks' | 'objects', Array<Column<Row>>> = {
@@ -90,12 +102,14 @@ export async function status(options: InspectOptions): Promise<void> {
     return;
   }
   const alive = view.nodes.filter((node) => node.alive).length;
+  // Live nodes first; dead ones (the head keeps the last few) after them, newest death first.
+  const nodes = [...view.nodes].sort((a, b) => Number(b.alive) - Number(a.alive) || (a.diedMsAgo ?? 0) - (b.diedMsAgo ?? 0));
   const running = view.nodes.reduce((n, node) => n + (node.alive ? node.stats?.running ?? 0 : 0), 0);
   const queued = view.nodes.reduce((n, node) => n + (node.alive ? node.stats?.queued ?? 0 : 0), 0);
   console.log([
-    `head ${target.ws}: ${alive} node${alive === 1 ? '' : 's'} alive${view.nodes.length > alive ? `, ${view.nodes.length - alive} dead` : ''}`,
+    `head ${target.ws}: ${alive} node${alive === 1 ? '' : 's'} alive${view.nodes.length > alive ? `, and the last ${view.nodes.length - alive} dead` : ''}`,
     '',
-    table(NODE_COLUMNS, view.nodes),
+    table(NODE_COLUMNS, nodes),
     '',
     `CPUs ${usage(view.resources, view.available, 'CPU')} used; other resources ${otherResources(view.resources, view.available)}`,
     `tasks ${running} running, ${queued} queued; objects ${view.objects} (${bytes(view.objectBytes)}); actors ${view.actors}; jobs ${view.jobs.length}`,

@@ -159,7 +159,7 @@ describe('a head and a node started in the background', () => {
     expect(nodes.map((node) => node.address)).toContain(url);
     expect(nodes).toHaveLength(2);
     const table = await weft(['list', 'nodes']);
-    expect(table.stdout.split('\n')[0]).toMatch(/^NODE\s+ADDRESS\s+ALIVE/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^NODE\s+ADDRESS\s+CPU USED\/TOTAL.*STATE$/);
     for (const node of nodes) expect(table.stdout).toContain(node.nodeId);
   });
 

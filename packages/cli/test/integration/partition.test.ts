@@ -148,6 +148,9 @@ describe.skipIf(reason !== undefined)('a host cut off the network for 10 s and h
     // The healed host came back under a new id; the old one is listed dead.
     expect(back.nodeId).not.toBe(before.nodeId);
     expect((await nodes()).find((node) => node.nodeId === before.nodeId)?.alive).toBe(false);
+    const status = (await hosts.weft(1, 'status')).stdout;
+    expect(status).toMatch(/3 nodes alive, and the last 1 dead/);
+    expect(status).toMatch(new RegExp(`${before.nodeId} .*dead \\d+s ago \\(`));
     const actors = JSON.parse((await hosts.weft(1, 'list', 'actors', '--json')).stdout) as Array<{ actorId: string; state: string }>;
     expect(actors.filter((actor) => actor.actorId === journal.actorId && actor.state === 'alive')).toHaveLength(1);
     console.log(`partition: cut → actor answering from host ${other}: ${(cutToNewHostMs / 1000).toFixed(2)} s; `
