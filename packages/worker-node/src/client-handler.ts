@@ -61,7 +61,9 @@ export class ClientHandler {
     const jobId = this.#jobs.get(clientId);
     if (jobId !== undefined) {
       this.#jobs.delete(clientId);
-      this.node.head.jobEvent(jobId, 'finished', this.node.nodeId);
+      // A node that stops (or is fenced) closes its drivers' connections: they reconnect, and their
+      // jobs go on.
+      if (this.node.state === 'running') this.node.head.jobEvent(jobId, 'finished', this.node.nodeId);
     }
   }
 

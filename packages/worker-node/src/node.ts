@@ -18,6 +18,7 @@ import { ClientHandler } from './client-handler.ts';
 import { HeadConnection } from './head-connection.ts';
 import { JobDirectories } from './job-directories.ts';
 import { LocalScheduler } from './local-scheduler.ts';
+import { Membership } from './membership.ts';
 import { describeExit } from './worker-exit.ts';
 import { ObjectResolver, ownBytes, ownValue, peerHolder } from './object-resolver.ts';
 import { ObjectStore, type ObjectEntry } from './object-store.ts';
@@ -61,21 +62,6 @@ export interface NodeOptions {
 /** Extra workers beyond one per CPU, for zero-CPU tasks and CPUs lent by tasks waiting in get. */
 const EXTRA_WORKERS = 8;
 
-/**
- * After the head restarts, it lists nodes as they register with it again, one by one. Until this
- * long after this node is back, a node missing from its list has not registered yet rather than
- * died: the other nodes reconnect with a backoff of at most 5 s (ReconnectingConnection).
- */
-const HEAD_RECOVERY_MS = 6_000;
-
-/**
- * A node that has not heard from the head for its death timeout minus this margin stops its
- * actors (and everything else) before the head, declaring it dead, restarts them elsewhere: the
- * margin covers the head's check interval and the placing of a restarted actor. The head sends
- * the peer list every 200 ms, so silence means a cut link, a frozen head, or this node frozen.
- */
-const LEASE_MARGIN_MS = 1_000;
-
 export class WeftNode {
   readonly nodeId: string;
   readonly store = new ObjectStore();
@@ -97,12 +83,7 @@ export class WeftNode {
   readonly #minWorkers: number;
   #heartbeat: NodeJS.Timeout | undefined;
   #remoteView = { free: 0, cpus: 0, queued: 0 };
-  /** Until when missing nodes are not taken for dead (a restarted head is hearing from them again). */
-  #recoveringUntil = 0;
-  #recoveryTimer: NodeJS.Timeout | undefined;
-  /** How long the head's silence is borne (from its death timeout, told at registration); 0 until registered. */
-  #leaseMs = 0;
-  #fenced = false;
+  readonly #membership: Membership;
 
   constructor(options: NodeOptions) {
     this.nodeId = options.nodeId ?? randomId('node');
@@ -134,12 +115,13 @@ export class WeftNode {
         this.actors.create(spec, this.jobs.ensure(spec.jobId), { owner, restarts });
       },
       killActor: (actorId) => this.actors.kill(actorId),
-      registered: (restarted, deathTimeoutMs) => this.#registered(restarted, deathTimeoutMs),
-      fenced: (reason) => this.#fence(`the head declared this node dead (${reason})`),
+      registered: (restarted, deathTimeoutMs) => this.#membership.registered(restarted, deathTimeoutMs),
+      fenced: (reason) => { if (this.state === 'running') this.#membership.fence(`the head declared this node dead (${reason})`); },
       query: (what) => this.#query(what),
       lost: (reason) => this.#headLost(reason),
       reconnected: () => this.#announce(),
     });
+    this.#membership = new Membership(this.nodeId, () => this.head.silentMs(), options.onFenced, () => this.#peersChanged(this.head.peers()));
     this.peers = new PeerNetwork(this.nodeId, options.connectPeer, {
       message: (from, message) => this.#peerMessage(from, message),
       disconnected: (nodeId, reason) => this.#peerDisconnected(nodeId, reason),
@@ -177,7 +159,7 @@ export class WeftNode {
     await this.pool.start();
     this.#heartbeat = setInterval(() => {
       this.#sendHeartbeat();
-      this.#checkLease();
+      if (this.state === 'running') this.#membership.check();
     }, this.#options.heartbeatMs ?? 200);
     this.#heartbeat.unref();
     this.#sendHeartbeat();
@@ -201,7 +183,7 @@ export class WeftNode {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
     clearInterval(this.#heartbeat);
-    clearTimeout(this.#recoveryTimer);
+    this.#membership.stop();
     this.peers.close();
     this.clients.closeAll(reason);
     await this.pool.stop();
@@ -314,7 +296,7 @@ export class WeftNode {
     const alive = new Set(listed.map((node) => node.nodeId));
     const missing = this.peers.known().filter((peer) => !alive.has(peer.nodeId));
     // A restarted head has not heard from every node yet: keep the missing ones for now.
-    const recovering = Date.now() < this.#recoveringUntil;
+    const recovering = this.#membership.recovering();
     const nodes = recovering ? [...listed, ...missing] : listed;
     const gone = recovering ? [] : missing.map((peer) => peer.nodeId);
     this.peers.setPeers(nodes);
@@ -448,33 +430,6 @@ export class WeftNode {
       this.head.putPackage(jobId, data).catch((error: unknown) => this.#log.warn({ err: error, jobId }, 'cannot give a package back to the head'));
     }
     this.#sendHeartbeat();
-  }
-
-  #registered(restarted: boolean, deathTimeoutMs: number): void {
-    this.#leaseMs = Math.max(deathTimeoutMs / 2, deathTimeoutMs - LEASE_MARGIN_MS);
-    if (!restarted) return;
-    // A restarted head lists nodes as they register with it again: keep the missing ones a while.
-    this.#recoveringUntil = Date.now() + HEAD_RECOVERY_MS;
-    clearTimeout(this.#recoveryTimer);
-    // Then the nodes the head still does not list are dead.
-    this.#recoveryTimer = setTimeout(() => this.#peersChanged(this.head.peers()), HEAD_RECOVERY_MS + 10);
-    this.#recoveryTimer.unref();
-  }
-
-  /** No word from the head for the lease: it is about to declare this node dead and restart its actors elsewhere. */
-  #checkLease(): void {
-    if (this.#options.onFenced === undefined || this.#leaseMs === 0 || this.state !== 'running') return;
-    const silentMs = this.head.silentMs();
-    if (silentMs > this.#leaseMs) this.#fence(`no word from the head for ${Math.round(silentMs)} ms (it declares a node dead after ${this.#leaseMs + LEASE_MARGIN_MS} ms)`);
-  }
-
-  /** Start over as a new, empty node (see NodeOptions.onFenced); once. */
-  #fence(reason: string): void {
-    if (this.#fenced || this.state !== 'running') return;
-    this.#fenced = true;
-    this.#log.warn({ nodeId: this.nodeId, reason }, 'this node is fenced: stopping its workers and objects, to join again as a new node');
-    if (this.#options.onFenced) this.#options.onFenced(reason);
-    else this.#log.error({ reason }, 'a node in the head\'s process cannot be fenced');
   }
 
   #headLost(reason: string): void {
