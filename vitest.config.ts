@@ -26,6 +26,8 @@ export default defineConfig({
           name: 'integration',
           include: ['packages/*/test/integration/**/*.test.ts'],
           pool: 'forks',
+          // Tests of freeing call gc() to have the FinalizationRegistry report dropped refs.
+          execArgv: ['--expose-gc'],
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -51,7 +51,7 @@ export class ObjectSpiller {
     for (const entry of this.store.entries()) {
       const result = entry.result;
       if (result?.status !== 'ok' || result.value.data.byteLength < SHARED_THRESHOLD_BYTES || entry.waiters.length > 0) continue;
-      if (!oldest || entry.seq < oldest.seq) oldest = entry;
+      if (!oldest || entry.touched < oldest.touched) oldest = entry;
     }
     return oldest;
   }
@@ -63,6 +63,11 @@ export class ObjectSpiller {
     if (entry.owner !== undefined && entry.owner !== this.selfId) {
       // A copy: its owner has the object, fetch it again if needed.
       this.store.release(entry, { objectId: entry.id, nodeId: entry.owner, size, ...(result.value.refs ? { refs: result.value.refs } : {}) });
+      return;
+    }
+    if (entry.disk) {
+      // Spilled before and read back since: the file still holds its bytes.
+      this.store.spilled(entry, entry.disk);
       return;
     }
     const file = path.join(this.#dir, entry.id);
@@ -109,8 +114,8 @@ export class ObjectSpiller {
     void readFile(spilled.path).then((bytes) => {
       const data = allocateFrame(bytes.byteLength);
       data.set(bytes);
+      // The file stays until the entry is freed: removing it here raced with spilling it again.
       this.store.restored(entry, { status: 'ok', value: spilled.refs ? { data, refs: spilled.refs } : { data } });
-      void rm(spilled.path, { force: true });
       this.check();
     }, (error: unknown) => {
       this.store.replace(entry, { status: 'error', error: { code: ERROR_CODES.OBJECT_LOST,
@@ -118,9 +123,9 @@ export class ObjectSpiller {
     }).finally(() => this.#restoring.delete(entry.id));
   }
 
-  /** A spilled entry was freed: remove its file. */
+  /** An entry was freed: remove its file, if it has one. */
   forget(entry: ObjectEntry): void {
-    if (entry.spilled) void rm(entry.spilled.path, { force: true });
+    if (entry.disk) void rm(entry.disk.path, { force: true });
   }
 
   /** Remove every spilled file (the node stops). */

@@ -13,6 +13,13 @@
  */
 import type { ErrorPayload, ObjectLocation, Result } from '@weft/core';
 
+/** A value's bytes in a file of the node's spill folder. */
+export interface SpillFile {
+  path: string;
+  size: number;
+  refs?: string[];
+}
+
 /** One object. */
 export interface ObjectEntry {
   readonly id: string;
@@ -28,8 +35,15 @@ export interface ObjectEntry {
   subscribers: Set<string> | undefined;
   /** Whether a fetch from another node is under way. */
   fetching: boolean;
-  /** Where its bytes were spilled on local disk (its `result` is then absent). */
-  spilled: { path: string; size: number; refs?: string[] } | undefined;
+  /** Set while its bytes are only on local disk (its `result` is then absent). */
+  spilled: SpillFile | undefined;
+  /**
+   * A file on local disk that holds its bytes, kept after they were read back (values never
+   * change, so spilling it again needs no write); removed when the entry is freed.
+   */
+  disk: SpillFile | undefined;
+  /** When it was last stored or read back (the store's counter): the least recent spill first. */
+  touched: number;
   /** Clients (driver or worker ids) holding at least one ref. */
   readonly holders: Set<string>;
   /** Pins from task arguments and containing objects. */
@@ -57,7 +71,7 @@ export class ObjectStore {
     let entry = this.#objects.get(id);
     if (!entry) {
       entry = { id, result: undefined, owner: undefined, location: undefined, returnTo: undefined, subscribers: undefined,
-        fetching: false, spilled: undefined, holders: new Set(), pins: 0, seq: 0, waiters: [] };
+        fetching: false, spilled: undefined, disk: undefined, touched: 0, holders: new Set(), pins: 0, seq: 0, waiters: [] };
       this.#objects.set(id, entry);
     }
     return entry;
@@ -78,6 +92,7 @@ export class ObjectStore {
     if (!entry || entry.result) return;
     entry.result = result;
     entry.seq = ++this.#seq;
+    entry.touched = entry.seq;
     if (result.status === 'ok') {
       this.#bytes += result.value.data.byteLength;
       if (result.value.refs) this.pin(result.value.refs);
@@ -99,19 +114,21 @@ export class ObjectStore {
     entry.location = location;
   }
 
-  /** The entry's bytes are on disk now: release them from memory. */
-  spilled(entry: ObjectEntry, info: { path: string; size: number; refs?: string[] }): void {
+  /** The entry's bytes are on disk now, in `file`: release them from memory. */
+  spilled(entry: ObjectEntry, file: SpillFile): void {
     if (entry.result?.status !== 'ok') return;
     this.#bytes -= entry.result.value.data.byteLength;
     entry.result = undefined;
-    entry.spilled = info;
+    entry.spilled = file;
+    entry.disk = file;
   }
 
-  /** A spilled entry's bytes are back in memory. */
+  /** A spilled entry's bytes are back in memory (its file stays, for the next spill). */
   restored(entry: ObjectEntry, result: Result): void {
     if (this.#objects.get(entry.id) !== entry || entry.result) return;
     entry.spilled = undefined;
     entry.result = result;
+    entry.touched = ++this.#seq;
     if (result.status === 'ok') this.#bytes += result.value.data.byteLength;
     const waiters = entry.waiters;
     entry.waiters = [];

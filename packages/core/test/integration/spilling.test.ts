@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectStoreFullError, get, init, put, shutdown, type ObjectRef } from '@weft/core';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ObjectStoreFullError, get, getRuntimeContext, init, put, shutdown, type ObjectRef } from '@weft/core';
+import { sumArray } from '../fixtures/basic-tasks.ts';
 
 const MB = 1024 * 1024;
 const CAPACITY = 300 * MB;
@@ -37,7 +41,38 @@ describe('an object store over its capacity', () => {
     }
   }, 120_000);
 
+  it('keeps spilled objects readable by tasks after gets brought them back, however often', async () => {
+    const n = (100 * MB) / 8;
+    const refs: Array<ObjectRef<Float64Array>> = [];
+    for (let i = 0; i < 10; i++) refs.push(put(new Float64Array(n).fill(i + 1)));
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 10; i++) expect((await get(refs[i] as ObjectRef<Float64Array>))[n - 1]).toBe(i + 1);
+      // Each read back makes room by spilling others again, while their refs live.
+      for (let i = 0; i < 10; i++) expect(await get(sumArray.remote(refs[i] as ObjectRef<Float64Array>))).toBe(n * (i + 1));
+    }
+  }, 180_000);
+
+  it('removes the spill files of objects whose refs are all gone', async () => {
+    const dir = path.join(os.tmpdir(), `weft-spill-${getRuntimeContext().nodeId}`);
+    const files = (): number => { try { return readdirSync(dir).length; } catch { return 0; } };
+    let refs: Array<ObjectRef<Float64Array>> | undefined = Array.from({ length: 6 }, (_, i) => put(new Float64Array((100 * MB) / 8).fill(i)));
+    for (const ref of refs) await get(ref);
+    expect(files()).toBeGreaterThan(0);
+    refs = undefined;
+    await waitForCollection(() => files() === 0);
+    expect(files()).toBe(0);
+  }, 120_000);
+
   it('names the full store in its error class', () => {
     expect(new ObjectStoreFullError('x').code).toBe('OBJECT_STORE_FULL');
   });
 });
+
+/** Collect garbage (the FinalizationRegistry reports dropped refs) until `done()`, for up to 20 s. */
+async function waitForCollection(done: () => boolean): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 200 && !done(); i++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
