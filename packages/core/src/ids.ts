@@ -18,3 +18,16 @@ export function nextId(): string {
 export function randomId(prefix: string): string {
   return `${prefix}-${nanoid(12)}`;
 }
+
+/** Longest id accepted from another process; ours are at most 27 characters (`actor-` and a nextId). */
+export const MAX_ID_LENGTH = 64;
+/** nanoid's alphabet: letters, digits, `_` and `-`. */
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Whether `value` has the form of the ids made here: 1 to MAX_ID_LENGTH characters of nanoid's
+ * alphabet. Such an id holds no `/`, `\`, `.` or NUL, so it is safe as a file name in a folder.
+ */
+export function isId(value: unknown): value is string {
+  return typeof value === 'string' && ID_PATTERN.test(value);
+}

@@ -10,6 +10,7 @@ import {
   validatePeerMessage, validateWelcome, type Validator,
 } from '../src/protocol/validate.ts';
 import { decodeFrame, encodeFrame } from '../src/protocol/ws-connection.ts';
+import { isId, nextId, randomId } from '../src/ids.ts';
 
 const value: EncodedValue = { data: new Uint8Array([1, 2, 3]) };
 const withRefs: EncodedValue = { data: new Uint8Array([4]), refs: ['obj-1', 'obj-2'] };
@@ -138,15 +139,15 @@ describe('message validators', () => {
 
   it.each([
     [validateClientMessage, { ...client['submit-task'], task: { ...task, argRefs: [[0, 'a'], [1, 'b'], ['2', 'c']] } },
-      'submit-task.task.argRefs[2] must be [number, string]'],
+      'submit-task.task.argRefs[2] must be [number, id]'],
     [validateClientMessage, { ...client['submit-task'], task: { ...task, resources: { CPU: -1 } } }, 'submit-task.task.resources.CPU must be a finite number >= 0'],
     [validateClientMessage, { ...client['submit-task'], task: { ...task, fn: { module: 'm.ts' } } }, 'submit-task.task.fn.name must be a string'],
     [validateClientMessage, { type: 'put-object', objectId: 'o', value: { data: 'bytes' } }, 'put-object.value.data must be binary (Uint8Array)'],
-    [validateClientMessage, { type: 'put-object', objectId: 'o', value: { data: new Uint8Array(1), refs: [7] } }, 'put-object.value.refs[0] must be a string'],
+    [validateClientMessage, { type: 'put-object', objectId: 'o', value: { data: new Uint8Array(1), refs: [7] } }, 'put-object.value.refs[0] must be an id'],
     [validateClientMessage, { type: 'cancel-get', requestId: 1.5 }, 'cancel-get.requestId must be an integer >= 0'],
     [validateClientMessage, { type: 'cancel-get' }, 'cancel-get.requestId must be an integer >= 0'],
     [validateClientMessage, { ...client['wait-objects'], timeoutMs: 'soon' }, 'wait-objects.timeoutMs must be a finite number >= 0'],
-    [validateClientMessage, { ...client['get-objects'], taskId: null }, 'get-objects.taskId must be a string'],
+    [validateClientMessage, { ...client['get-objects'], taskId: null }, 'get-objects.taskId must be an id'],
     [validateClientMessage, { type: 'task-done', taskId: 't', result: { status: 'maybe' } }, 'task-done.result.status must be one of ok, error'],
     [validateClientMessage, { type: 'task-done', taskId: 't', result: { status: 'error', error: { code: 'OOPS', message: 'x' } } },
       'task-done.result.error.code must be one of TASK_ERROR'],
@@ -158,7 +159,7 @@ describe('message validators', () => {
     [validateClientMessage, [1, 2], 'client message must be an object'],
     [validateClientMessage, new Uint8Array(2), 'client message must be an object'],
     [validateNodeMessage, { ...node['actor-info'], actor: { actorId: 'a', className: 'C', state: 'zombie' } }, 'actor-info.actor.state must be one of pending'],
-    [validateNodeMessage, { ...node['execute-task'], argValues: [['obj-1', { data: [1] }]] }, 'execute-task.argValues[0] must be [string, EncodedValue]'],
+    [validateNodeMessage, { ...node['execute-task'], argValues: [['obj-1', { data: [1] }]] }, 'execute-task.argValues[0] must be [id, EncodedValue]'],
     [validateNodeToHead, { ...toHead.heartbeat, stats: { objects: 1 } }, 'heartbeat.stats.objectBytes must be an integer >= 0'],
     [validateNodeToHead, { ...toHead['put-package'], data: [1, 2] }, 'put-package.data must be binary (Uint8Array)'],
     [validateNodeToHead, { ...toHead.hello, role: 'admin' }, 'hello.role must be one of driver, node, peer'],
@@ -187,5 +188,79 @@ describe('message validators', () => {
 
   it('keeps a long unknown type short in the reason', () => {
     expect(reasonOf(validatePeerMessage, { type: 'x'.repeat(10_000) })!.length).toBeLessThan(80);
+  });
+});
+
+/** Each id field of each example message, as a path of keys (arrays by index). */
+type IdField = [label: string, validate: Validator<unknown>, message: unknown, path: string[]];
+const ID_FIELDS: IdField[] = [
+  ...([
+    ['submit-task', 'task.taskId'], ['submit-task', 'task.jobId'], ['submit-task', 'task.argRefs.0.1'], ['submit-task', 'task.args.refs.0'],
+    ['put-object', 'objectId'], ['put-object', 'value.refs.1'], ['get-objects', 'objectIds.0'], ['get-objects', 'taskId'],
+    ['wait-objects', 'objectIds.1'], ['wait-objects', 'taskId'], ['cancel-task', 'objectId'], ['add-refs', 'objectIds.0'],
+    ['add-refs', 'owners.0'], ['release-refs', 'objectIds.0'], ['task-done', 'taskId'], ['worker-ready', 'workerId'],
+    ['create-actor', 'spec.actorId'], ['create-actor', 'spec.jobId'], ['submit-actor-call', 'call.callId'],
+    ['submit-actor-call', 'call.actorId'], ['submit-actor-call', 'call.argRefs.0.1'], ['kill-actor', 'actorId'],
+    ['register-job', 'jobId'], ['actor-created', 'actorId'],
+  ] as const).map(([type, field]) => [`client ${type}.${field}`, validateClientMessage, client[type], field.split('.')] as IdField),
+  ...([
+    ['objects', 'results.0.value.refs.0'], ['wait-result', 'readyIds.0'], ['execute-task', 'task.taskId'], ['execute-task', 'argValues.0.0'],
+    ['actor-info', 'actor.actorId'], ['job-dir', 'jobId'], ['create-actor-instance', 'spec.actorId'], ['actor-call', 'call.callId'],
+    ['actor-call', 'argValues.0.0'], ['drop-task', 'taskId'],
+  ] as const).map(([type, field]) => [`node ${type}.${field}`, validateNodeMessage, node[type], field.split('.')] as IdField),
+  ...([
+    ['hello', 'id'], ['register-node', 'node.nodeId'], ['register-node', 'headId'], ['spill-task', 'task.taskId'], ['spill-task', 'owner'],
+    ['spill-task', 'argLocations.0.objectId'], ['spill-task', 'argLocations.0.nodeId'], ['spill-task', 'argLocations.1.refs.0'],
+    ['place-actor', 'spec.actorId'], ['place-actor', 'owner'], ['actor-state', 'actorId'], ['actor-state', 'nodeId'], ['actor-state', 'owner'],
+    ['actor-state', 'spec.jobId'], ['claim-actor-name', 'actorId'], ['release-actor-name', 'actorId'], ['find-actor', 'actorId'],
+    ['put-package', 'jobId'], ['get-package', 'jobId'], ['job-event', 'jobId'], ['job-event', 'nodeId'], ['restart-actor', 'actorId'],
+    ['kill-actor', 'actorId'],
+  ] as const).map(([type, field]) => [`node-to-head ${type}.${field}`, validateNodeToHead, toHead[type], field.split('.')] as IdField),
+  ...([
+    ['welcome', 'id'], ['welcome', 'jobId'], ['registered', 'nodeId'], ['registered', 'headId'], ['fenced', 'nodeId'], ['kill-actor', 'actorId'],
+    ['peers', 'nodes.1.nodeId'], ['run-task', 'task.jobId'], ['run-task', 'owner'], ['spill-failed', 'taskId'], ['host-actor', 'spec.actorId'],
+    ['host-actor', 'owner'], ['task-placed', 'taskId'], ['task-placed', 'nodeId'], ['job-finished', 'jobId'],
+  ] as const).map(([type, field]) => [`head-to-node ${type}.${field}`, validateHeadToNode, toNode[type], field.split('.')] as IdField),
+  ...([
+    ['hello', 'id'], ['welcome', 'id'], ['task-result', 'taskId'], ['task-result', 'result.location.objectId'], ['task-result', 'result.location.nodeId'],
+    ['subscribe-object', 'objectId'], ['object-ready', 'objectId'], ['pull-object', 'objectId'], ['object-chunk', 'objectId'],
+    ['release-object', 'objectId'], ['cancel-task', 'taskId'], ['actor-call', 'call.actorId'], ['actor-call', 'owner'],
+    ['actor-call', 'argLocations.0.nodeId'], ['kill-actor', 'actorId'],
+  ] as const).map(([type, field]) => [`peer ${type}.${field}`, validatePeerMessage, peers[type], field.split('.')] as IdField),
+];
+
+/** A deep copy of `message` with the field at `path` set to `value` (a list of it for a list field), made if missing. */
+function withField(message: unknown, path: string[], value: unknown): unknown {
+  const copy = structuredClone(message) as Record<string, unknown>;
+  let at: Record<string, unknown> = copy;
+  path.slice(0, -1).forEach((key, i) => {
+    at = (at[key] ??= /^\d+$/.test(path[i + 1]!) ? [] : {}) as Record<string, unknown>;
+  });
+  const last = path[path.length - 1]!;
+  at[last] = Array.isArray(at[last]) ? [value] : value;
+  return copy;
+}
+
+describe('id fields', () => {
+  const bad = ['../../../../x', 'a/b', 'a\\b', '..', '.', 'a\0b', '', 'x'.repeat(65), 'node 1', 7];
+
+  it.each(ID_FIELDS)('refuse a bad id in %s', (_label, validate, message, path) => {
+    expect(reasonOf(validate, message)).toBeUndefined();
+    for (const id of bad) {
+      const reason = reasonOf(validate, withField(message, path, id));
+      expect(reason, `${path.join('.')} = ${JSON.stringify(id)}`).toMatch(/must be an id|must be \[/);
+    }
+  });
+
+  it('refuses register-job with a jobId that climbs out of a folder, naming the field', () => {
+    expect(reasonOf(validateClientMessage, { ...client['register-job'], jobId: '../../../../x' }))
+      .toBe('register-job.jobId must be an id (1-64 characters of A-Z a-z 0-9 _ -)');
+  });
+
+  it('accepts every id weft makes', () => {
+    for (const made of [nextId(), randomId('node'), randomId('job'), randomId('driver'), randomId('worker'), randomId('head'), `actor-${nextId()}`]) {
+      expect(isId(made), made).toBe(true);
+      expect(reasonOf(validateClientMessage, { type: 'release-refs', objectIds: [made] })).toBeUndefined();
+    }
   });
 });

@@ -12,6 +12,7 @@
  */
 import type { EncodedValue } from '../codec.ts';
 import { ERROR_CODES, type ErrorPayload } from '../errors.ts';
+import { isId } from '../ids.ts';
 import {
   CLOSE_CODES, type ActorCallSpec, type ActorInfo, type ActorOptionsSpec, type ActorSpec, type ClientMessage,
   type FunctionDescriptor, type Hello, type HeadToNode, type NodeMessage, type NodeStats, type NodeToHead,
@@ -47,6 +48,8 @@ const isObj = (v: unknown): v is Obj =>
 const any: Check = () => undefined;
 const str: Check = (v) => (typeof v === 'string' ? undefined : ' must be a string');
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : ' must be a boolean');
+/** An id as ids.ts makes them (a task, object, job, actor, node, worker, driver or head): never a path. */
+const id: Check = (v) => (isId(v) ? undefined : ' must be an id (1-64 characters of A-Z a-z 0-9 _ -)');
 const bytes: Check = (v) => (v instanceof Uint8Array ? undefined : ' must be binary (Uint8Array)');
 /** A finite number ≥ 0 (times, sizes in bytes, resource amounts). */
 const num: Check = (v) => (typeof v === 'number' && v >= 0 && v < Infinity ? undefined : ' must be a finite number >= 0');
@@ -122,10 +125,10 @@ function tagged(tag: string, variants: Record<string, Check>): Check {
 // ---- shapes shared by several messages ----------------------------------------------------
 
 const resources = recordOf(num);
-const refList = arrayOf(str);
-const argRefs = arrayOf(pair(uint, str, '[number, string]'));
-const encoded = shape<EncodedValue>({ data: bytes, refs: opt(refList) });
-const argValues = arrayOf(pair(str, encoded, '[string, EncodedValue]'));
+const idList = arrayOf(id);
+const argRefs = arrayOf(pair(uint, id, '[number, id]'));
+const encoded = shape<EncodedValue>({ data: bytes, refs: opt(idList) });
+const argValues = arrayOf(pair(id, encoded, '[id, EncodedValue]'));
 const fnDescriptor = shape<FunctionDescriptor>({ module: str, name: str });
 const errorPayload = shape<ErrorPayload>({
   code: oneOf(...Object.values(ERROR_CODES)), message: str, taskName: opt(str), remoteName: opt(str), remoteStack: opt(str),
@@ -137,28 +140,28 @@ const headReply = tagged('status', { ok: any, error: errValue });
 const actorState = oneOf('pending', 'alive', 'restarting', 'dead');
 
 const task = shape<TaskSpec>({
-  taskId: str, jobId: str, fn: fnDescriptor, name: str, args: encoded, argRefs, resources, maxRetries: limit,
+  taskId: id, jobId: id, fn: fnDescriptor, name: str, args: encoded, argRefs, resources, maxRetries: limit,
   retryExceptions: bool,
 });
 const actorSpec = shape<ActorSpec>({
-  actorId: str, jobId: str, cls: fnDescriptor, args: encoded, argRefs,
+  actorId: id, jobId: id, cls: fnDescriptor, args: encoded, argRefs,
   options: shape<ActorOptionsSpec>({
     name: opt(str), maxRestarts: limit, maxTaskRetries: limit, maxConcurrency: uint, resources, placement: resources, detached: opt(bool),
   }),
 });
 const actorCall = shape<ActorCallSpec>({
-  callId: str, actorId: str, method: str, name: str, args: encoded, argRefs,
+  callId: id, actorId: id, method: str, name: str, args: encoded, argRefs,
 });
-const actorInfo = shape<ActorInfo>({ actorId: str, className: str, name: opt(str), state: actorState });
-const location = shape<ObjectLocation>({ objectId: str, nodeId: str, size: uint, refs: opt(refList) });
+const actorInfo = shape<ActorInfo>({ actorId: id, className: str, name: opt(str), state: actorState });
+const location = shape<ObjectLocation>({ objectId: id, nodeId: id, size: uint, refs: opt(idList) });
 const locations = arrayOf(location);
-const peerInfo = shape<PeerInfo>({ nodeId: str, address: str, resources, available: opt(resources), queued: opt(uint) });
+const peerInfo = shape<PeerInfo>({ nodeId: id, address: str, resources, available: opt(resources), queued: opt(uint) });
 const remoteResult = tagged('status', { ok: okValue, error: errValue, remote: shape<{ location: unknown }>({ location }) });
 const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
 });
-const helloFields: Fields<Omit<Hello, 'type'>> = { version: uint, role: oneOf('driver', 'node', 'peer'), id: str };
-const welcomeFields: Fields<Omit<Welcome, 'type'>> = { version: uint, id: str, jobId: opt(str) };
+const helloFields: Fields<Omit<Hello, 'type'>> = { version: uint, role: oneOf('driver', 'node', 'peer'), id };
+const welcomeFields: Fields<Omit<Welcome, 'type'>> = { version: uint, id, jobId: opt(id) };
 
 // ---- one table per direction --------------------------------------------------------------
 
@@ -184,70 +187,70 @@ function union<M extends { type: string }>(what: string, table: Table<M>): Valid
 /** Validates a message a client (driver or worker runtime) sends to its node. */
 export const validateClientMessage: Validator<ClientMessage> = union<ClientMessage>('client message', {
   'submit-task': { task },
-  'put-object': { objectId: str, value: encoded },
-  'get-objects': { requestId: uint, objectIds: refList, taskId: opt(str) },
+  'put-object': { objectId: id, value: encoded },
+  'get-objects': { requestId: uint, objectIds: idList, taskId: opt(id) },
   'cancel-get': { requestId: uint },
-  'wait-objects': { requestId: uint, objectIds: refList, numReturns: uint, timeoutMs: nullable(num), taskId: opt(str) },
-  'cancel-task': { objectId: str, requestId: uint },
-  'add-refs': { objectIds: refList, owners: opt(refList) },
-  'release-refs': { objectIds: refList },
-  'task-done': { taskId: str, result, runMs: opt(num) },
-  'worker-ready': { workerId: str },
+  'wait-objects': { requestId: uint, objectIds: idList, numReturns: uint, timeoutMs: nullable(num), taskId: opt(id) },
+  'cancel-task': { objectId: id, requestId: uint },
+  'add-refs': { objectIds: idList, owners: opt(idList) },
+  'release-refs': { objectIds: idList },
+  'task-done': { taskId: id, result, runMs: opt(num) },
+  'worker-ready': { workerId: id },
   'create-actor': { spec: actorSpec },
   'submit-actor-call': { call: actorCall },
-  'kill-actor': { requestId: uint, actorId: str },
+  'kill-actor': { requestId: uint, actorId: id },
   'get-actor': { requestId: uint, name: str },
-  'register-job': { requestId: uint, jobId: str, package: opt(bytes) },
-  'actor-created': { actorId: str, result },
+  'register-job': { requestId: uint, jobId: id, package: opt(bytes) },
+  'actor-created': { actorId: id, result },
 });
 
 /** Validates a message a node sends to a client. */
 export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('node message', {
   objects: { requestId: uint, results: arrayOf(result) },
-  'wait-result': { requestId: uint, readyIds: refList },
+  'wait-result': { requestId: uint, readyIds: idList },
   'cancel-result': { requestId: uint, cancelled: bool },
   'execute-task': { task, argValues },
   'actor-info': { requestId: uint, actor: nullable(actorInfo) },
   'kill-result': { requestId: uint, killed: bool },
   'job-registered': { requestId: uint, error: opt(errorPayload) },
-  'job-dir': { jobId: str, dir: str },
+  'job-dir': { jobId: id, dir: str },
   'create-actor-instance': { spec: actorSpec, argValues },
   'actor-call': { call: actorCall, argValues },
-  'drop-task': { taskId: str },
+  'drop-task': { taskId: id },
   'shutdown-worker': {},
 });
 
 /** Validates a message a node sends to the head. */
 export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node-to-head message', {
   hello: helloFields,
-  'register-node': { node: peerInfo, headId: opt(str) },
+  'register-node': { node: peerInfo, headId: opt(id) },
   heartbeat: { available: resources, stats: nodeStats },
-  'spill-task': { task, owner: str, argLocations: locations },
-  'place-actor': { requestId: uint, spec: actorSpec, owner: str },
-  'actor-state': { actorId: str, className: str, state: actorState, nodeId: str, name: opt(str), spec: opt(actorSpec), owner: opt(str), restarts: opt(uint) },
-  'claim-actor-name': { requestId: uint, name: str, actorId: str },
-  'release-actor-name': { name: str, actorId: str },
-  'find-actor': { requestId: uint, name: opt(str), actorId: opt(str) },
-  'put-package': { requestId: uint, jobId: str, data: bytes },
-  'get-package': { requestId: uint, jobId: str },
-  'job-event': { jobId: str, state: oneOf('started', 'finished'), nodeId: str },
-  'restart-actor': { requestId: uint, actorId: str, cause: str },
-  'kill-actor': { requestId: uint, actorId: str },
+  'spill-task': { task, owner: id, argLocations: locations },
+  'place-actor': { requestId: uint, spec: actorSpec, owner: id },
+  'actor-state': { actorId: id, className: str, state: actorState, nodeId: id, name: opt(str), spec: opt(actorSpec), owner: opt(id), restarts: opt(uint) },
+  'claim-actor-name': { requestId: uint, name: str, actorId: id },
+  'release-actor-name': { name: str, actorId: id },
+  'find-actor': { requestId: uint, name: opt(str), actorId: opt(id) },
+  'put-package': { requestId: uint, jobId: id, data: bytes },
+  'get-package': { requestId: uint, jobId: id },
+  'job-event': { jobId: id, state: oneOf('started', 'finished'), nodeId: id },
+  'restart-actor': { requestId: uint, actorId: id, cause: str },
+  'kill-actor': { requestId: uint, actorId: id },
   reply: { requestId: uint, result: headReply },
 });
 
 /** Validates a message the head sends to a node. */
 export const validateHeadToNode: Validator<HeadToNode> = union<HeadToNode>('head-to-node message', {
   welcome: welcomeFields,
-  registered: { nodeId: str, headId: str, deathTimeoutMs: uint },
-  fenced: { nodeId: str, reason: str },
-  'kill-actor': { requestId: uint, actorId: str },
+  registered: { nodeId: id, headId: id, deathTimeoutMs: uint },
+  fenced: { nodeId: id, reason: str },
+  'kill-actor': { requestId: uint, actorId: id },
   peers: { nodes: arrayOf(peerInfo) },
-  'run-task': { task, owner: str, argLocations: locations },
-  'spill-failed': { taskId: str, error: errorPayload },
-  'task-placed': { taskId: str, nodeId: str },
-  'job-finished': { jobId: str },
-  'host-actor': { spec: actorSpec, owner: str, restarts: opt(uint) },
+  'run-task': { task, owner: id, argLocations: locations },
+  'spill-failed': { taskId: id, error: errorPayload },
+  'task-placed': { taskId: id, nodeId: id },
+  'job-finished': { jobId: id },
+  'host-actor': { spec: actorSpec, owner: id, restarts: opt(uint) },
   query: { requestId: uint, what: oneOf('objects', 'actors', 'tasks') },
   reply: { requestId: uint, result: headReply },
 });
@@ -256,15 +259,15 @@ export const validateHeadToNode: Validator<HeadToNode> = union<HeadToNode>('head
 export const validatePeerMessage: Validator<PeerMessage> = union<PeerMessage>('peer message', {
   hello: helloFields,
   welcome: welcomeFields,
-  'task-result': { taskId: str, result: remoteResult },
-  'subscribe-object': { objectId: str },
-  'object-ready': { objectId: str, result: remoteResult },
-  'pull-object': { requestId: uint, objectId: str, offset: uint, length: uint },
-  'object-chunk': { requestId: uint, objectId: str, offset: uint, total: uint, data: bytes, error: opt(errorPayload) },
-  'release-object': { objectId: str },
-  'actor-call': { call: actorCall, owner: str, argLocations: locations },
-  'cancel-task': { taskId: str },
-  'kill-actor': { requestId: uint, actorId: str },
+  'task-result': { taskId: id, result: remoteResult },
+  'subscribe-object': { objectId: id },
+  'object-ready': { objectId: id, result: remoteResult },
+  'pull-object': { requestId: uint, objectId: id, offset: uint, length: uint },
+  'object-chunk': { requestId: uint, objectId: id, offset: uint, total: uint, data: bytes, error: opt(errorPayload) },
+  'release-object': { objectId: id },
+  'actor-call': { call: actorCall, owner: id, argLocations: locations },
+  'cancel-task': { taskId: id },
+  'kill-actor': { requestId: uint, actorId: id },
   'kill-result': { requestId: uint, killed: bool },
 });
 
