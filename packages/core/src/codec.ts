@@ -100,8 +100,10 @@ addExtension({
     encodeRefs?.push(ref.id);
     return ref.owner === undefined ? ref.id : [ref.id, ref.owner];
   },
-  read(wire: string | [string, string]) {
-    return typeof wire === 'string' ? new ObjectRef(wire) : new ObjectRef(wire[0], wire[1]);
+  read(wire: unknown) {
+    if (typeof wire === 'string') return new ObjectRef(wire);
+    if (!isStringPair(wire)) throw new SerializationError('corrupt frame: an ObjectRef must be an id or [id, owner]');
+    return new ObjectRef(wire[0], wire[1]);
   },
 });
 
@@ -111,8 +113,9 @@ addExtension({
   write(handle: ActorHandleBase) {
     return [handle.actorId, handle.className];
   },
-  read([actorId, className]: [string, string]) {
-    return handleFromWire(actorId, className);
+  read(wire: unknown) {
+    if (!isStringPair(wire)) throw new SerializationError('corrupt frame: an actor handle must be [actorId, className]');
+    return handleFromWire(wire[0], wire[1]);
   },
 });
 
@@ -139,8 +142,9 @@ addExtension({
     encodeBuffers.push(view);
     return [kind, encodeBuffers.length - 1];
   },
-  read([kind, index]: [number, number]) {
-    return typedArrayView(kind, index);
+  read(wire: unknown) {
+    if (!Array.isArray(wire) || wire.length !== 2) throw new SerializationError('corrupt frame: a typed array must be [kind, index]');
+    return typedArrayView(wire[0], wire[1]);
   },
 });
 
@@ -152,24 +156,36 @@ addExtension({
     encodeBuffers.push(new Uint8Array(buffer));
     return encodeBuffers.length - 1;
   },
-  read(index: number) {
+  read(index: unknown) {
     // An ArrayBuffer cannot be a view of another buffer: this one is copied.
     const view = typedArrayView(0, index) as Uint8Array;
     return view.slice().buffer;
   },
 });
 
-function typedArrayView(kind: number, index: number): ArrayBufferView {
+const isStringPair = (wire: unknown): wire is [string, string] =>
+  Array.isArray(wire) && wire.length === 2 && typeof wire[0] === 'string' && typeof wire[1] === 'string';
+
+/**
+ * The typed array `index` of the buffer table of the frame being decoded. The table's offsets and
+ * lengths were checked by decode(); the kind and index come from the header and are checked here.
+ */
+function typedArrayView(kind: unknown, index: unknown): ArrayBufferView {
   const frame = decodeFrame;
   const table = decodeTable;
-  const Kind = TYPED_ARRAY_KINDS[kind];
-  if (!frame || !table || Kind === undefined) throw new SerializationError('corrupt frame: bad typed array reference');
-  const offset = table[index * 2];
-  const length = table[index * 2 + 1];
-  if (offset === undefined || length === undefined) throw new SerializationError('corrupt frame: buffer index out of range');
+  if (!frame || !table || !Number.isSafeInteger(kind) || (kind as number) < 0 || (kind as number) >= TYPED_ARRAY_KINDS.length) {
+    throw new SerializationError('corrupt frame: bad typed array reference');
+  }
+  if (!Number.isSafeInteger(index) || (index as number) < 0 || (index as number) * 2 >= table.length) {
+    throw new SerializationError('corrupt frame: buffer index out of range');
+  }
+  const Kind = TYPED_ARRAY_KINDS[kind as number]!;
+  const offset = table[(index as number) * 2]!;
+  const length = table[(index as number) * 2 + 1]!;
   const start = frame.byteOffset + offset;
   if (kind === KIND_BUFFER) return Buffer.from(frame.buffer, start, length);
   const size = (Kind as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  if (length % size !== 0) throw new SerializationError(`corrupt frame: ${length} bytes are not a whole number of ${Kind.name} elements`);
   if (start % size === 0) return new (Kind as unknown as new (b: ArrayBufferLike, o: number, l: number) => ArrayBufferView)(frame.buffer, start, length / size);
   // The frame itself sits at an unaligned offset (a network buffer): copy this one array.
   const copy = new Uint8Array(length);
@@ -250,8 +266,22 @@ function bufferFrame(header: Uint8Array, buffers: ArrayBufferView[], shared: boo
   return frame;
 }
 
-/** Decode a frame. Typed arrays in it are views of `frame` (when aligned), not copies. */
+/**
+ * Decode a frame. Typed arrays in it are views of `frame` (when aligned), not copies. A frame that
+ * is not one encode() could have made (a buffer table pointing outside the frame or into its
+ * header, msgpack that does not decode, a malformed extension) throws SerializationError: a view
+ * never reaches bytes outside the frame, even when the frame is a view of a larger buffer.
+ */
 export function decode(frame: Uint8Array): unknown {
+  try {
+    return decodeChecked(frame);
+  } catch (error) {
+    if (error instanceof SerializationError) throw error;
+    throw new SerializationError(`corrupt frame: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`);
+  }
+}
+
+function decodeChecked(frame: Uint8Array): unknown {
   const format = frame[0];
   if (format === FORMAT_PLAIN) return packr.unpack(frame.subarray(1));
   if (format !== FORMAT_BUFFERS || frame.length < TABLE_OFFSET) throw new SerializationError('corrupt frame: unknown format');
@@ -259,19 +289,26 @@ export function decode(frame: Uint8Array): unknown {
   const headerLength = dv.getUint32(4, true);
   const count = dv.getUint32(8, true);
   const headerStart = TABLE_OFFSET + count * 16;
-  if (headerStart + headerLength > frame.length) throw new SerializationError('corrupt frame: header past the end');
+  const headerEnd = headerStart + headerLength;
+  if (headerEnd > frame.length) throw new SerializationError('corrupt frame: header past the end');
   const table = new Float64Array(count * 2);
-  for (let i = 0; i < count * 2; i++) {
-    table[i] = dv.getFloat64(TABLE_OFFSET + i * 8, true);
-    const end = i % 2 === 1 ? (table[i - 1] as number) + (table[i] as number) : 0;
-    if (end > frame.length) throw new SerializationError('corrupt frame: buffer past the end');
+  for (let i = 0; i < count; i++) {
+    const offset = dv.getFloat64(TABLE_OFFSET + i * 16, true);
+    const length = dv.getFloat64(TABLE_OFFSET + i * 16 + 8, true);
+    // Whole numbers only (NaN, fractions and infinities fail isSafeInteger), after the header and
+    // within the frame: encode() puts each buffer there.
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < headerEnd || length < 0 || offset + length > frame.length) {
+      throw new SerializationError(`corrupt frame: buffer ${i} (offset ${offset}, length ${length}) is not within the frame's ${frame.length} bytes after its header`);
+    }
+    table[i * 2] = offset;
+    table[i * 2 + 1] = length;
   }
   const savedFrame = decodeFrame;
   const savedTable = decodeTable;
   decodeFrame = frame;
   decodeTable = table;
   try {
-    return packr.unpack(frame.subarray(headerStart, headerStart + headerLength));
+    return packr.unpack(frame.subarray(headerStart, headerEnd));
   } finally {
     decodeFrame = savedFrame;
     decodeTable = savedTable;

@@ -79,3 +79,98 @@ describe('codec', () => {
     expect(() => decode(data.subarray(0, 20))).toThrow(SerializationError);
   });
 });
+
+/**
+ * A FORMAT_BUFFERS frame made by hand: the buffer table (offset, length per buffer), the msgpack
+ * header, then `data` from the first 8-aligned byte after the header.
+ */
+function rawFrame(header: number[], table: Array<[number, number]>, data: number[] = []): Uint8Array {
+  const headerStart = 16 + table.length * 16;
+  const dataStart = (headerStart + header.length + 7) & ~7;
+  const frame = new Uint8Array(dataStart + data.length);
+  const dv = new DataView(frame.buffer);
+  frame[0] = 1;
+  dv.setUint32(4, header.length, true);
+  dv.setUint32(8, table.length, true);
+  table.forEach(([offset, length], i) => {
+    dv.setFloat64(16 + i * 16, offset, true);
+    dv.setFloat64(16 + i * 16 + 8, length, true);
+  });
+  frame.set(header, headerStart);
+  frame.set(data, dataStart);
+  return frame;
+}
+
+/** msgpack of weft's extension `type` holding the msgpack value `payload`, as msgpackr writes it (fixext 1: d4, type, filler, then the value). */
+const ext = (type: number, payload: number[]): number[] => [0xd4, type, 0, ...payload];
+/** The typed-array extension: [kind, buffer index] (kind 0: Uint8Array, 8: Float64Array, 11: Buffer). */
+const typedRef = (kind: number, index: number): number[] => ext(0x21, [0x92, kind, index]);
+/** Where rawFrame puts the data of a frame with one buffer and a header of `headerLength` bytes. */
+const dataAt = (headerLength: number): number => (32 + headerLength + 7) & ~7;
+
+function serializationError(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe('codec on corrupt or hostile frames', () => {
+  const header = typedRef(0, 0);
+  const at = dataAt(header.length);
+
+  it('decodes a hand-made frame whose buffer table is right', () => {
+    const back = decode(rawFrame(header, [[at, 4]], [1, 2, 3, 4])) as Uint8Array;
+    expect(Array.from(back)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('never returns bytes before the value: offset -32 is a SerializationError', () => {
+    const secret = Array.from({ length: 32 }, (_, i) => 200 + (i % 50));
+    const frame = rawFrame(header, [[-32, 32]], [1, 2, 3, 4]);
+    const buffer = new Uint8Array(32 + frame.length);
+    buffer.set(secret, 0);
+    buffer.set(frame, 32);
+    const error = serializationError(() => decode(buffer.subarray(32)));
+    expect(error).toBeInstanceOf(SerializationError);
+    expect((error as SerializationError).code).toBe('SERIALIZATION');
+  });
+
+  it.each([
+    ['a negative offset', -8, 4], ['a NaN offset', Number.NaN, 4], ['a fractional offset', 40.5, 4], ['an infinite offset', Infinity, 4],
+    ['an offset past the end', 1_000, 4], ['an offset inside the header', 0, 4], ['a negative length', 40, -4], ['a NaN length', 40, Number.NaN],
+    ['a fractional length', 40, 2.5], ['a length past the end', 40, 5], ['a huge length', 40, 2 ** 53], ['an infinite length', 40, Infinity],
+  ])('refuses %s with a SerializationError', (_what, offset, length) => {
+    const frame = rawFrame(header, [[offset === 40 ? at : offset, length]], [1, 2, 3, 4]);
+    expect(serializationError(() => decode(frame))).toBeInstanceOf(SerializationError);
+  });
+
+  it('refuses a Float64Array whose length is not a multiple of 8, and kinds and indexes out of range', () => {
+    const data = Array.from({ length: 16 }, () => 0);
+    const f64 = typedRef(8, 0);
+    expect(serializationError(() => decode(rawFrame(f64, [[dataAt(f64.length), 12]], data)))).toBeInstanceOf(SerializationError);
+    for (const bad of [typedRef(12, 0), typedRef(0xff, 0), typedRef(0, 1), typedRef(0, 0xff), ext(0x21, [0x92, 0xa1, 0x78, 0]),
+      ext(0x21, [0x92, 0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0, 0]), ext(0x21, [0x05]), ext(0x22, [0xa1, 0x78]), ext(0x22, [0xff])]) {
+      expect(serializationError(() => decode(rawFrame(bad, [[dataAt(bad.length), 8]], data))), JSON.stringify(bad)).toBeInstanceOf(SerializationError);
+    }
+  });
+
+  it('refuses a buffer count or header length past the end of the frame', () => {
+    const frame = rawFrame(header, [[at, 4]], [1, 2, 3, 4]);
+    const dv = new DataView(frame.buffer);
+    dv.setUint32(8, 0xffff_ffff, true);
+    expect(serializationError(() => decode(frame))).toBeInstanceOf(SerializationError);
+    const other = rawFrame(header, [[at, 4]], [1, 2, 3, 4]);
+    new DataView(other.buffer).setUint32(4, 0xffff_ffff, true);
+    expect(serializationError(() => decode(other))).toBeInstanceOf(SerializationError);
+  });
+
+  it('refuses malformed ObjectRef and actor handle extensions, and msgpack that does not decode', () => {
+    const plain = (bytes: number[]): Uint8Array => new Uint8Array([0, ...bytes]);
+    for (const frame of [plain(ext(0x20, [0x05])), plain(ext(0x20, [0x92, 1, 2])), plain(ext(0x20, [0xc0])), plain(ext(0x23, [0xa1, 0x78])),
+      plain(ext(0x23, [0x92, 1, 2])), plain([0xc7, 3, 0x21, 0x92, 0, 0]), plain([0xa5, 0x61]), plain([0x92, 1]), plain([0xdd, 0xff, 0xff, 0xff, 0xff]), new Uint8Array(0)]) {
+      expect(serializationError(() => decode(frame)), JSON.stringify(Array.from(frame))).toBeInstanceOf(SerializationError);
+    }
+  });
+});

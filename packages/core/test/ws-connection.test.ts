@@ -4,6 +4,8 @@ import type { Socket } from 'node:net';
 import { pack } from 'msgpackr';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+// Registers weft's value extensions with msgpackr, as in every process that runs weft.
+import '../src/codec.ts';
 import { KEEPALIVE_INTERVAL_MS } from '../src/protocol/liveness.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION, type Hello, type PeerMessage, type Welcome } from '../src/protocol/messages.ts';
 import { validatePeerMessage } from '../src/protocol/validate.ts';
@@ -147,6 +149,11 @@ describe('WebSocketConnection', () => {
   });
 
   const garbage = Buffer.from([0xc1, 0xff, 0x00, 0x13]);
+  /** A frame of one subscribe-object whose objectId is the raw msgpack `value`. */
+  const withValue = (value: number[]): Buffer => Buffer.concat([
+    Buffer.from([0x91, 0x82, 0xa4]), Buffer.from('type'), Buffer.from([0xb0]), Buffer.from('subscribe-object'), Buffer.from([0xa8]),
+    Buffer.from('objectId'), Buffer.from(value),
+  ]);
   const truncated = encodeFrame([subscribe(1), subscribe(2)]).subarray(0, -3);
   it.each([
     ['garbage bytes', garbage, CLOSE_CODES.BAD_FRAME, 'bytes after its message array'],
@@ -157,6 +164,12 @@ describe('WebSocketConnection', () => {
     ['a msgpack frame that is not an array', pack({ type: 'subscribe-object', objectId: 'x' }), CLOSE_CODES.BAD_FRAME, 'not an array'],
     ['a second hello', encodeFrame([hello('again')]), CLOSE_CODES.HANDSHAKE, 'hello came twice'],
     ['an oversized frame', Buffer.alloc(128 * 1024), 1009, 'over the size limit of 65536 bytes'],
+    // weft's value extensions are msgpackr's, global: outside a value they must fail, not read memory.
+    ['a typed array reference at offset -32', withValue([0xd4, 0x21, 0, 0x92, 0, 0]), CLOSE_CODES.BAD_FRAME, 'corrupt frame'],
+    ['an ArrayBuffer reference', withValue([0xd4, 0x22, 0, 0xff]), CLOSE_CODES.BAD_FRAME, 'corrupt frame'],
+    ['a malformed ObjectRef', withValue([0xd4, 0x20, 0, 0x05]), CLOSE_CODES.BAD_FRAME, 'corrupt frame'],
+    ['a malformed actor handle', withValue([0xd4, 0x23, 0, 0xa1, 0x78]), CLOSE_CODES.BAD_FRAME, 'corrupt frame'],
+    ['an ObjectRef where an id goes', withValue([0xd4, 0x20, 0, 0xa3, 0x61, 0x62, 0x63]), CLOSE_CODES.BAD_FRAME, 'objectId must be an id'],
   ] as Array<[string, Buffer | string, number, string]>)('closes only the connection that sent %s', async (_what, frame, code, reason) => {
     const { listener, closes } = await echoServer({ maxPayloadBytes: 64 * 1024 });
     const good = await client(listener.url);
