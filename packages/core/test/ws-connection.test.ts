@@ -217,6 +217,89 @@ describe('WebSocketConnection', () => {
   });
 });
 
+describe('WebSocketConnection attachment limits', () => {
+  const frameLimit = 64 * 1024;
+  const batchLimit = 1024 * 1024;
+  const chunkOf = (data: unknown): unknown => ({ type: 'object-chunk', requestId: 1, objectId: 'obj-1', offset: 0, total: 1, data });
+
+  /** A server with small limits, a good client on it, and a raw client to misbehave with. */
+  async function setup() {
+    const { listener, closes } = await echoServer({ maxPayloadBytes: frameLimit, maxBatchBytes: batchLimit });
+    const good = await client(listener.url, { maxPayloadBytes: frameLimit });
+    const bad = await rawClient(listener.url);
+    return { listener, closes, good, bad, closed: closeOf(bad) };
+  }
+
+  /** The good client still gets its echo, and a new client connects. */
+  async function othersKeepWorking(url: string, good: WebSocketConnection<PeerMessage, PeerMessage>): Promise<void> {
+    const reply = nextMessages(good, 1);
+    good.send(subscribe(7));
+    expect(await reply).toEqual([subscribe(7)]);
+    const fresh = await client(url, { maxPayloadBytes: frameLimit });
+    const freshReply = nextMessages(fresh, 1);
+    fresh.send(subscribe(8));
+    expect(await freshReply).toEqual([subscribe(8)]);
+  }
+
+  it('closes a connection whose batch announces more bytes than the batch limit, before any attachment arrives', async () => {
+    const { listener, closes, good, bad, closed } = await setup();
+    bad.send(pack({ $batch: [chunkOf({ $att: 0 })], $parts: [65_536], $bytes: [4 * 1024 ** 3] }));
+    const { code } = await closed;
+    expect(code).toBe(CLOSE_CODES.TOO_BIG);
+    expect(closes[0]).toContain(`announces 4294967296 bytes of attachments, over the limit of ${batchLimit} bytes`);
+    await othersKeepWorking(listener.url, good);
+  });
+
+  it('closes a connection once the attachments it sends pass the batch limit (4096 x 65536 parts announced)', async () => {
+    const { listener, closes, good, bad, closed } = await setup();
+    bad.send(pack({ $batch: [chunkOf({ $att: 0 })], $parts: new Array(4096).fill(65_536) }));
+    let sent = 0;
+    let open = true;
+    void closed.then(() => { open = false; });
+    while (open && sent <= 2 * batchLimit) {
+      bad.send(Buffer.alloc(frameLimit));
+      sent += frameLimit;
+      await sleep(1);
+    }
+    expect((await closed).code).toBe(CLOSE_CODES.TOO_BIG);
+    expect(closes[0]).toContain(`over the limit of ${batchLimit} bytes`);
+    await othersKeepWorking(listener.url, good);
+  });
+
+  it.each([
+    ['longer', 100, 200], ['shorter', 60_000, 100],
+  ])('closes a connection whose attachment is %s than it announced', async (what, announced, length) => {
+    const { listener, closes, good, bad, closed } = await setup();
+    bad.send(pack({ $batch: [chunkOf({ $att: 0 })], $parts: [1], $bytes: [announced] }));
+    bad.send(Buffer.alloc(length));
+    expect((await closed).code).toBe(CLOSE_CODES.BAD_FRAME);
+    expect(closes[0]).toContain(`attachment 0 is ${what} than the ${announced} bytes announced`);
+    await othersKeepWorking(listener.url, good);
+  });
+
+  it('refuses announcements that make no sense', async () => {
+    for (const header of [{ $parts: [1], $bytes: [-1] }, { $parts: [1], $bytes: [1.5] }, { $parts: [1, 1], $bytes: [10] },
+      { $parts: [1], $bytes: [frameLimit + 1] }, { $parts: [0] }, { $parts: [2 ** 20] }]) {
+      const { bad, closed, closes } = await setup();
+      bad.send(pack({ $batch: [chunkOf({ $att: 0 })], ...header }));
+      expect([CLOSE_CODES.BAD_FRAME, CLOSE_CODES.TOO_BIG], JSON.stringify(header)).toContain((await closed).code);
+      expect(closes).toHaveLength(1);
+    }
+  });
+
+  it('sends a message whose attachments together pass the batch limit in batches under it', async () => {
+    const { listener } = await echoServer({ maxPayloadBytes: frameLimit, maxBatchBytes: batchLimit });
+    const { conn } = await connectWebSocket<PeerMessage, PeerMessage>({ url: listener.url, token: TOKEN, hello: hello('client'),
+      validate: validatePeerMessage, maxPayloadBytes: frameLimit, maxBatchBytes: batchLimit });
+    cleanups.push(() => conn.close());
+    const datas = [0, 1, 2].map(() => randomFillSync(new Uint8Array(batchLimit / 2 + 1000)));
+    const reply = nextMessages(conn, 3);
+    for (const data of datas) conn.send({ type: 'object-chunk', requestId: 1, objectId: 'obj-1', offset: 0, total: data.length, data });
+    const back = await reply;
+    back.forEach((message, i) => expect(Buffer.compare((message as { data: Uint8Array }).data, datas[i]!)).toBe(0));
+  });
+});
+
 describe('WebSocketConnection keepalive', () => {
   const keepalive = { intervalMs: 50, timeoutMs: 300 };
   const KEEPALIVE_REASON = /^no answer from \S+ for 300 ms \(keepalive\)$/;

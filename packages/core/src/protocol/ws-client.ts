@@ -42,6 +42,8 @@ export interface ConnectOptions<In> {
   validate: Validator<In>;
   /** Largest frame accepted. @default DEFAULT_MAX_PAYLOAD_BYTES */
   maxPayloadBytes?: number;
+  /** Most bytes of attachments in one batch, both ways. @default DEFAULT_MAX_BATCH_BYTES */
+  maxBatchBytes?: number;
   /** Time allowed from opening to the welcome. @default DEFAULT_HANDSHAKE_TIMEOUT_MS */
   handshakeTimeoutMs?: number;
   /** For wss: the CA that signed the peer's certificate (a self-signed certificate itself); whether to check it. @default system CAs, checked */
@@ -140,6 +142,7 @@ export function connectWebSocket<In, Out>(options: ConnectOptions<In>): Promise<
       ws.removeAllListeners();
       const conn = new WebSocketConnection<In, Out>(ws, {
         validate: rejectAfterHandshake('welcome', options.validate), remote: url, initial: rest, maxPayloadBytes, keepalive, socket,
+        ...(options.maxBatchBytes !== undefined ? { maxBatchBytes: options.maxBatchBytes } : {}),
       });
       resolve({ conn, welcome });
     });

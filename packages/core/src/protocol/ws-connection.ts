@@ -6,6 +6,7 @@
  * logged reason, and nothing is thrown out of the socket's event handlers. A keepalive (see
  * liveness.ts) pings the peer and cuts the connection when nothing comes back for a while.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { Packr, Unpackr } from 'msgpackr';
 import WebSocket from 'ws';
 import { logger } from '../logger.ts';
@@ -17,6 +18,14 @@ import { ProtocolError, type Validator } from './validate.ts';
 
 /** Largest frame accepted (ws's `maxPayload`); larger ones close the connection with 1009. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = Number(process.env.WEFT_MAX_FRAME_BYTES) > 0 ? Number(process.env.WEFT_MAX_FRAME_BYTES) : 256 * 1024 * 1024;
+/**
+ * Most bytes of attachments one batch may carry (a large put or get), counted against what the
+ * batch announces and what arrives, before anything is kept: at most 4 GiB, and never more than
+ * Node's largest Buffer, since an attachment in parts is joined into one. A batch over it closes
+ * its connection (CLOSE_CODES.TOO_BIG).
+ */
+export const DEFAULT_MAX_BATCH_BYTES = Math.min(
+  Number(process.env.WEFT_MAX_BATCH_BYTES) > 0 ? Number(process.env.WEFT_MAX_BATCH_BYTES) : 4 * 1024 ** 3, bufferConstants.MAX_LENGTH);
 /** Time allowed from opening a socket to the welcome (client) or the accept (server). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Frames below this size are decoded with copies of their binary fields (see decodeFrame). */
@@ -95,13 +104,23 @@ function attach(value: unknown, attachments: Uint8Array[], depth: number): unkno
 
 /** Decodes a received frame into its (not yet validated) messages; throws a ProtocolError. */
 export function decodeFrame(data: WebSocket.RawData, isBinary: boolean): unknown[] {
-  const decoded = decodeBatch(data, isBinary);
+  const decoded = decodeBatch(data, isBinary, { maxPayloadBytes: 0, maxBatchBytes: 0 });
   if (decoded.parts.length > 0) throw new ProtocolError('attachments are not expected here');
   return decoded.batch;
 }
 
-/** A received batch frame: its messages, and for each attachment that follows, its number of frames. */
-function decodeBatch(data: WebSocket.RawData, isBinary: boolean): { batch: unknown[]; parts: number[] } {
+/**
+ * A received batch: its messages and, for each attachment that follows, its number of frames and
+ * (`bytes`, absent from senders that do not announce it) its length.
+ */
+interface Batch {
+  batch: unknown[];
+  parts: number[];
+  bytes: number[] | undefined;
+}
+
+/** Decodes a batch frame and checks what it announces against the limits; throws a ProtocolError. */
+function decodeBatch(data: WebSocket.RawData, isBinary: boolean, limits: { maxPayloadBytes: number; maxBatchBytes: number }): Batch {
   if (!isBinary || !Buffer.isBuffer(data)) throw new ProtocolError('text frame (weft sends binary frames only)');
   let batch: unknown;
   let end = 0;
@@ -117,14 +136,26 @@ function decodeBatch(data: WebSocket.RawData, isBinary: boolean): { batch: unkno
     throw new ProtocolError(`frame does not decode as msgpack (${String((error as Error).message).slice(0, 60)})`);
   }
   if (end !== data.length) throw new ProtocolError('frame has bytes after its message array');
-  if (Array.isArray(batch)) return { batch, parts: [] };
-  const framed = batch as { $batch?: unknown; $parts?: unknown } | undefined;
+  if (Array.isArray(batch)) return { batch, parts: [], bytes: undefined };
+  const framed = batch as { $batch?: unknown; $parts?: unknown; $bytes?: unknown } | undefined;
   const parts = framed?.$parts;
-  if (framed && Array.isArray(framed.$batch) && Array.isArray(parts) && parts.length > 0 && parts.length <= MAX_ATTACHMENTS
-    && parts.every((n) => Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= MAX_PARTS)) {
-    return { batch: framed.$batch, parts: parts as number[] };
+  if (!framed || !Array.isArray(framed.$batch) || !Array.isArray(parts) || parts.length === 0 || parts.length > MAX_ATTACHMENTS
+    || !parts.every((n) => Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= MAX_PARTS)) {
+    throw new ProtocolError('frame is not an array of messages');
   }
-  throw new ProtocolError('frame is not an array of messages');
+  const bytes = framed.$bytes;
+  if (bytes === undefined) return { batch: framed.$batch, parts: parts as number[], bytes: undefined };
+  if (!Array.isArray(bytes) || bytes.length !== parts.length
+    || !bytes.every((n, i) => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= (parts[i] as number) * limits.maxPayloadBytes)) {
+    throw new ProtocolError('batch announces attachment lengths that do not match its parts');
+  }
+  let total = 0;
+  for (const n of bytes as number[]) total += n;
+  if (total > limits.maxBatchBytes) {
+    throw new ProtocolError(`batch announces ${total} bytes of attachments, over the limit of ${limits.maxBatchBytes} bytes`
+      + ' (WEFT_MAX_BATCH_BYTES): send large values in smaller pieces', CLOSE_CODES.TOO_BIG);
+  }
+  return { batch: framed.$batch, parts: parts as number[], bytes: bytes as number[] };
 }
 
 /** Cuts a close reason to the 123 bytes a close frame can carry. */
@@ -156,6 +187,8 @@ export interface WebSocketConnectionOptions<In> {
   initial?: unknown[];
   /** The socket's maxPayload, for the reason logged when a frame exceeds it. @default DEFAULT_MAX_PAYLOAD_BYTES */
   maxPayloadBytes?: number;
+  /** Most bytes of attachments in one batch, both ways (see DEFAULT_MAX_BATCH_BYTES). @default DEFAULT_MAX_BATCH_BYTES */
+  maxBatchBytes?: number;
   /**
    * Pings the peer every intervalMs; a peer from which nothing (message, ping, pong) was received
    * for timeoutMs is taken for dead and its socket cut. `false`: no pings, a silent peer is kept.
@@ -173,9 +206,10 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   readonly #ws: WebSocket;
   readonly #validate: Validator<In>;
   readonly #maxPayloadBytes: number;
+  readonly #maxBatchBytes: number;
   readonly #batch = new MicrotaskBatcher<Out>(() => this.#flush());
-  /** A batch whose attachment frames are still arriving. */
-  #awaiting: { batch: unknown[]; parts: number[]; attachments: Buffer[]; current: Buffer[] } | undefined;
+  /** A batch whose attachment frames are still arriving: `received` bytes of them in all, `currentBytes` of the current one. */
+  #awaiting: (Batch & { attachments: Buffer[]; current: Buffer[]; received: number; currentBytes: number }) | undefined;
   #handler: ((message: In) => void) | undefined;
   /** Messages received before a handler was set, or while the first handler is being caught up. */
   #pending: In[] = [];
@@ -193,6 +227,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     this.remote = options.remote;
     this.#validate = options.validate;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#maxBatchBytes = Math.min(options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES, bufferConstants.MAX_LENGTH);
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
     ws.on('error', (error) => this.#onError(error));
     ws.on('close', (code, reason) => this.#finish(this.#error ?? `closed by ${this.remote} (${describeClose(code, reason.toString())})`));
@@ -222,17 +257,26 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   #sendBatch(batch: Out[]): void {
     let frame: Buffer;
     const attachments: Uint8Array[] = [];
+    let attached = 0;
     try {
       const messages = batch.map((message) => detach(message, attachments, ATTACH_DEPTH));
-      frame = attachments.length === 0 ? encodeFrame(messages)
-        : packr.pack({ $batch: messages, $parts: attachments.map((bytes) => Math.max(1, Math.ceil(bytes.byteLength / this.#partBytes))) });
+      for (const bytes of attachments) attached += bytes.byteLength;
+      if (attached > this.#maxBatchBytes && batch.length === 1) {
+        throw new Error(`a ${(batch[0] as { type?: unknown }).type as string} message carries ${attached} bytes, over the limit of `
+          + `${this.#maxBatchBytes} bytes of one batch (WEFT_MAX_BATCH_BYTES)`);
+      }
+      frame = attachments.length === 0 ? encodeFrame(messages) : packr.pack({
+        $batch: messages, $parts: attachments.map((bytes) => Math.max(1, Math.ceil(bytes.byteLength / this.#partBytes))),
+        $bytes: attachments.map((bytes) => bytes.byteLength),
+      });
     } catch (error) {
       // A bug (a message holding something msgpack cannot carry); throwing here would crash the process.
       log.error({ err: error, remote: this.remote }, 'cannot encode a batch of messages');
       this.close(`internal error: cannot encode a message (${(error as Error).message})`, 1011);
       return;
     }
-    if (frame.length > this.#maxPayloadBytes / 2 && batch.length > 1) {
+    // The peer refuses a batch whose attachments pass the batch limit: those go in several batches.
+    if ((frame.length > this.#maxPayloadBytes / 2 || attached > this.#maxBatchBytes) && batch.length > 1) {
       const half = Math.ceil(batch.length / 2);
       this.#sendBatch(batch.slice(0, half));
       this.#sendBatch(batch.slice(half));
@@ -301,33 +345,60 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   #onFrame(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.#closedWith !== undefined) return;
     this.#keepalive?.heard();
-    const awaiting = this.#awaiting;
-    if (awaiting) {
-      // A raw attachment of the batch before it.
-      if (!isBinary || !Buffer.isBuffer(data)) return this.#badFrame(new ProtocolError('attachment is not a binary frame'));
-      awaiting.current.push(data);
-      if (awaiting.current.length < (awaiting.parts[awaiting.attachments.length] as number)) return;
-      awaiting.attachments.push(awaiting.current.length === 1 ? data : Buffer.concat(awaiting.current));
-      awaiting.current = [];
-      if (awaiting.attachments.length < awaiting.parts.length) return;
-      this.#awaiting = undefined;
-      try {
-        attach(awaiting.batch, awaiting.attachments, ATTACH_DEPTH + 1);
-      } catch (error) {
-        return this.#badFrame(error);
-      }
-      this.#receive(awaiting.batch);
-      return;
-    }
-    let decoded: { batch: unknown[]; parts: number[] };
+    if (this.#awaiting) return this.#onAttachment(data, isBinary);
+    let decoded: Batch;
     try {
-      decoded = decodeBatch(data, isBinary);
+      decoded = decodeBatch(data, isBinary, { maxPayloadBytes: this.#maxPayloadBytes, maxBatchBytes: this.#maxBatchBytes });
     } catch (error) {
       this.#badFrame(error);
       return;
     }
-    if (decoded.parts.length > 0) this.#awaiting = { batch: decoded.batch, parts: decoded.parts, attachments: [], current: [] };
+    if (decoded.parts.length > 0) this.#awaiting = { ...decoded, attachments: [], current: [], received: 0, currentBytes: 0 };
     else this.#receive(decoded.batch);
+  }
+
+  /**
+   * A raw attachment frame of the batch before it. Its bytes are counted against the batch limit
+   * and the length announced before the frame is kept, so a sender cannot make this side hold
+   * more than the limit, nor make the join of its parts throw.
+   */
+  #onAttachment(data: WebSocket.RawData, isBinary: boolean): void {
+    const awaiting = this.#awaiting!;
+    if (!isBinary || !Buffer.isBuffer(data)) return this.#badFrame(new ProtocolError('attachment is not a binary frame'));
+    const index = awaiting.attachments.length;
+    const announced = awaiting.bytes?.[index];
+    awaiting.received += data.length;
+    awaiting.currentBytes += data.length;
+    if (awaiting.received > this.#maxBatchBytes) {
+      return this.#badFrame(new ProtocolError(`batch sent more than ${this.#maxBatchBytes} bytes of attachments, over the limit of `
+        + `${this.#maxBatchBytes} bytes (WEFT_MAX_BATCH_BYTES)`, CLOSE_CODES.TOO_BIG));
+    }
+    if (announced !== undefined && awaiting.currentBytes > announced) {
+      return this.#badFrame(new ProtocolError(`attachment ${index} is longer than the ${announced} bytes announced`));
+    }
+    awaiting.current.push(data);
+    if (awaiting.current.length < (awaiting.parts[index] as number)) return;
+    if (announced !== undefined && awaiting.currentBytes < announced) {
+      return this.#badFrame(new ProtocolError(`attachment ${index} is shorter than the ${announced} bytes announced`));
+    }
+    let joined: Buffer;
+    try {
+      joined = awaiting.current.length === 1 ? data : Buffer.concat(awaiting.current, awaiting.currentBytes);
+    } catch (error) {
+      // Out of memory: this connection goes, the process stays.
+      return this.#badFrame(new ProtocolError(`cannot join attachment ${index} of ${awaiting.currentBytes} bytes: ${(error as Error).message}`, CLOSE_CODES.TOO_BIG));
+    }
+    awaiting.attachments.push(joined);
+    awaiting.current = [];
+    awaiting.currentBytes = 0;
+    if (awaiting.attachments.length < awaiting.parts.length) return;
+    this.#awaiting = undefined;
+    try {
+      attach(awaiting.batch, awaiting.attachments, ATTACH_DEPTH + 1);
+    } catch (error) {
+      return this.#badFrame(error);
+    }
+    this.#receive(awaiting.batch);
   }
 
   #receive(batch: unknown[]): void {
@@ -383,6 +454,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     if (this.#closedWith !== undefined) return;
     this.#closedWith = reason;
     this.#keepalive?.stop();
+    this.#awaiting = undefined; // what arrived of a batch is not kept
     this.#batch.take();
     this.#pending = [];
     if (this.#closeHandler !== undefined) this.#notifyClose(this.#closeHandler, reason);

@@ -47,6 +47,8 @@ export interface ListenOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Largest frame accepted; larger ones close that connection with 1009. @default DEFAULT_MAX_PAYLOAD_BYTES */
   maxPayloadBytes?: number;
+  /** Most bytes of attachments in one batch, both ways. @default DEFAULT_MAX_BATCH_BYTES */
+  maxBatchBytes?: number;
   /** Time allowed from the upgrade to the accept. @default DEFAULT_HANDSHAKE_TIMEOUT_MS */
   handshakeTimeoutMs?: number;
   /**
@@ -161,6 +163,7 @@ function handshake(ws: WebSocket, socket: Socket, remote: string, options: Liste
     const c = new WebSocketConnection<unknown, unknown>(ws, {
       validate: rejectAfterHandshake('hello', validate), remote, initial: rest,
       maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, keepalive: options.keepalive, socket,
+      ...(options.maxBatchBytes !== undefined ? { maxBatchBytes: options.maxBatchBytes } : {}),
     });
     conn = c;
     created(c);
