@@ -172,6 +172,19 @@ describe('message validators', () => {
     [validatePeerMessage, { type: 'task-result', taskId: 't', result: { status: 'remote', location: { ...location, size: 'big' } } },
       'task-result.result.location.size must be an integer >= 0'],
     [validatePeerMessage, { ...peers['pull-object'], offset: Number.NaN }, 'pull-object.offset must be an integer >= 0'],
+    // Option ranges as the API checks them (remote.ts, actor.ts).
+    [validateClientMessage, { ...client['create-actor'], spec: { ...spec, options: { ...spec.options, maxConcurrency: 0 } } },
+      'create-actor.spec.options.maxConcurrency must be an integer >= 1'],
+    [validateNodeToHead, { ...toHead['place-actor'], spec: { ...spec, options: { ...spec.options, maxTaskRetries: 0.5 } } },
+      'place-actor.spec.options.maxTaskRetries must be an integer >= -1'],
+    [validateClientMessage, { ...client['submit-task'], task: { ...task, maxRetries: -3 } }, 'submit-task.task.maxRetries must be an integer >= -1'],
+    [validateClientMessage, { ...client['submit-task'], task: { ...task, resources: { gpu: Infinity } } }, 'submit-task.task.resources.gpu must be a finite number >= 0'],
+    [validateHeadToNode, { ...toNode['host-actor'], spec: { ...spec, options: { ...spec.options, placement: { CPU: Number.NaN } } } },
+      'host-actor.spec.options.placement.CPU must be a finite number >= 0'],
+    // A `__proto__` key (JSON.parse makes one an own property) must not reach an object's prototype.
+    [validateClientMessage, { ...client['submit-task'], task: { ...task, resources: JSON.parse('{"CPU": 1, "__proto__": 1}') as object } },
+      'submit-task.task.resources has a key __proto__, which is not allowed'],
+    [validateNodeToHead, { ...toHead.heartbeat, available: JSON.parse('{"__proto__": {"CPU": 1}}') as object }, 'heartbeat.available has a key __proto__'],
   ] as Array<[Validator<unknown>, unknown, string]>)('refuse a broken message with a reason naming the field (%#)', (validate, message, reason) => {
     expect(reasonOf(validate, message)).toContain(reason);
   });

@@ -55,6 +55,8 @@ const bytes: Check = (v) => (v instanceof Uint8Array ? undefined : ' must be bin
 const num: Check = (v) => (typeof v === 'number' && v >= 0 && v < Infinity ? undefined : ' must be a finite number >= 0');
 /** A safe integer ≥ 0 (request ids, counts, offsets). */
 const uint: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : ' must be an integer >= 0');
+/** A safe integer ≥ 1 (an actor's maxConcurrency: 0 would never run a call). */
+const posInt: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 1 ? undefined : ' must be an integer >= 1');
 /** A safe integer, -1 allowed (retry limits: -1 means no limit). */
 const limit: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= -1 ? undefined : ' must be an integer >= -1');
 
@@ -99,11 +101,15 @@ function shape<T>(fields: Fields<T>): Check {
   };
 }
 
-/** A record of string keys to values passing `check`. */
+/**
+ * A record of string keys to values passing `check`. A `__proto__` key is refused: msgpackr never
+ * makes one, but JSON.parse does, and copying it with spread or assignment would set a prototype.
+ */
 function recordOf(check: Check): Check {
   return (v) => {
     if (!isObj(v)) return ' must be an object';
-    for (const key in v) {
+    if (Object.hasOwn(v, '__proto__')) return ' has a key __proto__, which is not allowed';
+    for (const key of Object.keys(v)) {
       const bad = check(v[key]);
       if (bad !== undefined) return `.${key}${bad}`;
     }
@@ -146,7 +152,7 @@ const task = shape<TaskSpec>({
 const actorSpec = shape<ActorSpec>({
   actorId: id, jobId: id, cls: fnDescriptor, args: encoded, argRefs,
   options: shape<ActorOptionsSpec>({
-    name: opt(str), maxRestarts: limit, maxTaskRetries: limit, maxConcurrency: uint, resources, placement: resources, detached: opt(bool),
+    name: opt(str), maxRestarts: limit, maxTaskRetries: limit, maxConcurrency: posInt, resources, placement: resources, detached: opt(bool),
   }),
 });
 const actorCall = shape<ActorCallSpec>({
