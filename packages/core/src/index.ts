@@ -36,6 +36,7 @@ export { SharedMemoryPool, POOL_MIN_BYTES } from './runtime/shared-memory-pool.t
 export type { EncodedValue } from './codec.ts';
 export { toErrorPayload, fromErrorPayload, userStack } from './errors.ts';
 export { nextId, randomId, isId, MAX_ID_LENGTH } from './ids.ts';
+export { amountOf, fits, give, sumOf, take } from './resource-set.ts';
 export { logger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { PROTOCOL_VERSION, CLOSE_CODES } from './protocol/messages.ts';

@@ -5,16 +5,8 @@
  * (moving code is cheaper than moving data), then the one with the most free CPUs. It answers
  * null when no node could ever run it.
  */
-import type { ResourceSet } from '@weft/core';
+import { amountOf, fits, take, type ResourceSet } from '@weft/core';
 import type { NodeRecord, NodeRegistry } from './node-registry.ts';
-
-/** Whether `have` covers every amount in `need`. */
-export function fits(need: ResourceSet, have: ResourceSet): boolean {
-  for (const [name, amount] of Object.entries(need)) {
-    if (amount > 0 && (have[name] ?? 0) < amount - 1e-9) return false;
-  }
-  return true;
-}
 
 /** What the scheduler may weigh besides resources. */
 export interface PlacementHints {
@@ -39,10 +31,10 @@ export class GlobalScheduler {
       const free = fits(resources, node.available) ? 1 : 0;
       const bytes = hints.bytesOnNode?.get(node.nodeId) ?? 0;
       // Among busy nodes, the least loaded: queued tasks per CPU, as reported and placed since.
-      const load = (node.stats?.queued ?? 0) / Math.max(1, node.resources.CPU ?? 1);
+      const load = (node.stats?.queued ?? 0) / Math.max(1, amountOf(node.resources, 'CPU') || 1);
       // The node that spilled a task is saturated whatever its last report said: it gets the task
       // back only when no other node could run it.
-      const score = (node.nodeId === hints.avoid ? 0 : 1e16) + free * 1e15 + bytes * 10 + (node.available.CPU ?? 0) * 1e6 - load * 1e6;
+      const score = (node.nodeId === hints.avoid ? 0 : 1e16) + free * 1e15 + bytes * 10 + amountOf(node.available, 'CPU') * 1e6 - load * 1e6;
       if (score > bestScore) {
         best = node;
         bestScore = score;
@@ -51,7 +43,8 @@ export class GlobalScheduler {
     if (!best) return null;
     // Count it against the node's free resources until its next report, so that a burst of
     // spilled tasks spreads instead of piling onto the node that looked freest.
-    for (const [name, amount] of Object.entries(resources)) best.available[name] = Math.max(0, (best.available[name] ?? 0) - amount);
+    take(best.available, resources);
+    for (const name of Object.keys(resources)) if (amountOf(best.available, name) < 0) best.available[name] = 0;
     if (best.stats && !fits(resources, best.available)) best.stats.queued += 1;
     return best.nodeId;
   }

@@ -12,6 +12,6 @@ export type { HeadServer, HeadServerOptions, ConnectionHook } from './head-serve
 export { stateApi, clusterStatus, chromeTrace } from './state-api.ts';
 export { NodeRegistry } from './node-registry.ts';
 export type { NodeRecord } from './node-registry.ts';
-export { GlobalScheduler, fits } from './global-scheduler.ts';
+export { GlobalScheduler } from './global-scheduler.ts';
 export type { PlacementHints } from './global-scheduler.ts';
 export { ActorRegistry } from './actor-registry.ts';

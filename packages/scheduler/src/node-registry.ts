@@ -4,7 +4,7 @@
  * dead ones; older ones are forgotten. (Fencing does not need them: a node the head declared dead
  * learns it by the head's instance id, see Head.)
  */
-import type { NodeStats, PeerInfo, ResourceSet } from '@weft/core';
+import { sumOf, type NodeStats, type PeerInfo, type ResourceSet } from '@weft/core';
 
 /** Dead nodes remembered for `weft status` before the oldest are forgotten. */
 export const MAX_DEAD_NODES = 10;
@@ -81,11 +81,6 @@ export class NodeRegistry {
 
   /** Sum of every live node's total resources. */
   totals(): ResourceSet {
-    const totals: ResourceSet = {};
-    for (const node of this.#nodes.values()) {
-      if (!node.alive) continue;
-      for (const [name, amount] of Object.entries(node.resources)) totals[name] = (totals[name] ?? 0) + amount;
-    }
-    return totals;
+    return sumOf([...this.#nodes.values()].filter((node) => node.alive).map((node) => node.resources));
   }
 }

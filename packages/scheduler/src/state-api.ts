@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TaskEvent } from '@weft/core';
+import { sumOf, type TaskEvent } from '@weft/core';
 import type { Head } from './head.ts';
 import { DASHBOARD_HTML } from './dashboard.ts';
 
@@ -20,11 +20,7 @@ export async function clusterStatus(head: Head): Promise<object> {
     ...(node.diedAt !== undefined ? { diedMsAgo: Date.now() - node.diedAt, deathCause: node.deathCause } : {}),
   }));
   const live = nodes.filter((node) => node.alive);
-  const sum = (pick: (node: (typeof live)[number]) => Record<string, number>): Record<string, number> => {
-    const totals: Record<string, number> = {};
-    for (const node of live) for (const [name, amount] of Object.entries(pick(node))) totals[name] = (totals[name] ?? 0) + amount;
-    return totals;
-  };
+  const sum = (pick: (node: (typeof live)[number]) => Record<string, number>): Record<string, number> => sumOf(live.map(pick));
   return {
     nodes, resources: sum((node) => node.resources), available: sum((node) => node.available),
     actors: head.actors.all().filter((actor) => actor.state !== 'dead').length,

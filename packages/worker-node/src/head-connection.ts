@@ -6,7 +6,7 @@
  * on another machine (a WebSocket).
  */
 import {
-  ERROR_CODES, SystemError, fromErrorPayload, logger,
+  ERROR_CODES, SystemError, fromErrorPayload, logger, sumOf,
   type ActorLocation, type ActorSpec, type Connection, type ErrorPayload, type HeadReply, type HeadToNode, type NodeStats,
   type NodeToHead, type ObjectLocation, type PeerInfo, type ResourceSet, type TaskSpec,
 } from '@weft/core';
@@ -141,11 +141,7 @@ export class HeadConnection {
 
   /** Total resources of the cluster, as the head last told. */
   clusterResources(): ResourceSet {
-    const totals: ResourceSet = {};
-    for (const peer of this.#peers) {
-      for (const [name, amount] of Object.entries(peer.resources)) totals[name] = (totals[name] ?? 0) + amount;
-    }
-    return totals;
+    return sumOf(this.#peers.map((peer) => peer.resources));
   }
 
   close(reason: string): void {
