@@ -6,11 +6,12 @@
  * where it was submitted.
  *
  * Membership: the head is the one authority on which nodes are alive. A node is declared dead
- * when its connection closes or its heartbeats stop for the death timeout; it is never let back
- * under that id. Each head has an instance id (`headId`), which a node gives back when it
- * registers again: the same instance that no longer lists it declared it dead and answers
- * `fenced` (the node then starts over as a new, empty node); another instance is a restarted head,
- * which knows nothing of the node and takes it back with its actors.
+ * when its connection closes, its heartbeats stop for the death timeout, or another node registers
+ * at its address (the listener there serves that one now); it is never let back under that id.
+ * Each head has an instance id (`headId`), which a node gives back when it registers again: the
+ * same instance that no longer lists it declared it dead and answers `fenced` (the node then
+ * starts over as a new, empty node); another instance is a restarted head, which knows nothing of
+ * the node and takes it back with its actors.
  */
 import {
   DEATH_TIMEOUT_MS, ERROR_CODES, inProcessPair, logger, randomId,
@@ -105,10 +106,16 @@ export class Head {
       if (node.alive && node.lastHeartbeat < cutoff) {
         const session = this.#sessions.get(node.nodeId);
         this.#log.warn({ nodeId: node.nodeId, silentMs: Date.now() - node.lastHeartbeat }, 'node missed its heartbeats; declaring it dead');
-        if (session) session.conn.close('missed heartbeats');
-        else this.#markDead(node.nodeId, 'missed heartbeats');
+        this.#declareDead(node.nodeId, 'missed heartbeats');
       }
     }
+  }
+
+  /** Close a node's session (which marks it dead), or mark it dead if it has none. */
+  #declareDead(nodeId: string, reason: string): void {
+    const session = this.#sessions.get(nodeId);
+    if (session) session.conn.close(reason);
+    else this.#markDead(nodeId, reason);
   }
 
   /**
@@ -187,6 +194,14 @@ export class Head {
     this.nodes.register(node);
     this.#log.info({ nodeId: node.nodeId, address: node.address, resources: node.resources }, 'node registered');
     session.conn.send({ type: 'registered', nodeId: node.nodeId, headId: this.headId, deathTimeoutMs: this.deathTimeoutMs });
+    // One listener serves one node at a time: a live node at the same address is the one this one
+    // replaced (fenced, it started over under a new id; or it died and its port went to this one),
+    // whose end has not reached the head yet (a close sent while cut off arrives seconds late).
+    // Meanwhile peers would reach the new node in its place.
+    for (const old of this.nodes.all()) {
+      if (!old.alive || old.nodeId === node.nodeId || old.address === '' || old.address !== node.address) continue;
+      this.#declareDead(old.nodeId, `node ${node.nodeId} registered at its address`);
+    }
     this.#broadcastPeers();
   }
 

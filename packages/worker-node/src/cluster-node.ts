@@ -11,7 +11,7 @@ import {
 } from '@weft/core';
 import { chooseNodeAddresses, interfaceAddresses, routeAddressTo, unbracket, wsUrlOf, type AddressChoice } from './node-address.ts';
 import { startNode, type WeftNode } from './node.ts';
-import type { PeerConnector } from './peer-network.ts';
+import { PeerGoneError, type PeerConnector } from './peer-network.ts';
 
 /** TLS settings of a cluster: what this process serves, and what it trusts when it connects. */
 export interface ClusterTls {
@@ -60,14 +60,22 @@ export interface ClusterNode {
   stop(): Promise<void>;
 }
 
-/** Opens peer connections with the cluster token, saying who we are. */
+/**
+ * Opens peer connections with the cluster token, saying who we are, to the node asked for only: a
+ * fenced node serves its listener as a new node (another id) while the head may still list the old
+ * one, and the new node would answer for the old one's objects and actors that it has none of.
+ */
 export function peerConnector(selfId: string, token: string, tls?: ClusterTls): PeerConnector {
-  return async (address) => {
-    const { conn } = await connectWebSocket<PeerMessage, PeerMessage>({
+  return async (address, nodeId) => {
+    const { conn, welcome } = await connectWebSocket<PeerMessage, PeerMessage>({
       url: address, token, target: `node ${address}`, validate: validatePeerMessage,
       hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'peer', id: selfId },
       ...(tls?.ca !== undefined ? { tls: { ca: tls.ca } } : {}),
     });
+    if (welcome.id !== nodeId) {
+      conn.close(`node ${nodeId} was asked for, not ${welcome.id}`);
+      throw new PeerGoneError(`node ${nodeId} is not at ${address} any more: node ${welcome.id} answers there (the node was fenced and started over, or its port was reused)`);
+    }
     return conn;
   };
 }

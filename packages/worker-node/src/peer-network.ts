@@ -3,9 +3,9 @@
  * from the other side; when both sides connect at once both stay open, and messages go on the
  * first). Messages to a node whose connection is still opening wait in order. When the last
  * connection with a listed node closes, the owner is told (what that node had not answered may
- * be lost), and when a connection cannot be opened for OPEN_ATTEMPTS tries, the owner is told it
- * is unreachable and what waited to be sent is dropped. In the embedded cluster there are no
- * peers and nothing is ever sent.
+ * be lost), and when a connection cannot be opened for OPEN_ATTEMPTS tries (or at once, when
+ * another node answers at its address), the owner is told it is unreachable and what waited to be
+ * sent is dropped. In the embedded cluster there are no peers and nothing is ever sent.
  */
 import { logger, type Connection, type PeerInfo, type PeerMessage } from '@weft/core';
 
@@ -14,8 +14,22 @@ const OPEN_ATTEMPTS = 8;
 const OPEN_RETRY_MIN_MS = 100;
 const OPEN_RETRY_MAX_MS = 2_000;
 
-/** Opens a connection to a peer's address. */
-export type PeerConnector = (address: string) => Promise<Connection<PeerMessage, PeerMessage>>;
+/**
+ * Opens a connection to the peer `nodeId` at its address. Throws {@link PeerGoneError} when
+ * another node answers there.
+ */
+export type PeerConnector = (address: string, nodeId: string) => Promise<Connection<PeerMessage, PeerMessage>>;
+
+/**
+ * Another node answers at a peer's address: the peer is gone for good (it was fenced and serves
+ * its listener as a new node now, or its port went to another node), so retrying cannot reach it.
+ */
+export class PeerGoneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PeerGoneError';
+  }
+}
 
 /** What the network tells its owner. */
 export interface PeerEvents {
@@ -98,8 +112,9 @@ export class PeerNetwork {
 
   /**
    * Open a connection to a peer, retrying with backoff while the head still lists it (a peer may
-   * be briefly unreachable); what was sent meanwhile waits. Given up after OPEN_ATTEMPTS, or when
-   * the peer leaves the list (the node then handles its death).
+   * be briefly unreachable); what was sent meanwhile waits. Given up after OPEN_ATTEMPTS, at once
+   * when another node answers at its address, or when the peer leaves the list (the node then
+   * handles its death).
    */
   async #open(nodeId: string, peer: Peer): Promise<void> {
     let delay = OPEN_RETRY_MIN_MS;
@@ -108,10 +123,11 @@ export class PeerNetwork {
       for (let attempt = 0; attempt < OPEN_ATTEMPTS && this.#peers.get(nodeId) === peer; attempt++) {
         if (this.connector && peer.info) {
           try {
-            this.#use(nodeId, peer, await this.connector(peer.info.address));
+            this.#use(nodeId, peer, await this.connector(peer.info.address, nodeId));
             return;
           } catch (error) {
             reason = error instanceof Error ? error.message : String(error);
+            if (error instanceof PeerGoneError) break;
           }
         }
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
