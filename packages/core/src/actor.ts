@@ -121,10 +121,10 @@ export function normalizeActorOptions(options: ActorOptions, cls: ActorClass): A
   const maxTaskRetries = integer(options.maxTaskRetries ?? 0, 'maxTaskRetries', -1);
   const maxConcurrency = integer(options.maxConcurrency ?? (hasAsyncMethods(cls) ? MAX_ASYNC_CONCURRENCY : 1), 'maxConcurrency', 1);
   const numCpus = options.numCpus ?? 0;
-  if (typeof numCpus !== 'number' || !(numCpus >= 0)) throw new RangeError(`numCpus must be a number >= 0, got ${String(numCpus)}`);
+  if (!Number.isFinite(numCpus) || !(numCpus >= 0)) throw new RangeError(`numCpus must be a finite number >= 0, got ${String(numCpus)}`);
   const custom = options.resources ?? {};
   for (const [key, amount] of Object.entries(custom)) {
-    if (typeof amount !== 'number' || !(amount >= 0)) throw new RangeError(`resources.${key} must be a number >= 0, got ${String(amount)}`);
+    if (!Number.isFinite(amount) || !(amount >= 0)) throw new RangeError(`resources.${key} must be a finite number >= 0, got ${String(amount)}`);
   }
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) throw new TypeError('name must be a non-empty string');
   if (options.lifetime !== undefined && options.lifetime !== 'detached') throw new RangeError(`lifetime must be 'detached' or absent, got ${String(options.lifetime)}`);

@@ -48,12 +48,12 @@ const DEFAULT_MAX_RETRIES = 3;
 export function normalizeTaskOptions(options: TaskOptions, base?: Required<TaskOptions>): Required<TaskOptions> {
   if (options === null || typeof options !== 'object') throw new TypeError('task options must be an object');
   const merged = { ...(base ?? { numCpus: 1, resources: {}, maxRetries: DEFAULT_MAX_RETRIES, retryExceptions: false, name: '' }), ...stripUndefined(options) };
-  if (typeof merged.numCpus !== 'number' || !(merged.numCpus >= 0)) throw new RangeError(`numCpus must be a number >= 0, got ${String(merged.numCpus)}`);
+  if (!Number.isFinite(merged.numCpus) || !(merged.numCpus >= 0)) throw new RangeError(`numCpus must be a finite number >= 0, got ${String(merged.numCpus)}`);
   if (!Number.isInteger(merged.maxRetries) || merged.maxRetries < -1) throw new RangeError(`maxRetries must be an integer >= 0 (or -1 for no limit), got ${String(merged.maxRetries)}`);
   if (typeof merged.retryExceptions !== 'boolean') throw new TypeError('retryExceptions must be a boolean');
   if (typeof merged.resources !== 'object' || merged.resources === null) throw new TypeError('resources must be an object of numbers');
   for (const [key, amount] of Object.entries(merged.resources)) {
-    if (typeof amount !== 'number' || !(amount >= 0)) throw new RangeError(`resources.${key} must be a number >= 0, got ${String(amount)}`);
+    if (!Number.isFinite(amount) || !(amount >= 0)) throw new RangeError(`resources.${key} must be a finite number >= 0, got ${String(amount)}`);
     if (key === 'CPU') throw new RangeError('set CPUs with numCpus, not resources.CPU');
   }
   return merged;
