@@ -192,8 +192,7 @@ export function get<const R extends readonly ObjectRef<unknown>[]>(refs: R, opti
 export function get<T>(refs: ObjectRef<T>[], options?: GetOptions): Promise<T[]>;
 export async function get(refs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
   const runtime = runtimeOrThrow('get()');
-  const timeoutMs = options.timeoutMs;
-  if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
+  const timeoutMs = timeLimit(options.timeoutMs) ?? undefined;
   if (Array.isArray(refs)) {
     const ids = refs.map((ref) => checkRef(ref, 'get()').id);
     return ids.length === 0 ? [] : runtime.get(ids, timeoutMs);
@@ -210,6 +209,16 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
+/** Longest delay a timer takes: setTimeout fires at once for anything longer (Infinity included). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A `timeoutMs` option checked; null when there is no limit (absent, Infinity, or longer than a timer can wait: 24.8 days). */
+function timeLimit(timeoutMs: number | undefined): number | null {
+  if (timeoutMs === undefined) return null;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number >= 0 (Infinity: no limit), got ${String(timeoutMs)}`);
+  return timeoutMs > MAX_TIMER_MS ? null : timeoutMs;
+}
+
 /** Split refs into `ready` (at most `numReturns`, in completion order) and `pending`. */
 export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<{ ready: ObjectRef<T>[]; pending: ObjectRef<T>[] }> {
   const runtime = runtimeOrThrow('wait()');
@@ -220,8 +229,7 @@ export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOption
   if (!Number.isInteger(numReturns) || numReturns < 0 || numReturns > refs.length) {
     throw new RangeError(`numReturns must be an integer from 0 to the number of refs (${refs.length}), got ${String(numReturns)}`);
   }
-  const timeoutMs = options.timeoutMs ?? null;
-  if (timeoutMs !== null && !(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
+  const timeoutMs = timeLimit(options.timeoutMs);
   if (refs.length === 0) return { ready: [], pending: [] };
   const readyIds = await runtime.wait(ids, numReturns, timeoutMs);
   const byId = new Map(refs.map((ref) => [ref.id, ref]));
