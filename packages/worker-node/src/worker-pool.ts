@@ -7,7 +7,7 @@
  * when the thread exits, for whatever reason; the pool reports it with the exit's cause.
  */
 import { Worker } from 'node:worker_threads';
-import { PortConnection, randomId, logger, type ClientMessage, type NodeMessage } from '@weft/core';
+import { PortConnection, randomId, logger, validateClientMessage, type ClientMessage, type NodeMessage } from '@weft/core';
 import type { WorkerData } from './worker-main.ts';
 
 const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
@@ -47,7 +47,8 @@ export class WorkerHandle {
     this.id = id;
     this.role = role;
     this.thread = thread;
-    this.conn = new PortConnection<ClientMessage, NodeMessage>(thread);
+    // What a worker sends is checked as a driver's messages are: user code runs in it, and may post on its port.
+    this.conn = new PortConnection<ClientMessage, NodeMessage>(thread, { validate: validateClientMessage, remote: `worker ${id}` });
     this.started = new Promise((resolve, reject) => {
       this.settleStart = (error) => (error ? reject(error) : resolve());
     });

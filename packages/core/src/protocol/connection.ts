@@ -3,7 +3,9 @@
  * into one delivery (see batcher.ts).
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
+import { logger } from '../logger.ts';
 import { MicrotaskBatcher } from './batcher.ts';
+import { ProtocolError, type Validator } from './validate.ts';
 
 /** One end of a channel carrying `Out` messages out and `In` messages in. */
 export interface Connection<In, Out> {
@@ -73,13 +75,55 @@ export function inProcessPair<A, B>(): [Connection<A, B>, Connection<B, A>] {
   return [left, right];
 }
 
+/** Options of a {@link PortConnection}. */
+export interface PortConnectionOptions<In> {
+  /**
+   * Checks each message that arrives. One that fails is dropped and logged, and the port stays
+   * open: a malformed message from a worker is a bug in it, not a reason to lose its other
+   * messages, nor to throw out of the port's listener (which would end the node). Absent: the
+   * messages are trusted (a worker reading its node's port).
+   */
+  validate?: Validator<In>;
+  /** Who sends on the port, for logs. @default 'port' */
+  remote?: string;
+}
+
+const portLog = logger('port');
+
 /** A connection over a worker_thread's MessagePort (or the Worker object on the parent side). */
 export class PortConnection<In, Out> extends BatchingConnection<In, Out> {
   readonly #port: MessagePort | Worker;
-  constructor(port: MessagePort | Worker) {
+  readonly #validate: Validator<In> | undefined;
+  readonly #remote: string;
+  constructor(port: MessagePort | Worker, options: PortConnectionOptions<In> = {}) {
     super();
     this.#port = port;
-    port.on('message', (batch: In[]) => this.receive(batch));
+    this.#validate = options.validate;
+    this.#remote = options.remote ?? 'port';
+    port.on('message', (batch: unknown) => (this.#validate === undefined ? this.receive(batch as In[]) : this.#receiveChecked(batch)));
+  }
+
+  #receiveChecked(batch: unknown): void {
+    if (!Array.isArray(batch)) {
+      portLog.warn({ remote: this.#remote }, 'dropped a message batch that is not an array');
+      return;
+    }
+    for (const raw of batch) {
+      let message: In;
+      try {
+        message = this.#validate!(raw);
+      } catch (error) {
+        const reason = error instanceof ProtocolError ? error.reason : String(error);
+        portLog.warn({ remote: this.#remote, reason }, 'dropped a malformed message');
+        continue;
+      }
+      try {
+        this.handler(message);
+      } catch (error) {
+        // A bug in the handler: keep the port's listener, and the process, alive.
+        portLog.error({ err: error, remote: this.#remote, type: (message as { type?: unknown }).type }, 'message handler threw');
+      }
+    }
   }
   protected deliver(batch: Out[]): void {
     this.#port.postMessage(batch);
