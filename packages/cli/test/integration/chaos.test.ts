@@ -15,37 +15,18 @@
  * ActorDiedError and only they); an actor's incarnations stay within its maxRestarts, and the one
  * whose restarts run out is dead, its calls failing; no process is left running.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { get, init, shutdown, type ActorHandle, type ObjectRef } from '@weft/core';
-import { ChaosCounter, type CounterReply } from '../fixtures/chaos-counter.ts';
-import { LARGE_LENGTH, combine, combineValue, seed, seedValue, valueOf, type DagValue } from '../fixtures/chaos-dag.ts';
+import { get, init, shutdown, type ObjectRef } from '@weft/core';
+import { ChaosCounter } from '../fixtures/chaos-counter.ts';
+import type { DagValue } from '../fixtures/chaos-dag.ts';
+import {
+  CHAOS_EVERY_MS, FIXTURES, GET_TIMEOUT_MS, MAX_RESTARTS, ON_KILLABLE, call, callActors, checkActorsAfter, checkDag, sleep, submitDag,
+  type Outcome,
+} from '../support/chaos-checks.ts';
 import { CliCluster, until, type CliNode } from '../support/cli-cluster.ts';
 
-const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
-
-/** The DAG: LAYERS layers of WIDTH tasks (2,000 in all). */
-const LAYERS = 20;
-const WIDTH = 100;
-/** CPU time of each task, so that the DAG is still running while nodes die. */
-const SPIN_MS = 12;
-/** Every task and actor runs on the killable nodes. */
-const ON_KILLABLE = { k: 0.01 };
-/**
- * A task may be placed on nodes that die one after the other, and each death costs it a retry:
- * no limit, so that the test checks values rather than the retry budget.
- */
-const TASK_RETRIES = -1;
-/** maxRestarts of the four actors: two without limit, one with room to spare, one that runs out. */
-const MAX_RESTARTS = [-1, -1, 10, 1] as const;
-/** Node kills in a run, and the time between them (the chaos schedule, not a wait for a condition). */
+/** Node kills in a run (one every CHAOS_EVERY_MS). */
 const KILLS = 6;
-const KILL_EVERY_MS = 2_500;
-/** A get that takes longer than this is a hang, reported as such. */
-const GET_TIMEOUT_MS = 60_000;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let cluster: CliCluster | undefined;
 
@@ -67,108 +48,6 @@ async function startCluster(): Promise<{ cluster: CliCluster; killable: CliNode[
   await until(async () => ((await started.liveNodes()).length === 4 ? true : undefined), 'four live nodes');
   await init({ address: (stable as CliNode).address, token: started.token, workingDir: FIXTURES });
   return { cluster: started, killable };
-}
-
-/** The DAG's refs, layer by layer, and the values they must have. */
-function submitDag(): { refs: Array<Array<ObjectRef<DagValue>>>; expected: number[][] } {
-  const options = { resources: ON_KILLABLE, maxRetries: TASK_RETRIES };
-  const refs: Array<Array<ObjectRef<DagValue>>> = [];
-  const expected: number[][] = [];
-  refs.push(Array.from({ length: WIDTH }, (_, i) => seed.options(options).remote(i, SPIN_MS)));
-  expected.push(Array.from({ length: WIDTH }, (_, i) => seedValue(i)));
-  for (let layer = 1; layer < LAYERS; layer++) {
-    const prev = refs[layer - 1] as Array<ObjectRef<DagValue>>;
-    const prevValues = expected[layer - 1] as number[];
-    refs.push(Array.from({ length: WIDTH }, (_, j) =>
-      combine.options(options).remote(prev[j] as ObjectRef<DagValue>, prev[(j + 1) % WIDTH] as ObjectRef<DagValue>, layer, j, SPIN_MS)));
-    expected.push(Array.from({ length: WIDTH }, (_, j) => combineValue(prevValues[j] as number, prevValues[(j + 1) % WIDTH] as number, layer, j)));
-  }
-  return { refs, expected };
-}
-
-/** What one call of an actor returned. */
-type Outcome = { ok: true; reply: CounterReply } | { ok: false; code: string; message: string };
-
-async function call(actor: ActorHandle<ChaosCounter>): Promise<Outcome> {
-  try {
-    return { ok: true, reply: await get(actor.inc.remote(), { timeoutMs: GET_TIMEOUT_MS }) };
-  } catch (error) {
-    const e = error as Error & { code?: string };
-    return { ok: false, code: e.code ?? e.name, message: e.message };
-  }
-}
-
-/** Calls every actor, one call each per round, until `done()`, adding to each actor's outcomes in order. */
-async function callActors(actors: Array<ActorHandle<ChaosCounter>>, outcomes: Outcome[][], done: () => boolean): Promise<Outcome[][]> {
-  while (!done()) {
-    const round = await Promise.all(actors.map((actor) => call(actor)));
-    round.forEach((outcome, i) => outcomes[i]?.push(outcome));
-    await sleep(20);
-  }
-  return outcomes;
-}
-
-/** Every value of the DAG, checked against what it must be. */
-async function checkDag(dag: ReturnType<typeof submitDag>): Promise<void> {
-  const values = await get(dag.refs.flat(), { timeoutMs: GET_TIMEOUT_MS });
-  expect(values).toHaveLength(LAYERS * WIDTH);
-  const wrong: string[] = [];
-  values.forEach((value, index) => {
-    const layer = Math.floor(index / WIDTH);
-    const j = index % WIDTH;
-    const want = dag.expected[layer]?.[j];
-    if (valueOf(value) !== want) wrong.push(`layer ${layer} task ${j}: ${valueOf(value)} != ${want}`);
-    if (value instanceof Float64Array && (value.length !== LARGE_LENGTH || value[LARGE_LENGTH - 1] !== want)) wrong.push(`layer ${layer} task ${j}: bad array`);
-  });
-  expect(wrong).toEqual([]);
-}
-
-/**
- * One actor's outcomes: each incarnation answered 1, 2, 3… in call order; failures are
- * ActorDiedError only; incarnations within maxRestarts. Returns the incarnations seen.
- */
-function checkActor(outcomes: Outcome[], maxRestarts: number, label: string): string[] {
-  const incarnations: string[] = [];
-  const counts = new Map<string, number>();
-  for (const outcome of outcomes) {
-    if (!outcome.ok) {
-      expect(outcome.code, `${label}: ${outcome.message}`).toBe('ACTOR_DIED');
-      continue;
-    }
-    const { incarnation, count } = outcome.reply;
-    if (!counts.has(incarnation)) {
-      // A new incarnation starts from its constructor, and an old one never answers again.
-      expect(incarnations, `${label}: incarnation ${incarnation} came back`).not.toContain(incarnation);
-      incarnations.push(incarnation);
-    } else {
-      expect(incarnations.at(-1), `${label}: an old incarnation answered after a new one`).toBe(incarnation);
-    }
-    const next = (counts.get(incarnation) ?? 0) + 1;
-    expect(count, `${label}: call ${next} of incarnation ${incarnations.length} answered ${count}`).toBe(next);
-    counts.set(incarnation, next);
-  }
-  if (maxRestarts >= 0) expect(incarnations.length).toBeLessThanOrEqual(maxRestarts + 1);
-  return incarnations;
-}
-
-/** After the chaos: every actor with restarts left answers; the one without is dead. */
-async function checkActorsAfter(actors: Array<ActorHandle<ChaosCounter>>, outcomes: Outcome[][]): Promise<void> {
-  for (const [i, actor] of actors.entries()) {
-    const label = `actor ${i} (maxRestarts ${MAX_RESTARTS[i]})`;
-    const seen = outcomes[i] as Outcome[];
-    const incarnations = checkActor(seen, MAX_RESTARTS[i] as number, label);
-    const last = await call(actor);
-    if (MAX_RESTARTS[i] === 1) {
-      // Its node died at least twice (every node that hosted it was killed within two kills).
-      expect(last.ok, label).toBe(false);
-      expect(seen.at(-1)?.ok, label).toBe(false);
-      continue;
-    }
-    // Every node it lived on at first was killed: it was restarted at least once.
-    expect(incarnations.length, label).toBeGreaterThanOrEqual(2);
-    expect(last.ok, `${label}: ${last.ok ? '' : last.message}`).toBe(true);
-    checkActor([...seen, last], MAX_RESTARTS[i] as number, label);
-  }
 }
 
 /**
@@ -216,7 +95,7 @@ async function chaos(headRestartAt?: number): Promise<void> {
   const whole = get(dag.refs.at(-1) as Array<ObjectRef<DagValue>>, { timeoutMs: GET_TIMEOUT_MS * 2 }).finally(() => { finished = true; });
   let killedWhileRunning = 0;
   for (let kill = 0; kill < KILLS; kill++) {
-    await sleep(KILL_EVERY_MS);
+    await sleep(CHAOS_EVERY_MS);
     if (kill === headRestartAt) await restartHead(started, outcomes);
     const [victim, ...rest] = killable;
     await started.kill((victim as CliNode).pid);
@@ -227,7 +106,8 @@ async function chaos(headRestartAt?: number): Promise<void> {
   chaosOver = true;
   await calls;
   await checkDag(dag);
-  await checkActorsAfter(actors, outcomes);
+  // The actor with maxRestarts 1 is dead: every node that hosted it was killed within two kills.
+  await checkActorsAfter(actors, outcomes, (i) => MAX_RESTARTS[i] === 1);
   // The DAG was still running when most of the nodes died.
   expect(killedWhileRunning).toBeGreaterThanOrEqual(KILLS - 1);
 }
