@@ -100,11 +100,13 @@ export class Executor {
 /** The payload of an error thrown by user code: TaskError, or weft's own error passed through. */
 export function userError(taskName: string, error: unknown): ErrorPayload {
   // weft's own errors (a nested get of a cancelled or failed child) pass through as themselves.
-  if (error instanceof WeftError) return toErrorPayload(error);
+  if (error instanceof WeftError && Object.values(ERROR_CODES).includes(error.code)) return toErrorPayload(error);
   if (error instanceof Error) {
     // A subclass that does not set `name` still reports its class (class ValidationError extends Error {}).
     const remoteName = error.name === 'Error' && error.constructor.name ? error.constructor.name : error.name;
-    return { code: ERROR_CODES.TASK_ERROR, message: error.message, taskName, remoteName, remoteStack: userStack(error.stack) };
+    // User code may set these to anything: the node drops a task-done whose error fields are not strings.
+    return { code: ERROR_CODES.TASK_ERROR, message: String(error.message), taskName, remoteName: String(remoteName),
+      remoteStack: typeof error.stack === 'string' ? userStack(error.stack) : '' };
   }
   return { code: ERROR_CODES.TASK_ERROR, message: String(error), taskName, remoteName: typeof error, remoteStack: '' };
 }
