@@ -100,6 +100,15 @@ export class LocalScheduler {
    * node owns and the head placed here), which holds its return ref.
    */
   submit(spec: TaskSpec, owner: string, ownerNode?: string): void {
+    const live = this.#tasks.get(spec.taskId);
+    if (live !== undefined && live.state !== 'spilled') {
+      // The id is also its result's: failing the copy would fail the live task's result, and
+      // replacing the record would lose its worker and CPUs. A repeated submit (a retry) changes nothing.
+      this.#log.warn({ taskId: spec.taskId, name: spec.name, state: live.state, from: owner }, 'ignored a second submit of a live task id');
+      return;
+    }
+    // A task this node spilled that the head placed back here runs here now, under a new record.
+    if (live !== undefined) this.store.unpin(live.pinned);
     this.store.addHolder(spec.taskId, owner);
     const entry = this.store.ensure(spec.taskId);
     if (ownerNode !== undefined) entry.returnTo = ownerNode;
