@@ -32,7 +32,7 @@ const task = (taskId: string): TaskSpec => ({
 
 describe('the local scheduler', () => {
   it('refuses a second submit of a live task id: the first keeps its record, its worker and its CPUs', () => {
-    const store = new ObjectStore('node-aaaaaaaaaaaa');
+    const store = new ObjectStore();
     const worker = fakeWorker('worker-1');
     const scheduler = new LocalScheduler('node-aaaaaaaaaaaa', { CPU: 2 }, store, fakePool([worker]), cluster);
     scheduler.submit(task('t-1'), 'driver-1');
