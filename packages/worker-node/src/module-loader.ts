@@ -2,6 +2,12 @@
  * Imports task and actor modules in a worker, once each, and finds remote functions and actor
  * classes in them. A module that is also a driver script stops at its `init()` (see @weft/core's
  * init): what it defined above is registered, but its namespace is out of reach.
+ *
+ * Module paths come in messages. A job that came over the network (its code unpacked into its
+ * folder on this node) may only name files inside that folder, once symlinks are resolved: no
+ * absolute path, no `..` or link leading out, so a message cannot make a worker import any file
+ * of the node. Only the embedded driver's own job, whose code is this machine's, names modules
+ * anywhere (absolute paths for modules outside its working directory).
  */
 import path from 'node:path';
 import { realpathSync } from 'node:fs';
@@ -25,15 +31,21 @@ export class ModuleLoader {
   readonly #state: WorkerStateLike;
   readonly #modules = new Map<string, Promise<Loaded>>();
   readonly #jobDirs = new Map<string, string>();
+  /** The embedded driver's job; absent on a cluster node. */
+  readonly #localJobId: string | undefined;
+  /** Each job's modules by the path its messages give, checked once. */
+  readonly #named = new Map<string, Promise<Loaded>>();
 
   /** Where a job's modules are (told by the node before the job's first task). */
   setJobDir(jobId: string, dir: string): void {
     this.#jobDirs.set(jobId, dir);
   }
 
-  constructor(workingDir: string, state: WorkerStateLike) {
+  /** @param localJobId the embedded driver's job, whose modules may be anywhere on this machine; absent on cluster nodes. */
+  constructor(workingDir: string, state: WorkerStateLike, localJobId?: string) {
     this.#workingDir = workingDir;
     this.#state = state;
+    this.#localJobId = localJobId;
   }
 
   /** The remote function a task names. */
@@ -62,7 +74,47 @@ export class ModuleLoader {
   }
 
   #load(module: string, jobId: string): Promise<Loaded> {
-    const file = path.isAbsolute(module) ? module : path.resolve(this.#jobDirs.get(jobId) ?? this.#workingDir, module);
+    const key = `${jobId}\0${module}`;
+    let named = this.#named.get(key);
+    if (!named) {
+      let file: string;
+      try {
+        file = this.#fileOf(module, jobId);
+      } catch (error) {
+        return Promise.reject(error); // not kept: the job's folder may be told later
+      }
+      named = this.#loadFile(file);
+      this.#named.set(key, named);
+    }
+    return named;
+  }
+
+  /** The file `module` names for `jobId`; throws when a job from elsewhere names one outside its folder. */
+  #fileOf(module: string, jobId: string): string {
+    const dir = this.#jobDirs.get(jobId);
+    if (jobId === this.#localJobId) return path.isAbsolute(module) ? module : path.resolve(dir ?? this.#workingDir, module);
+    if (dir === undefined) {
+      throw new SystemError(`job ${jobId} has no code on this node: its package was not installed here (was the job registered?)`,
+        ERROR_CODES.REMOTE_FUNCTION_NOT_FOUND);
+    }
+    const outside = (): SystemError => new SystemError(`module ${module} is outside the folder of job ${jobId} (${dir}): a job sent to `
+      + 'a node may only import modules of its working directory; move the module into the driver\'s working directory',
+    ERROR_CODES.REMOTE_FUNCTION_NOT_FOUND);
+    if (path.isAbsolute(module) || module.includes('\0')) throw outside();
+    const file = path.resolve(dir, module);
+    if (!isInside(dir, file)) throw outside();
+    // Symlinks resolved before the check: a link inside the folder must not lead out of it.
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      return file; // missing: #import says so
+    }
+    if (!isInside(realpathSync(dir), real)) throw outside();
+    return real;
+  }
+
+  #loadFile(file: string): Promise<Loaded> {
     let loading = this.#modules.get(file);
     if (!loading) {
       loading = this.#import(file);
@@ -91,4 +143,10 @@ export class ModuleLoader {
       this.#state.importing = false;
     }
   }
+}
+
+/** Whether `file` is strictly inside the folder `dir` (both absolute). */
+function isInside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file);
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }

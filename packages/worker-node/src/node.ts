@@ -91,7 +91,7 @@ export class WeftNode {
     this.#total = { ...options.resources, CPU: options.numCpus };
     this.#minWorkers = Math.max(1, Math.ceil(options.numCpus));
     this.pool = new WorkerPool({
-      nodeId: this.nodeId, jobId: options.jobId ?? 'job-none', workingDir: options.workingDir,
+      nodeId: this.nodeId, jobId: options.jobId ?? 'job-none', localJobId: options.jobId, workingDir: options.workingDir,
       minWorkers: this.#minWorkers, maxWorkers: this.#minWorkers + EXTRA_WORKERS,
       heapLimitMb: options.workerHeapLimitMb ?? defaultHeapLimitMb(options.numCpus),
       onMessage: (worker, message) => this.clients.handleWorker(worker, message),

@@ -14,6 +14,8 @@ export interface WorkerData {
   nodeId: string;
   jobId: string;
   workingDir: string;
+  /** The embedded driver's job, whose modules may be anywhere on this machine; absent on cluster nodes. */
+  localJobId?: string;
 }
 
 const data = workerData as WorkerData;
@@ -22,7 +24,7 @@ const state = markWorker();
 const conn = new PortConnection<NodeMessage, ClientMessage>(parentPort);
 const runtime = new ClientRuntime(conn, data);
 setRuntime(runtime);
-const loader = new ModuleLoader(data.workingDir, state);
+const loader = new ModuleLoader(data.workingDir, state, data.localJobId);
 const executor = new Executor(runtime, loader);
 const actor = new ActorHost(runtime, loader);
 runtime.onOtherMessage = (message) => {

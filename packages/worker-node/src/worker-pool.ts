@@ -60,6 +60,8 @@ export class WorkerHandle {
 export interface WorkerPoolOptions {
   nodeId: string;
   jobId: string;
+  /** The embedded driver's job, whose modules may be anywhere on this machine; undefined on cluster nodes. */
+  localJobId: string | undefined;
   workingDir: string;
   /** Workers started up front and kept. */
   minWorkers: number;
@@ -139,7 +141,10 @@ export class WorkerPool {
 
   spawn(role: 'task' | 'actor' = 'task'): WorkerHandle {
     const id = randomId('worker');
-    const data: WorkerData = { workerId: id, nodeId: this.#options.nodeId, jobId: this.#options.jobId, workingDir: this.#options.workingDir };
+    const data: WorkerData = {
+      workerId: id, nodeId: this.#options.nodeId, jobId: this.#options.jobId, workingDir: this.#options.workingDir,
+      ...(this.#options.localJobId !== undefined ? { localJobId: this.#options.localJobId } : {}),
+    };
     const thread = new Worker(WORKER_ENTRY, {
       workerData: data,
       // A clean start: the parent's --import/--require loaders do not carry over on Node 20 anyway.
