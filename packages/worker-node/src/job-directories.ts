@@ -7,7 +7,8 @@
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { logger, unpackDirectory } from '@weft/core';
+import { isId, logger, unpackDirectory } from '@weft/core';
+import { checkId, folderFor } from './safe-path.ts';
 
 export class JobDirectories {
   readonly #dirs = new Map<string, Promise<string>>();
@@ -33,7 +34,8 @@ export class JobDirectories {
 
   /** Unpack a package received directly (the driver attached to this node uploaded it). */
   async install(jobId: string, data: Uint8Array): Promise<string> {
-    this.uploaded.set(jobId, data);
+    // Not kept for a restarted head when refused (its put-package would be refused in turn).
+    if (isId(jobId)) this.uploaded.set(jobId, data);
     const installing = this.#unpack(jobId, data);
     this.#dirs.set(jobId, installing);
     return installing;
@@ -43,6 +45,11 @@ export class JobDirectories {
   ensure(jobId: string): Promise<string> {
     let dir = this.#dirs.get(jobId);
     if (!dir) {
+      try {
+        checkId(jobId, 'job'); // before asking the head for it
+      } catch (error) {
+        return Promise.reject(error);
+      }
       dir = this.fetchPackage(jobId).then((data) => this.#unpack(jobId, data));
       this.#dirs.set(jobId, dir);
       dir.catch(() => this.#dirs.delete(jobId)); // a later task may try again
@@ -62,7 +69,7 @@ export class JobDirectories {
 
   async #unpack(jobId: string, data: Uint8Array): Promise<string> {
     if (!this.sessionDir) throw new Error('this node has no session directory to unpack job code into');
-    const dir = path.join(this.sessionDir, 'jobs', jobId);
+    const dir = folderFor(path.join(this.sessionDir, 'jobs'), jobId, 'job');
     await mkdir(path.dirname(dir), { recursive: true });
     await unpackDirectory(data, dir);
     await this.#linkModules(dir);

@@ -10,6 +10,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ERROR_CODES, SHARED_THRESHOLD_BYTES, allocateFrame, logger } from '@weft/core';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
+import { fileFor } from './safe-path.ts';
 
 /** Disk space left free, whatever is spilled. */
 const DISK_RESERVE_BYTES = 256 * 1024 * 1024;
@@ -70,7 +71,7 @@ export class ObjectSpiller {
       this.store.spilled(entry, entry.disk);
       return;
     }
-    const file = path.join(this.#dir, entry.id);
+    const file = fileFor(this.#dir, entry.id);
     try {
       mkdirSync(this.#dir, { recursive: true });
       const free = diskFree(this.#dir);
