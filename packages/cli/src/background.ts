@@ -2,6 +2,11 @@
  * Starting a head or a node in the background: the same `weft start` command again, with
  * `--block`, as a detached child whose output goes to the session's log, then waiting until it
  * says it listens (its `<name>.json` appears) or it exits (its log says why).
+ *
+ * The cluster token never goes on the child's command line, which `ps` shows to every user of the
+ * machine for the child's whole life: `--token` is taken out of the arguments it is given, and
+ * the token reaches it in its environment (WEFT_TOKEN, readable by this user only) or, for a head,
+ * in the session's token file (mode 0600).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
@@ -26,8 +31,10 @@ export interface BackgroundOptions {
   session: string;
   /** `head` or `node-<n>`: names its pid, readiness and log files. */
   name: string;
-  /** The user's `weft start` arguments, repeated for the child. */
+  /** The user's `weft start` arguments, repeated for the child (without `--token`). */
   args: string[];
+  /** The cluster token, passed in the child's environment; absent: the child reads the session's file. */
+  token?: string;
   /** What the child is, in messages: `the head`, `node node-1`. */
   what: string;
 }
@@ -49,11 +56,11 @@ export async function startInBackground<T extends ReadyRecord>(options: Backgrou
   rmSync(path.join(options.session, `${options.name}.json`), { force: true });
   const log = openSync(logFile, 'a', 0o600);
   const logStart = fstatSync(log).size;
-  const child = spawn(process.execPath, [BIN, ...options.args, '--block', '--daemon', '--session', options.session], {
+  const child = spawn(process.execPath, [BIN, ...withoutToken(options.args), '--block', '--daemon', '--session', options.session], {
     detached: true,
     stdio: ['ignore', log, log],
     // Background logs are for reading later: info unless the user chose a level.
-    env: { ...process.env, WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'info' },
+    env: { ...process.env, WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'info', ...(options.token !== undefined ? { WEFT_TOKEN: options.token } : {}) },
   });
   closeSync(log);
   const pid = child.pid;
@@ -77,6 +84,17 @@ export async function startInBackground<T extends ReadyRecord>(options: Backgrou
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** `args` without `--token T` and `--token=T`. */
+export function withoutToken(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--token') i += 1; // and its value
+    else if (!arg.startsWith('--token=')) kept.push(arg);
+  }
+  return kept;
 }
 
 /** The last lines written to `file` since `from`, indented. */

@@ -43,7 +43,8 @@ export async function startHead(options: StartOptions): Promise<void> {
   if (options.block === true) {
     await runForeground(session, 'head', () => serve(options, session, token), (record) => {
       if (explicit === undefined) linkLatest(session);
-      console.log(banner(record, options, session, token));
+      // The background child's output is its log: the banner with the token is for the user's terminal.
+      console.log(options.daemon === true ? `weft head running at ${record.url} (pid ${record.pid})` : banner(record, options, session, token));
     });
     return;
   }

@@ -50,7 +50,7 @@ export async function startNode(options: StartOptions): Promise<void> {
   // On failure the name stays reserved while its process may still run (a timeout); weft stop
   // clears it.
   const record = await startInBackground<NodeRecord>({
-    session, name, args: [...process.argv.slice(2), '--node-name', name], what: `node ${name}`,
+    session, name, args: [...process.argv.slice(2), '--node-name', name], what: `node ${name}`, token,
   });
   if (fresh) linkLatest(session);
   console.log(banner(record, options, session, name));

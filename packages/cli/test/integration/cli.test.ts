@@ -3,7 +3,7 @@
  * file's own (never the machine's session_latest), and every process ended by pid.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -161,6 +161,33 @@ describe('a head and a node started in the background', () => {
     const table = await weft(['list', 'nodes']);
     expect(table.stdout.split('\n')[0]).toMatch(/^NODE\s+ADDRESS\s+CPU USED\/TOTAL.*STATE$/);
     for (const node of nodes) expect(table.stdout).toContain(node.nodeId);
+  });
+
+  it('keeps the token out of the command line and the log of every background process (a head given --token too)', async () => {
+    const other = path.join(root, 'given-token');
+    const given = 'given-token-0123456789abcdef';
+    const started = await weft(['start', '--head', '--port', '0', '--num-cpus', '1', '--token', given, '--session', other]);
+    recordedPids(other);
+    expect(started.code).toBe(0);
+    // The banner for the user keeps the join command with the token.
+    expect(started.stdout).toContain(`--token ${given}`);
+    try {
+      for (const [dir, secret] of [[session, token], [other, given]] as const) {
+        const pidsHere = recordedPids(dir);
+        expect(pidsHere.length).toBeGreaterThan(0);
+        for (const pid of pidsHere) {
+          // What `ps` shows, for the whole life of the process.
+          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+          expect(cmdline).toContain('--block');
+          expect(cmdline, `pid ${pid}`).not.toContain(secret);
+        }
+        for (const log of readdirSync(path.join(dir, 'logs'))) {
+          expect(readFileSync(path.join(dir, 'logs', log), 'utf8'), log).not.toContain(secret);
+        }
+      }
+    } finally {
+      await weft(['stop', '--session', other]);
+    }
   });
 
   it('runs a driver with weft submit, which joins through WEFT_ADDRESS and WEFT_TOKEN', async () => {

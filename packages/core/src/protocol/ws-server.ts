@@ -86,7 +86,8 @@ export async function listenWebSocket(options: ListenOptions): Promise<WebSocket
     try {
       onHttp(req, res);
     } catch (error) {
-      log.error({ err: error, url: req.url }, 'HTTP handler threw');
+      // The path only: a dashboard URL carries the token in its query.
+      log.error({ err: error, path: req.url?.split('?')[0] }, 'HTTP handler threw');
       if (!res.headersSent) res.writeHead(500);
       res.end();
     }
