@@ -156,13 +156,21 @@ export class WeftNode {
 
   async start(): Promise<void> {
     this.head.register({ nodeId: this.nodeId, address: this.#options.address ?? '', resources: this.#total });
-    await this.pool.start();
+    // Heartbeats from the registration on, not once the workers are up: the head declares a node
+    // dead after its death timeout without one, and on a busy machine the first worker (loading
+    // the code) can take longer than that to start, while the head already places work here.
     this.#heartbeat = setInterval(() => {
       this.#sendHeartbeat();
       if (this.state === 'running') this.#membership.check();
     }, this.#options.heartbeatMs ?? 200);
     this.#heartbeat.unref();
     this.#sendHeartbeat();
+    try {
+      await this.pool.start();
+    } catch (error) {
+      clearInterval(this.#heartbeat);
+      throw error;
+    }
     this.state = 'running';
   }
 
