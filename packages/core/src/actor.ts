@@ -16,11 +16,11 @@
  * decorate it with `@remote()`).
  */
 import { ERROR_CODES, SystemError } from './errors.ts';
-import { nextId } from './ids.ts';
 import type { ObjectRef } from './object-ref.ts';
 import type { ActorOptionsSpec, ActorSpec, FunctionDescriptor } from './protocol/messages.ts';
 import { classModule } from './runtime/class-location.ts';
 import { lookupDefinition } from './runtime/function-registry.ts';
+import { taskScope } from './runtime/context.ts';
 import { currentRuntime } from './runtime/runtime-slot.ts';
 import { encodeArgs, modulePathFor, type RemoteArgs } from './task-args.ts';
 import { ActorHandleBase, setHandleFactory } from './actor-handle-base.ts';
@@ -106,7 +106,7 @@ function requireRuntime(what: string) {
 
 function callMethod(actorId: string, method: string, name: string, args: unknown[]): ObjectRef<unknown> {
   const runtime = requireRuntime(`${name}.remote()`);
-  const callId = nextId();
+  const callId = runtime.newId();
   return runtime.callActor({ callId, actorId, method, name, ...encodeArgs(args, name) });
 }
 
@@ -158,8 +158,10 @@ function createActor<T extends Actor>(cls: ActorClass<T>, options: ActorOptions,
   if (!cls.name) throw new TypeError('actor classes must have a name');
   const runtime = requireRuntime(`${cls.name}.remote()`);
   const defaults = (cls as { [ACTOR_DEFAULTS]?: { options: ActorOptions } })[ACTOR_DEFAULTS]?.options ?? {};
+  const scope = taskScope.getStore();
   const spec: ActorSpec = {
-    actorId: `actor-${nextId()}`, jobId: runtime.identity.jobId, cls: describeClass(cls, runtime.identity.workingDir),
+    actorId: `actor-${runtime.newId()}`, jobId: scope?.jobId ?? runtime.identity.jobId,
+    cls: describeClass(cls, scope?.workingDir ?? runtime.identity.workingDir),
     ...encodeArgs(args, cls.name), options: normalizeActorOptions({ ...defaults, ...options }, cls),
   };
   const name = spec.options.name;

@@ -256,6 +256,7 @@ export function getRuntimeContext(): RuntimeContext {
   if (scope) {
     context.taskId = scope.taskId;
     if (scope.actorId !== undefined) context.actorId = scope.actorId;
+    if (scope.jobId !== undefined) context.jobId = scope.jobId;
   }
   return context;
 }

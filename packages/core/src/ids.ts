@@ -1,22 +1,40 @@
 /**
- * Ids for objects, tasks, workers, nodes and jobs. Hot-path ids (objects, tasks) are a random
- * per-process prefix plus a counter: unique across processes, and far cheaper than a random id
- * per task (W1 submits tens of thousands a second).
+ * Ids for objects, tasks, workers, nodes and jobs. Hot-path ids (objects, tasks) are the tag of
+ * the node that owns them, a random per-process prefix and a counter: unique across processes,
+ * far cheaper than a random id per task (W1 submits tens of thousands a second), and every node
+ * that meets an id knows its owner (ownerOf), whichever way the id travelled, as Ray's
+ * ObjectRefs carry their owner's address.
  */
 import { nanoid } from 'nanoid';
 
-const PROCESS_PREFIX = nanoid(10);
+/** Characters of a node id after `node-` (randomId's nanoid), which open the ids of its objects. */
+const NODE_TAG_LENGTH = 12;
+const PROCESS_PREFIX_LENGTH = 8;
+const PROCESS_PREFIX = nanoid(PROCESS_PREFIX_LENGTH);
+/** The tag of ids whose owner is not a node id of ours (then ownerOf says unknown). */
+const NO_TAG = '_'.repeat(NODE_TAG_LENGTH);
 let counter = 0;
 
-/** A new id for an object or a task, unique in the cluster. */
-export function nextId(): string {
+/**
+ * A new id for an object or a task, unique in the cluster, owned by the node `owner` (the node
+ * of the process that makes it: a driver's node, a worker's node).
+ */
+export function nextId(owner: string): string {
   counter += 1;
-  return `${PROCESS_PREFIX}${counter.toString(36)}`;
+  const tag = owner.length === NODE_TAG_LENGTH + 5 && owner.startsWith('node-') ? owner.slice(5) : NO_TAG;
+  return `${tag}${PROCESS_PREFIX}${counter.toString(36)}`;
 }
 
-/** A new random id for long-lived things (workers, nodes, jobs). */
+/** The node that owns the object or task `id` (made by nextId); undefined when it cannot be told. */
+export function ownerOf(id: string): string | undefined {
+  if (id.length <= NODE_TAG_LENGTH + PROCESS_PREFIX_LENGTH) return undefined;
+  const tag = id.slice(0, NODE_TAG_LENGTH);
+  return tag === NO_TAG ? undefined : `node-${tag}`;
+}
+
+/** A new random id for long-lived things (workers, nodes, jobs). A node's is `node-` and 12 characters. */
 export function randomId(prefix: string): string {
-  return `${prefix}-${nanoid(12)}`;
+  return `${prefix}-${nanoid(NODE_TAG_LENGTH)}`;
 }
 
 /** Longest id accepted from another process; ours are at most 27 characters (`actor-` and a nextId). */

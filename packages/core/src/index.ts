@@ -35,7 +35,7 @@ export { encode, decode, isShared, allocateFrame, setSharedAllocator, SHARED_THR
 export { SharedMemoryPool, POOL_MIN_BYTES } from './runtime/shared-memory-pool.ts';
 export type { EncodedValue } from './codec.ts';
 export { toErrorPayload, fromErrorPayload, userStack } from './errors.ts';
-export { nextId, randomId, isId, MAX_ID_LENGTH } from './ids.ts';
+export { nextId, ownerOf, randomId, isId, MAX_ID_LENGTH } from './ids.ts';
 export { amountOf, fits, give, sumOf, take } from './resource-set.ts';
 export { logger } from './logger.ts';
 export type { Logger } from './logger.ts';

@@ -8,6 +8,7 @@
  * when the last one is garbage-collected (FinalizationRegistry), so an object nobody refers to
  * any more is freed. See ref-tracker.ts.
  */
+import { ownerOf } from './ids.ts';
 import { refTracker } from './runtime/ref-tracker.ts';
 
 const brand: unique symbol = Symbol('ObjectRef.value');
@@ -26,7 +27,7 @@ export class ObjectRef<T = unknown> {
   /** @internal Use `put` or `.remote()` to make refs. */
   constructor(id: string, owner?: string) {
     this.id = id;
-    this.owner = owner;
+    this.owner = owner ?? ownerOf(id);
     refTracker.track(this, id, owner);
   }
 

@@ -3,10 +3,10 @@
  * a remote function whose `.remote(...)` runs it as a task and returns an ObjectRef at once.
  */
 import { SystemError, ERROR_CODES } from './errors.ts';
-import { nextId } from './ids.ts';
 import type { ObjectRef } from './object-ref.ts';
 import { encodeArgs, modulePathFor, type RemoteArgs } from './task-args.ts';
 import type { FunctionDescriptor, ResourceSet, TaskSpec } from './protocol/messages.ts';
+import { taskScope } from './runtime/context.ts';
 import { currentRuntime } from './runtime/runtime-slot.ts';
 import { callerModule, registerDefinition } from './runtime/function-registry.ts';
 import { isActorClass, registerActorClass, type ActorClass, type ActorOptions } from './actor.ts';
@@ -87,13 +87,16 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
   let descriptorDir: string | undefined;
   const submit = (opts: Required<TaskOptions>, args: unknown[]): ObjectRef<Awaited<ReturnType<F>>> => {
     const runtime = requireRuntime(callName);
-    if (descriptorDir !== runtime.identity.workingDir || !descriptor) {
-      descriptorDir = runtime.identity.workingDir;
+    // Inside a task, the task's job and its folder (a worker runs tasks of many jobs).
+    const scope = taskScope.getStore();
+    const workingDir = scope?.workingDir ?? runtime.identity.workingDir;
+    if (descriptorDir !== workingDir || !descriptor) {
+      descriptorDir = workingDir;
       descriptor = { module: modulePathFor(module, descriptorDir), name: key };
     }
-    const taskId = nextId();
+    const taskId = runtime.newId();
     const task: TaskSpec = {
-      taskId, jobId: runtime.identity.jobId, fn: descriptor, name: opts.name || name,
+      taskId, jobId: scope?.jobId ?? runtime.identity.jobId, fn: descriptor, name: opts.name || name,
       ...encodeArgs(args, callName), resources: resourcesOf(opts), maxRetries: opts.maxRetries,
       retryExceptions: opts.retryExceptions,
     };

@@ -106,6 +106,8 @@ const peers: { [K in PeerMessage['type']]: Extract<PeerMessage, { type: K }> } =
   'pull-object': { type: 'pull-object', requestId: 1, objectId: 'obj-1', offset: 0, length: 1024 },
   'object-chunk': { type: 'object-chunk', requestId: 1, objectId: 'obj-1', offset: 0, total: 3, data: new Uint8Array(3) },
   'release-object': { type: 'release-object', objectId: 'obj-1' },
+  'borrow-objects': { type: 'borrow-objects', requestId: 9, objectIds: ['obj-1', 'obj-2'] },
+  'borrow-ack': { type: 'borrow-ack', requestId: 9, missing: [] },
   'cancel-task': { type: 'cancel-task', taskId: 't-1' },
   'actor-call': { type: 'actor-call', call, owner: 'n-1', argLocations: [location] },
   'kill-actor': { type: 'kill-actor', requestId: 2, actorId: 'a-1' },
@@ -271,7 +273,7 @@ describe('id fields', () => {
   });
 
   it('accepts every id weft makes', () => {
-    for (const made of [nextId(), randomId('node'), randomId('job'), randomId('driver'), randomId('worker'), randomId('head'), `actor-${nextId()}`]) {
+    for (const made of [nextId('node-abcdefghijkl'), randomId('node'), randomId('job'), randomId('driver'), randomId('worker'), randomId('head'), `actor-${nextId('node-abcdefghijkl')}`]) {
       expect(isId(made), made).toBe(true);
       expect(reasonOf(validateClientMessage, { type: 'release-refs', objectIds: [made] })).toBeUndefined();
     }

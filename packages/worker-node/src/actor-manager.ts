@@ -31,12 +31,20 @@ import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
 /** Where the manager reports its actors' states and asks for restarts (the head). */
 export interface ActorReports {
   actorState(location: ActorLocation): void;
+  /** Where the head says an actor lives (null: it does not know it). */
+  findActor(query: { actorId: string }): Promise<ActorLocation | null>;
   /** A restart after its worker died: the restart number granted, or null when its restarts are spent. */
   restartActor(actorId: string, cause: string): Promise<number | null>;
 }
 
 /** Dead actors whose records (and reason of death) are kept for the calls that still name them. */
 const MAX_DEAD_RECORDS = 1_000;
+/**
+ * How long calls to an actor the head placed here may wait for the head's word to host it: the
+ * caller heard of the placement from the head and sent them over another connection, which may
+ * be faster.
+ */
+const HOST_WAIT_MS = 30_000;
 
 interface CallRecord {
   readonly call: ActorCallSpec;
@@ -64,6 +72,8 @@ export class ActorManager {
   readonly #actors = new Map<string, ActorRecord>();
   readonly #byWorker = new Map<WorkerHandle, ActorRecord>();
   readonly #toPlace: ActorRecord[] = [];
+  /** Calls that came for actors not (yet) hosted here, by actor id, in arrival order. */
+  readonly #early = new Map<string, { calls: CallRecord[]; timer: NodeJS.Timeout }>();
   /** Ids of dead actors here, oldest first. */
   readonly #dead = new Set<string>();
   readonly #log = logger('actor-manager');
@@ -87,6 +97,11 @@ export class ActorManager {
     this.#actors.set(spec.actorId, actor);
     this.#dead.delete(spec.actorId);
     this.store.pin(pinned);
+    // Calls that arrived before the word to host it go first, in their order.
+    const early = this.#early.get(spec.actorId);
+    this.#early.delete(spec.actorId);
+    clearTimeout(early?.timer);
+    actor.queue.push(...(early?.calls ?? []));
     this.#report(actor);
     installed.then(() => {
       if (actor.state === 'dead') return;
@@ -148,18 +163,41 @@ export class ActorManager {
   /** Queue a call; `ownerNode`: the node that owns its result when the call came from another node. */
   submit(call: ActorCallSpec, owner: string, ownerNode?: string): void {
     this.store.addHolder(call.callId, owner);
-    if (ownerNode !== undefined) this.store.ensure(call.callId).returnTo = ownerNode;
+    if (ownerNode !== undefined) this.store.returnResultTo(call.callId, ownerNode);
     const pinned = [...call.argRefs.map(([, id]) => id), ...(call.args.refs ?? [])];
     this.store.pin(pinned);
     const record: CallRecord = { call, retries: 0, pinned };
     const actor = this.#actors.get(call.actorId);
-    if (!actor || actor.state === 'dead') {
-      this.#fail(record, actor ? this.#deadError(actor, call) : { code: ERROR_CODES.ACTOR_DIED,
-        message: `${call.name}: actor ${call.actorId} is not known on this node (it was never created, or its driver ended)` });
-      return;
-    }
+    if (!actor) return this.#waitForHost(record);
+    if (actor.state === 'dead') return this.#fail(record, this.#deadError(actor, call));
     actor.queue.push(record);
     this.#pump(actor);
+  }
+
+  /**
+   * A call for an actor not hosted here: it waits if the head placed the actor here (the word to
+   * host it is on its way, over another connection), else it fails.
+   */
+  #waitForHost(record: CallRecord): void {
+    const { actorId } = record.call;
+    const waiting = this.#early.get(actorId);
+    if (waiting) {
+      waiting.calls.push(record);
+      return;
+    }
+    const fail = (why: string): void => {
+      const early = this.#early.get(actorId);
+      this.#early.delete(actorId);
+      clearTimeout(early?.timer);
+      for (const call of early?.calls ?? []) this.#fail(call, { code: ERROR_CODES.ACTOR_DIED, message: `${call.call.name}: actor ${actorId} ${why}` });
+    };
+    const timer = setTimeout(() => fail(`was placed on node ${this.nodeId} but not hosted there within ${HOST_WAIT_MS / 1000} s`), HOST_WAIT_MS);
+    timer.unref();
+    this.#early.set(actorId, { calls: [record], timer });
+    this.reports.findActor({ actorId }).then((location) => {
+      if (location && location.nodeId === this.nodeId && location.state !== 'dead') return; // its word to host it comes
+      fail(`is not known on node ${this.nodeId} (${location ? `it is ${location.state} on node ${location.nodeId}` : 'the cluster does not know it: it was never created, or its driver ended'})`);
+    }, (error: unknown) => fail(`is not known on node ${this.nodeId}, and the head could not be asked (${error instanceof Error ? error.message : String(error)})`));
   }
 
   /** Send queued calls, in order, while the actor is alive and the next call's arguments exist. */

@@ -91,12 +91,8 @@ export class ClientHandler {
       case 'cancel-task':
         return client.send({ type: 'cancel-result', requestId: message.requestId, cancelled: scheduler.cancel(message.objectId) });
       case 'add-refs':
-        message.objectIds.forEach((id, i) => {
-          store.addHolder(id, client.id);
-          const owner = message.owners?.[i];
-          const entry = store.ensure(id);
-          if (owner !== undefined && owner !== this.node.nodeId && !entry.result) entry.owner ??= owner;
-        });
+        // (`owners` is not needed: an id tells its owner, see ownerOf.)
+        for (const id of message.objectIds) store.addHolder(id, client.id);
         return;
       case 'release-refs':
         for (const id of message.objectIds) store.removeHolder(id, client.id);

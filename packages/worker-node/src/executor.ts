@@ -87,7 +87,7 @@ export class Executor {
     }
     let value: unknown;
     try {
-      value = await taskScope.run({ taskId: task.taskId }, () => fn(...args));
+      value = await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, () => fn(...args));
     } catch (error) {
       return { status: 'error', error: userError(task.name, error) };
     }

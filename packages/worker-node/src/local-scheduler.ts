@@ -110,8 +110,7 @@ export class LocalScheduler {
     // A task this node spilled that the head placed back here runs here now, under a new record.
     if (live !== undefined) this.store.unpin(live.pinned);
     this.store.addHolder(spec.taskId, owner);
-    const entry = this.store.ensure(spec.taskId);
-    if (ownerNode !== undefined) entry.returnTo = ownerNode;
+    if (ownerNode !== undefined) this.store.returnResultTo(spec.taskId, ownerNode);
     const pinned = spec.argRefs.map(([, id]) => id);
     if (spec.args.refs) pinned.push(...spec.args.refs);
     const task: TaskRecord = { spec, state: 'waiting', ownerNode, placed: ownerNode !== undefined, placedOn: undefined, missingDeps: 0, retries: 0,
@@ -223,8 +222,7 @@ export class LocalScheduler {
     const entry = this.store.get(objectId);
     if (!spec || !entry) return false;
     this.#lineage.delete(objectId);
-    entry.location = undefined;
-    entry.seq = 0;
+    this.store.rebuilding(entry);
     this.#log.warn({ objectId, name: spec.name }, 'object lost with its node; re-running the task that made it');
     const pinned = [...spec.argRefs.map(([, id]) => id), ...(spec.args.refs ?? [])];
     const task: TaskRecord = { spec, state: 'waiting', ownerNode: undefined, placed: false, placedOn: undefined, missingDeps: 0, retries: 0,

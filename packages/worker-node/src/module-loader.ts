@@ -37,6 +37,11 @@ export class ModuleLoader {
   readonly #named = new Map<string, Promise<Loaded>>();
 
   /** Where a job's modules are (told by the node before the job's first task). */
+  /** The folder of a job's code here; absent: the worker's working directory. */
+  dirOf(jobId: string): string {
+    return this.#jobDirs.get(jobId) ?? this.#workingDir;
+  }
+
   setJobDir(jobId: string, dir: string): void {
     this.#jobDirs.set(jobId, dir);
   }

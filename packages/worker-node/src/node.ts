@@ -5,13 +5,14 @@
  * and driver in-process) and a machine of a cluster (WebSockets).
  */
 import {
-  inProcessPair, logger, randomId, toErrorPayload,
+  inProcessPair, logger, ownerOf, randomId, toErrorPayload,
   type ClientMessage, type Connection, type HeadToNode, type NodeMessage, type NodeToHead, type ObjectLocation,
   type PeerInfo, type PeerMessage, type ResourceSet, type Result, type TaskSpec,
 } from '@weft/core';
 import os from 'node:os';
 import path from 'node:path';
 import { ActorManager } from './actor-manager.ts';
+import { Borrows } from './borrows.ts';
 import { ObjectSpiller } from './object-spiller.ts';
 import { ActorRouter } from './actor-router.ts';
 import { ClientHandler } from './client-handler.ts';
@@ -64,7 +65,8 @@ const EXTRA_WORKERS = 8;
 
 export class WeftNode {
   readonly nodeId: string;
-  readonly store = new ObjectStore();
+  readonly store: ObjectStore;
+  readonly borrows: Borrows;
   readonly pool: WorkerPool;
   readonly scheduler: LocalScheduler;
   readonly waits: ObjectWaits;
@@ -87,6 +89,7 @@ export class WeftNode {
 
   constructor(options: NodeOptions) {
     this.nodeId = options.nodeId ?? randomId('node');
+    this.store = new ObjectStore(this.nodeId, ownerOf);
     this.#options = options;
     this.#total = { ...options.resources, CPU: options.numCpus };
     this.#minWorkers = Math.max(1, Math.ceil(options.numCpus));
@@ -151,6 +154,9 @@ export class WeftNode {
     this.store.fetch = (entry) => (entry.spilled ? this.spiller.restore(entry) : this.resolver.fetch(entry));
     this.store.onComplete = (entry) => this.#completed(entry);
     this.store.onFree = (entry) => this.#freed(entry);
+    this.borrows = new Borrows(this.store, this.peers);
+    this.store.onBorrow = (entry) => this.borrows.borrow(entry);
+    this.store.onUnborrow = (entry) => this.peers.send(entry.owner as string, { type: 'release-object', objectId: entry.id });
     if (options.jobId !== undefined) this.jobs.set(options.jobId, options.workingDir);
   }
 
@@ -214,14 +220,8 @@ export class WeftNode {
       // no use: the owner is asked instead.
       if (!listed.has(location.nodeId)) continue;
       const entry = this.store.ensure(location.objectId);
-      if (entry.result) continue;
-      if (location.size > 0) entry.location = location;
-      else entry.owner = location.nodeId;
-    }
-    if (owner === this.nodeId) return;
-    for (const [, id] of argRefs) {
-      const entry = this.store.ensure(id);
-      if (!entry.result && !entry.spilled) entry.owner ??= owner;
+      // Size 0: only who owns it, which its id tells (ownerOf).
+      if (!entry.result && !entry.spilled && location.size > 0) this.store.setLocation(entry, location);
     }
   }
 
@@ -249,24 +249,31 @@ export class WeftNode {
   #completed(entry: ObjectEntry): void {
     this.spiller.check();
     this.resolver.notify(entry);
-    const returnTo = entry.returnTo;
-    if (returnTo === undefined || !entry.result) return;
-    entry.returnTo = undefined;
-    this.#returnResult(entry, returnTo);
+    if (entry.returnTo === undefined || !entry.result) return;
+    this.#returnResult(entry, this.store.takeReturnTo(entry) as string);
   }
 
-  /** Tell a task's owner its outcome: small values whole, large ones by where they are (here). */
+  /**
+   * Tell a task's owner its outcome: small values whole, large ones by where they are (here). Sent
+   * once this node's borrows are acknowledged: refs the task took or made must be registered at
+   * their owners before the owner of the task lets go of its arguments.
+   */
   #returnResult(entry: ObjectEntry, returnTo: string): void {
-    const outcome = this.resolver.describe(entry);
-    this.peers.send(returnTo, { type: 'task-result', taskId: entry.id, result: outcome });
-    // A small result travelled whole; a large one stays here until its owner releases it.
-    if (outcome.status !== 'remote') this.store.removeHolder(entry.id, peerHolder(returnTo));
+    void this.borrows.settled().then(() => {
+      if (!entry.result) return;
+      const outcome = this.resolver.describe(entry);
+      this.peers.send(returnTo, { type: 'task-result', taskId: entry.id, result: outcome });
+      // A small result travelled whole, and goes here, unless refs inside it must stay alive
+      // until the owner borrowed them (it then releases it); a large one stays until released.
+      if (outcome.status === 'error' || (outcome.status === 'ok' && !outcome.value.refs)) this.store.removeHolder(entry.id, peerHolder(returnTo));
+    });
   }
 
   #freed(entry: ObjectEntry): void {
     this.scheduler.forget(entry.id);
     this.spiller.forget(entry);
-    if (entry.owner !== undefined && entry.owner !== this.nodeId) this.peers.send(entry.owner, { type: 'release-object', objectId: entry.id });
+    // The owner held it for this node (a borrow, or a subscription): no more.
+    if (entry.owner !== undefined && entry.borrowed) this.peers.send(entry.owner, { type: 'release-object', objectId: entry.id });
     if (entry.location && entry.location.nodeId !== this.nodeId) this.peers.send(entry.location.nodeId, { type: 'release-object', objectId: entry.id });
   }
 
@@ -277,8 +284,14 @@ export class WeftNode {
         if (this.router.isRemoteCall(message.taskId)) this.router.remoteDone(message.taskId, outcome);
         else this.scheduler.spilledDone(message.taskId, outcome);
         this.#tellLocation(message.taskId);
+        // A value with refs inside was kept by its sender until the refs are borrowed here.
+        if ('status' in outcome && outcome.status === 'ok' && outcome.value.refs) {
+          void this.borrows.settled().then(() => this.peers.send(from, { type: 'release-object', objectId: message.taskId }));
+        }
         return;
       }
+      case 'borrow-ack':
+        return this.borrows.acked(message.requestId, message.missing);
       case 'subscribe-object':
         this.resolver.handle(from, message);
         this.#tellLocation(message.objectId);
@@ -334,6 +347,7 @@ export class WeftNode {
     this.#log.warn({ nodeId }, 'peer node died');
     this.scheduler.nodeDied(nodeId);
     this.router.nodeDied(nodeId);
+    this.borrows.nodeDied(nodeId);
     this.resolver.nodeDied(nodeId, (entry) => this.scheduler.rebuild(entry.id) || this.#askOwner(entry, nodeId));
   }
 
@@ -365,9 +379,7 @@ export class WeftNode {
     const location = entry?.location;
     if (!entry || entry.result || !location || !entry.subscribers) return;
     if (location.nodeId !== this.nodeId && !this.peers.known().some((peer) => peer.nodeId === location.nodeId)) return;
-    const subscribers = entry.subscribers;
-    entry.subscribers = undefined;
-    for (const nodeId of subscribers) this.peers.send(nodeId, { type: 'object-ready', objectId, result: { status: 'remote', location } });
+    for (const nodeId of this.store.takeSubscribers(entry) ?? []) this.peers.send(nodeId, { type: 'object-ready', objectId, result: { status: 'remote', location } });
   }
 
   /**
@@ -378,8 +390,8 @@ export class WeftNode {
     const owner = entry.owner;
     if (owner === undefined || owner === deadNode || owner === this.nodeId) return false;
     if (!this.peers.known().some((peer) => peer.nodeId === owner)) return false;
-    entry.location = undefined;
-    entry.fetching = false;
+    this.store.setLocation(entry, undefined);
+    this.store.setFetching(entry, false);
     if (entry.waiters.length > 0) this.resolver.fetch(entry);
     return true;
   }
@@ -400,7 +412,8 @@ export class WeftNode {
       case 'objects':
         return [...this.store.entries()].filter((entry) => entry.result).map((entry) => ({
           objectId: entry.id, nodeId: this.nodeId, size: entry.result?.status === 'ok' ? entry.result.value.data.byteLength : 0,
-          status: entry.result?.status, holders: entry.holders.size, pins: entry.pins,
+          status: entry.result?.status, holders: entry.holders.size, heldBy: [...entry.holders], pins: entry.pins,
+          ...(entry.owner !== undefined ? { owner: entry.owner } : {}), ...(entry.borrowed ? { borrowed: true } : {}),
         }));
       case 'actors':
         return this.actors.list().map((actor) => ({ ...actor, nodeId: this.nodeId }));

@@ -43,12 +43,13 @@ export class ObjectResolver {
 
   /** Start bringing `entry`'s bytes here if they are elsewhere (idempotent). */
   fetch(entry: ObjectEntry): void {
-    if (entry.result || entry.fetching) return;
+    // A result this node is making (a task or call it runs for another node) comes here anyway.
+    if (entry.result || entry.fetching || entry.returnTo !== undefined) return;
     if (entry.location && entry.location.nodeId !== this.selfId) {
-      entry.fetching = true;
+      this.store.setFetching(entry, true);
       this.#pull(entry.location);
     } else if (entry.owner && entry.owner !== this.selfId) {
-      entry.fetching = true;
+      this.store.subscribed(entry);
       this.peers.send(entry.owner, { type: 'subscribe-object', objectId: entry.id });
     }
   }
@@ -63,7 +64,7 @@ export class ObjectResolver {
       if (entry.result) continue;
       const there = entry.location?.nodeId === nodeId;
       if (!there && entry.owner !== nodeId) continue;
-      entry.fetching = false;
+      this.store.setFetching(entry, false);
       if (there && rebuild(entry)) continue;
       this.store.complete(entry.id, { status: 'error', error: { code: ERROR_CODES.OBJECT_LOST,
         message: `object ${entry.id} was lost: node ${nodeId}, which held ${there ? 'its only copy' : 'it (its owner)'}, died, and `
@@ -117,7 +118,7 @@ export class ObjectResolver {
           return;
         }
         this.store.addHolder(entry.id, peerHolder(from));
-        (entry.subscribers ??= new Set()).add(from);
+        this.store.addSubscriber(entry, from);
         if (entry.result) this.notify(entry);
         else if (entry.spilled) this.store.onResult(entry, () => this.notify(entry));
         return;
@@ -130,6 +131,16 @@ export class ObjectResolver {
         return this.#chunk(message);
       case 'release-object':
         return this.store.removeHolder(message.objectId, peerHolder(from));
+      case 'borrow-objects': {
+        // `from` holds refs to objects of ours: keep each while it does.
+        const missing: string[] = [];
+        for (const id of message.objectIds) {
+          if (this.store.get(id)) this.store.addHolder(id, peerHolder(from));
+          else missing.push(id);
+        }
+        this.peers.send(from, { type: 'borrow-ack', requestId: message.requestId, missing });
+        return;
+      }
       default:
         return;
     }
@@ -137,15 +148,10 @@ export class ObjectResolver {
 
   /** Tell the nodes subscribed to `entry` that it is ready. */
   notify(entry: ObjectEntry): void {
-    const subscribers = entry.subscribers;
-    if (!subscribers || !entry.result) return;
-    entry.subscribers = undefined;
+    if (!entry.subscribers || !entry.result) return;
     const result = this.describe(entry);
-    for (const nodeId of subscribers) {
-      this.peers.send(nodeId, { type: 'object-ready', objectId: entry.id, result });
-      // Small values travel whole: the subscriber keeps no hold on our copy.
-      if (result.status !== 'remote') this.store.removeHolder(entry.id, peerHolder(nodeId));
-    }
+    // The subscriber's hold stays: it borrows the object until it frees its copy.
+    for (const nodeId of this.store.takeSubscribers(entry) ?? []) this.peers.send(nodeId, { type: 'object-ready', objectId: entry.id, result });
   }
 
   #pull(location: ObjectLocation): void {
@@ -199,8 +205,7 @@ export class ObjectResolver {
       this.#pulls.delete(message.objectId);
       const refs = pull.location.refs;
       this.store.complete(message.objectId, { status: 'ok', value: refs ? { data: pull.buffer, refs } : { data: pull.buffer } });
-      // Our copy is enough now: the holder may free theirs when nobody else needs it.
-      this.peers.send(pull.location.nodeId, { type: 'release-object', objectId: message.objectId });
+      // The owner keeps its copy while this node borrows the object (see Borrows).
       this.#log.debug({ objectId: message.objectId, bytes: message.total }, 'pulled object');
       return;
     }

@@ -61,9 +61,10 @@ export class ObjectSpiller {
     const result = entry.result;
     if (result?.status !== 'ok') return;
     const size = result.value.data.byteLength;
-    if (entry.owner !== undefined && entry.owner !== this.selfId) {
-      // A copy: its owner has the object, fetch it again if needed.
-      this.store.release(entry, { objectId: entry.id, nodeId: entry.owner, size, ...(result.value.refs ? { refs: result.value.refs } : {}) });
+    if (entry.owner !== undefined && entry.owner !== this.selfId && !entry.holders.has(`peer:${entry.owner}`)) {
+      // A copy: its owner has the object (it keeps it while this node borrows it), fetch it again
+      // if needed. (Held by its owner, it is no copy but the bytes a task made here for it.)
+      this.store.dropCopy(entry);
       return;
     }
     if (entry.disk) {

@@ -20,61 +20,94 @@ export interface SpillFile {
   refs?: string[];
 }
 
-/** One object. */
+/**
+ * One object, as the store keeps it. Only the store changes a record: others read these fields
+ * and call its methods (every field is readonly outside this module).
+ */
 export interface ObjectEntry {
   readonly id: string;
   /** Absent while the task that makes it runs, or while its bytes are on another node. */
-  result: Result | undefined;
-  /** The node that owns it (made it, or runs the task that makes it); absent: this node. */
-  owner: string | undefined;
+  readonly result: Result | undefined;
+  /** The node that owns it, from its id (see ownerOf); absent: this node (or not known). */
+  readonly owner: string | undefined;
   /** Where its bytes are when they are ready on another node and not here. */
-  location: ObjectLocation | undefined;
+  readonly location: ObjectLocation | undefined;
   /** A node to send the result to when it is ready (the task's owner); absent: none. */
-  returnTo: string | undefined;
+  readonly returnTo: string | undefined;
   /** Nodes waiting to be told when it is ready. */
-  subscribers: Set<string> | undefined;
+  readonly subscribers: ReadonlySet<string> | undefined;
   /** Whether a fetch from another node is under way. */
-  fetching: boolean;
+  readonly fetching: boolean;
   /** Set while its bytes are only on local disk (its `result` is then absent). */
-  spilled: SpillFile | undefined;
+  readonly spilled: SpillFile | undefined;
   /**
    * A file on local disk that holds its bytes, kept after they were read back (values never
    * change, so spilling it again needs no write); removed when the entry is freed.
    */
-  disk: SpillFile | undefined;
+  readonly disk: SpillFile | undefined;
   /** When it was last stored or read back (the store's counter): the least recent spill first. */
-  touched: number;
-  /** Clients (driver or worker ids) holding at least one ref. */
-  readonly holders: Set<string>;
+  readonly touched: number;
+  /** Clients (driver or worker ids) and other nodes (`peer:<id>`) holding at least one ref. */
+  readonly holders: ReadonlySet<string>;
   /** Pins from task arguments and containing objects. */
-  pins: number;
+  readonly pins: number;
   /** Completion order, for `wait`. 0 while pending. */
-  seq: number;
+  readonly seq: number;
   /** Called once when the result arrives. */
-  waiters: Array<(entry: ObjectEntry) => void>;
+  readonly waiters: ReadonlyArray<(entry: ObjectEntry) => void>;
+  /** For an object owned by another node: whether this node registered there as a borrower. */
+  readonly borrowed: boolean;
 }
 
+/** The record as the store writes it. */
+type Entry = { -readonly [K in keyof ObjectEntry]: ObjectEntry[K] } & {
+  subscribers: Set<string> | undefined;
+  holders: Set<string>;
+  waiters: Array<(entry: ObjectEntry) => void>;
+};
+
 export class ObjectStore {
-  readonly #objects = new Map<string, ObjectEntry>();
+  readonly #objects = new Map<string, Entry>();
   /** Brings the bytes of an entry that lacks them (from another node); set by the node. */
   fetch: (entry: ObjectEntry) => void = () => {};
   /** Told of every result stored (to answer subscribers and owners on other nodes). */
   onComplete: (entry: ObjectEntry) => void = () => {};
   /** Told of every entry freed (to release holds on other nodes). */
   onFree: (entry: ObjectEntry) => void = () => {};
+  /**
+   * Told when an object owned by another node is first referenced here (held or pinned): this
+   * node must register at the owner as a borrower, so that the owner keeps it while refs live here.
+   */
+  onBorrow: (entry: ObjectEntry) => void = () => {};
+  /** Told when such an object is no longer referenced here (the borrow ends; the entry may stay, as a copy others pull). */
+  onUnborrow: (entry: ObjectEntry) => void = () => {};
   readonly #heldBy = new Map<string, Set<string>>();
   #seq = 0;
   #bytes = 0;
 
+  /** @param selfId this node: objects whose ids name it are owned here. @param ownerOf an id's owner (@weft/core's ownerOf). */
+  constructor(private readonly selfId = '', private readonly ownerOf: (id: string) => string | undefined = () => undefined) {}
+
   /** The entry for `id`, created pending when unknown. */
   ensure(id: string): ObjectEntry {
+    return this.#ensure(id);
+  }
+
+  #ensure(id: string): Entry {
     let entry = this.#objects.get(id);
     if (!entry) {
-      entry = { id, result: undefined, owner: undefined, location: undefined, returnTo: undefined, subscribers: undefined,
-        fetching: false, spilled: undefined, disk: undefined, touched: 0, holders: new Set(), pins: 0, seq: 0, waiters: [] };
+      const owner = this.ownerOf(id);
+      entry = { id, result: undefined, owner: owner === this.selfId ? undefined : owner, location: undefined, returnTo: undefined,
+        subscribers: undefined, fetching: false, spilled: undefined, disk: undefined, touched: 0, holders: new Set(), pins: 0, seq: 0,
+        waiters: [], borrowed: false };
       this.#objects.set(id, entry);
     }
     return entry;
+  }
+
+  /** The record of `entry` for writing (the caller passes an entry of this store). */
+  #w(entry: ObjectEntry): Entry {
+    return entry as Entry;
   }
 
   get(id: string): ObjectEntry | undefined {
@@ -95,7 +128,7 @@ export class ObjectStore {
     entry.touched = entry.seq;
     if (result.status === 'ok') {
       this.#bytes += result.value.data.byteLength;
-      if (result.value.refs) this.pin(result.value.refs);
+      if (result.value.refs) this.pin(result.value.refs, true);
     }
     entry.location = undefined;
     entry.fetching = false;
@@ -106,16 +139,22 @@ export class ObjectStore {
     this.#maybeFree(entry);
   }
 
-  /** Drop the bytes of a copy whose owner has the object (to make room); it can be fetched again. */
-  release(entry: ObjectEntry, location: ObjectLocation): void {
-    if (entry.result?.status !== 'ok') return;
+  /**
+   * Drop the bytes of a copy of an object another node owns (to make room): its owner keeps it
+   * while this node borrows it, and a later fetch asks the owner again.
+   */
+  dropCopy(view: ObjectEntry): void {
+    const entry = this.#w(view);
+    if (entry.result?.status !== 'ok' || entry.owner === undefined) return;
     this.#bytes -= entry.result.value.data.byteLength;
     entry.result = undefined;
-    entry.location = location;
+    entry.location = undefined;
+    entry.fetching = false;
   }
 
   /** The entry's bytes are on disk now, in `file`: release them from memory. */
-  spilled(entry: ObjectEntry, file: SpillFile): void {
+  spilled(view: ObjectEntry, file: SpillFile): void {
+    const entry = this.#w(view);
     if (entry.result?.status !== 'ok') return;
     this.#bytes -= entry.result.value.data.byteLength;
     entry.result = undefined;
@@ -124,7 +163,8 @@ export class ObjectStore {
   }
 
   /** A spilled entry's bytes are back in memory (its file stays, for the next spill). */
-  restored(entry: ObjectEntry, result: Result): void {
+  restored(view: ObjectEntry, result: Result): void {
+    const entry = this.#w(view);
     if (this.#objects.get(entry.id) !== entry || entry.result) return;
     entry.spilled = undefined;
     entry.result = result;
@@ -137,7 +177,8 @@ export class ObjectStore {
   }
 
   /** Replace an entry's outcome with an error (its value could not be kept). */
-  replace(entry: ObjectEntry, result: Result): void {
+  replace(view: ObjectEntry, result: Result): void {
+    const entry = this.#w(view);
     if (this.#objects.get(entry.id) !== entry) return;
     if (entry.result?.status === 'ok') this.#bytes -= entry.result.value.data.byteLength;
     entry.result = undefined;
@@ -157,7 +198,7 @@ export class ObjectStore {
       callback(entry);
       return;
     }
-    entry.waiters.push(callback);
+    this.#w(entry).waiters.push(callback);
     this.fetch(entry);
   }
 
@@ -167,10 +208,13 @@ export class ObjectStore {
   }
 
   addHolder(id: string, client: string): void {
-    this.ensure(id).holders.add(client);
+    const entry = this.#ensure(id);
+    entry.holders.add(client);
     let held = this.#heldBy.get(client);
     if (!held) this.#heldBy.set(client, (held = new Set()));
     held.add(id);
+    // Another node's hold (it pulls or borrows from here) makes no borrower of this one.
+    if (!client.startsWith('peer:')) this.#borrow(entry);
   }
 
   removeHolder(id: string, client: string): void {
@@ -178,7 +222,7 @@ export class ObjectStore {
     const entry = this.#objects.get(id);
     if (!entry) return;
     entry.holders.delete(client);
-    this.#maybeFree(entry);
+    this.#released(entry);
   }
 
   /** A client went away: drop every hold it had. */
@@ -190,12 +234,13 @@ export class ObjectStore {
       const entry = this.#objects.get(id);
       if (!entry) continue;
       entry.holders.delete(client);
-      this.#maybeFree(entry);
+      this.#released(entry);
     }
   }
 
   /** Record that the object's bytes are ready on another node. */
-  located(entry: ObjectEntry, location: ObjectLocation): void {
+  located(view: ObjectEntry, location: ObjectLocation): void {
+    const entry = this.#w(view);
     entry.location = location;
     entry.fetching = false;
     if (entry.seq === 0) entry.seq = ++this.#seq;
@@ -204,8 +249,18 @@ export class ObjectStore {
     else this.#maybeFree(entry);
   }
 
-  pin(ids: Iterable<string>): void {
-    for (const id of ids) this.ensure(id).pins += 1;
+  /**
+   * Pin objects (the arguments of a task or call while it waits or runs). `contained`: they are
+   * refs inside a value stored here, which holds them as a client would: such refs are borrowed.
+   * (A task's arguments are not: its owner keeps them until the task ends, and refs inside them
+   * that a worker here keeps are held, hence borrowed, by that worker.)
+   */
+  pin(ids: Iterable<string>, contained = false): void {
+    for (const id of ids) {
+      const entry = this.#ensure(id);
+      entry.pins += 1;
+      if (contained) this.#borrow(entry);
+    }
   }
 
   unpin(ids: Iterable<string>): void {
@@ -213,14 +268,90 @@ export class ObjectStore {
       const entry = this.#objects.get(id);
       if (!entry) continue;
       entry.pins -= 1;
-      this.#maybeFree(entry);
+      this.#released(entry);
     }
   }
 
-  #maybeFree(entry: ObjectEntry): void {
+  /** Where the bytes are to be found when they are not here (the store's record only). */
+  setLocation(view: ObjectEntry, location: ObjectLocation | undefined): void {
+    this.#w(view).location = location;
+  }
+
+  /** A fetch from another node started (true) or ended without bytes (false). */
+  setFetching(view: ObjectEntry, fetching: boolean): void {
+    this.#w(view).fetching = fetching;
+  }
+
+  /** Send the result to `nodeId` (the task's owner) when it is ready. */
+  returnResultTo(id: string, nodeId: string): void {
+    this.#ensure(id).returnTo = nodeId;
+  }
+
+  /** The node to send the result to, once: cleared as it is taken. */
+  takeReturnTo(view: ObjectEntry): string | undefined {
+    const entry = this.#w(view);
+    const returnTo = entry.returnTo;
+    entry.returnTo = undefined;
+    return returnTo;
+  }
+
+  /** `nodeId` waits to be told when the object is ready. */
+  addSubscriber(view: ObjectEntry, nodeId: string): void {
+    (this.#w(view).subscribers ??= new Set()).add(nodeId);
+  }
+
+  /** The nodes waiting to be told, once: cleared as they are taken. */
+  takeSubscribers(view: ObjectEntry): ReadonlySet<string> | undefined {
+    const entry = this.#w(view);
+    const subscribers = entry.subscribers;
+    entry.subscribers = undefined;
+    return subscribers;
+  }
+
+  /** The task that made a lost object runs again here: it is pending again. */
+  rebuilding(view: ObjectEntry): void {
+    const entry = this.#w(view);
+    entry.location = undefined;
+    entry.fetching = false;
+    entry.seq = 0;
+  }
+
+  /** This node subscribed at the owner, which holds the object for it from then on, as for a borrower. */
+  subscribed(view: ObjectEntry): void {
+    const entry = this.#w(view);
+    entry.fetching = true;
+    entry.borrowed = true;
+  }
+
+  /** The owner no longer has the object this node meant to borrow: the registration is void. */
+  borrowRefused(view: ObjectEntry): void {
+    this.#w(view).borrowed = false;
+  }
+
+  /** An object owned elsewhere that is now referenced here: register as its borrower, once. */
+  #borrow(entry: Entry): void {
+    if (entry.owner === undefined || entry.borrowed) return;
+    entry.borrowed = true;
+    this.onBorrow(entry);
+  }
+
+  /** A hold or pin went: the borrow ends when nothing here refers to the object any more; it may be freed. */
+  #released(entry: Entry): void {
+    if (entry.borrowed && entry.pins === 0 && ![...entry.holders].some((holder) => !holder.startsWith('peer:'))) {
+      entry.borrowed = false;
+      this.onUnborrow(entry);
+    }
+    this.#maybeFree(entry);
+  }
+
+  #maybeFree(view: ObjectEntry): void {
+    const entry = this.#w(view);
     // Re-entrant calls (a hook that drops a hold while the entry completes) free it once.
     if (this.#objects.get(entry.id) !== entry) return;
-    if ((!entry.result && !entry.location && !entry.spilled) || entry.pins > 0 || entry.holders.size > 0 || entry.waiters.length > 0) return;
+    if (entry.pins > 0 || entry.holders.size > 0 || entry.waiters.length > 0) return;
+    // A pending object of this node's (its task has not finished) stays; one owned elsewhere
+    // goes, its owner keeps the truth.
+    if (!entry.result && !entry.location && !entry.spilled && entry.owner === undefined) return;
     this.#objects.delete(entry.id);
     this.onFree(entry);
     if (entry.result?.status === 'ok') {

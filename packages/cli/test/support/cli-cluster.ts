@@ -75,10 +75,10 @@ export class CliCluster {
     this.token = readFileSync(path.join(this.session, 'token'), 'utf8').trim();
   }
 
-  /** `weft start --address …`: a node with `cpus` CPUs and custom `resources`. */
-  async addNode(cpus: number, resources: Record<string, number> = {}): Promise<CliNode> {
+  /** `weft start --address …`: a node with `cpus` CPUs and custom `resources` (and more `args`, e.g. `--object-store-memory 5MB`). */
+  async addNode(cpus: number, resources: Record<string, number> = {}, ...args: string[]): Promise<CliNode> {
     const out = await this.#weft('start', '--address', this.url, '--token', this.token, '--num-cpus', String(cpus),
-      '--resources', JSON.stringify(resources), '--session', this.session);
+      '--resources', JSON.stringify(resources), ...args, '--session', this.session);
     const name = /weft node (node-\d+) running/.exec(out)?.[1];
     if (name === undefined) throw new Error(`weft start printed no node name:\n${out}`);
     const record = this.#record<{ address: string; nodeId: string; pid: number }>(name);

@@ -11,7 +11,7 @@ import type { EncodedValue } from '../codec.ts';
 import type { ErrorPayload } from '../errors.ts';
 
 /** Bumped on every incompatible change; checked in the handshake. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Resources a task asks for, e.g. `{ CPU: 1, gpu: 1 }`. */
 export type ResourceSet = Record<string, number>;
@@ -329,8 +329,15 @@ export type PeerMessage =
   | { type: 'pull-object'; requestId: number; objectId: string; offset: number; length: number }
   /** `error`: the object cannot be read here (freed or failed); absent when `data` holds the chunk. */
   | { type: 'object-chunk'; requestId: number; objectId: string; offset: number; total: number; data: Uint8Array; error?: ErrorPayload }
-  /** The puller no longer needs the object. */
+  /** The sender no longer needs the object: it freed its copy, or its borrow of it ends. */
   | { type: 'release-object'; objectId: string }
+  /**
+   * The sender now holds refs to these objects, which the receiver owns: keep them until it sends
+   * `release-object` for each. Answered by `borrow-ack`.
+   */
+  | { type: 'borrow-objects'; requestId: number; objectIds: string[] }
+  /** `missing`: the ids the owner no longer has (freed before the borrow arrived); empty: all kept. */
+  | { type: 'borrow-ack'; requestId: number; missing: string[] }
   /** Run a method call on an actor hosted here; the outcome returns as `task-result`. */
   | { type: 'actor-call'; call: ActorCallSpec; owner: string; argLocations: ObjectLocation[] }
   /** Cancel a task the sender spilled here. */

@@ -271,6 +271,8 @@ export const validatePeerMessage: Validator<PeerMessage> = union<PeerMessage>('p
   'pull-object': { requestId: uint, objectId: id, offset: uint, length: uint },
   'object-chunk': { requestId: uint, objectId: id, offset: uint, total: uint, data: bytes, error: opt(errorPayload) },
   'release-object': { objectId: id },
+  'borrow-objects': { requestId: uint, objectIds: idList },
+  'borrow-ack': { requestId: uint, missing: idList },
   'actor-call': { call: actorCall, owner: id, argLocations: locations },
   'cancel-task': { taskId: id },
   'kill-actor': { requestId: uint, actorId: id },

@@ -70,6 +70,11 @@ export class ClientRuntime implements RefSink {
     this.#conn.send(message);
   }
 
+  /** A new object (or task) id, owned by this process's node. */
+  newId(): string {
+    return nextId(this.identity.nodeId);
+  }
+
   /** Make a ref for an id this process just created; the creating message implies the hold. */
   newRef<T>(id: string): ObjectRef<T> {
     this.#creating = id;
@@ -117,7 +122,7 @@ export class ClientRuntime implements RefSink {
 
   put<T>(value: T): ObjectRef<T> {
     const encoded = encode(value);
-    const id = nextId();
+    const id = this.newId();
     const ref = this.newRef<T>(id);
     this.#conn.send({ type: 'put-object', objectId: id, value: encoded });
     return ref;

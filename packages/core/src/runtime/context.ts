@@ -22,6 +22,9 @@ export interface RuntimeContext {
 export interface TaskScope {
   taskId: string;
   actorId?: string;
+  /** The task's job, and the folder its code is in (a worker runs tasks of many jobs); absent: the process's own. */
+  jobId?: string;
+  workingDir?: string;
 }
 
 /** The running task, followed across awaits. */
