@@ -50,6 +50,12 @@ let encodeBuffers: ArrayBufferView[] | null = null;
 let encodeRefs: string[] | null = null;
 let decodeFrame: Uint8Array | null = null;
 let decodeTable: Float64Array | null = null;
+/**
+ * Values being decoded by decode() (nested calls count). msgpackr's extensions are global, so the
+ * transport's decoding of messages meets them too: there an ObjectRef or an actor handle (whose
+ * constructors have effects: ref counting) is refused, as the buffer references are.
+ */
+let decoding = 0;
 
 
 /** Matches what cannot be sent: functions and instances of user classes. */
@@ -101,6 +107,7 @@ addExtension({
     return ref.owner === undefined ? ref.id : [ref.id, ref.owner];
   },
   read(wire: unknown) {
+    if (decoding === 0) throw new SerializationError('corrupt frame: an ObjectRef outside a value');
     if (typeof wire === 'string') return new ObjectRef(wire);
     if (!isStringPair(wire)) throw new SerializationError('corrupt frame: an ObjectRef must be an id or [id, owner]');
     return new ObjectRef(wire[0], wire[1]);
@@ -114,6 +121,7 @@ addExtension({
     return [handle.actorId, handle.className];
   },
   read(wire: unknown) {
+    if (decoding === 0) throw new SerializationError('corrupt frame: an actor handle outside a value');
     if (!isStringPair(wire)) throw new SerializationError('corrupt frame: an actor handle must be [actorId, className]');
     return handleFromWire(wire[0], wire[1]);
   },
@@ -273,11 +281,14 @@ function bufferFrame(header: Uint8Array, buffers: ArrayBufferView[], shared: boo
  * never reaches bytes outside the frame, even when the frame is a view of a larger buffer.
  */
 export function decode(frame: Uint8Array): unknown {
+  decoding += 1;
   try {
     return decodeChecked(frame);
   } catch (error) {
     if (error instanceof SerializationError) throw error;
     throw new SerializationError(`corrupt frame: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`);
+  } finally {
+    decoding -= 1;
   }
 }
 

@@ -169,7 +169,9 @@ describe('WebSocketConnection', () => {
     ['an ArrayBuffer reference', withValue([0xd4, 0x22, 0, 0xff]), CLOSE_CODES.BAD_FRAME, 'corrupt frame'],
     ['a malformed ObjectRef', withValue([0xd4, 0x20, 0, 0x05]), CLOSE_CODES.BAD_FRAME, 'corrupt frame'],
     ['a malformed actor handle', withValue([0xd4, 0x23, 0, 0xa1, 0x78]), CLOSE_CODES.BAD_FRAME, 'corrupt frame'],
-    ['an ObjectRef where an id goes', withValue([0xd4, 0x20, 0, 0xa3, 0x61, 0x62, 0x63]), CLOSE_CODES.BAD_FRAME, 'objectId must be an id'],
+    // An ObjectRef or actor handle is made only when a value is decoded, never from a message: its constructor has effects (ref counting).
+    ['an ObjectRef where an id goes', withValue([0xd4, 0x20, 0, 0xa3, 0x61, 0x62, 0x63]), CLOSE_CODES.BAD_FRAME, 'corrupt frame: an ObjectRef outside a value'],
+    ['an actor handle where an id goes', withValue([0xd4, 0x23, 0, 0x92, 0xa1, 0x61, 0xa1, 0x43]), CLOSE_CODES.BAD_FRAME, 'corrupt frame: an actor handle outside a value'],
   ] as Array<[string, Buffer | string, number, string]>)('closes only the connection that sent %s', async (_what, frame, code, reason) => {
     const { listener, closes } = await echoServer({ maxPayloadBytes: 64 * 1024 });
     const good = await client(listener.url);
