@@ -17,7 +17,7 @@ interface Comparison {
 }
 
 /** Which bench produced the figures: the embedded cluster, or separate processes over loopback. */
-export type Mode = "embedded" | "cluster" | "recovery";
+export type Mode = "embedded" | "cluster" | "recovery" | "fuzz";
 
 /** The targets of the issues, plus informational comparisons (start-up, p99s, W3n). */
 const EMBEDDED_COMPARISONS: readonly Comparison[] = [
@@ -52,7 +52,7 @@ const CLUSTER_COMPARISONS: readonly Comparison[] = [
   { figure: "W4x.gb_per_s", baseline: "floor.ws_100mb_gb_per_s", op: ">=", factor: 0.8 },
 ];
 
-const COMPARISONS: Record<Mode, readonly Comparison[]> = { embedded: EMBEDDED_COMPARISONS, cluster: CLUSTER_COMPARISONS, recovery: [] };
+const COMPARISONS: Record<Mode, readonly Comparison[]> = { embedded: EMBEDDED_COMPARISONS, cluster: CLUSTER_COMPARISONS, recovery: [], fuzz: [] };
 
 /**
  * Recovery (issue 5): absolute targets, in seconds, since there is no baseline to recover
@@ -72,6 +72,8 @@ const FIGURE_ORDER = [
   "piscina.W5.s", "piscina.W6.s", "piscina.W7.efficiency", "floor.copy_gb_per_s",
   "floor.ws_rtt_us", "floor.ws_pipelined_msgs_per_s", "floor.ws_100mb_gb_per_s",
   "recovery.detect_s", "recovery.reschedule_s", "recovery.tasks_done_s", "recovery.rebuild_s", "recovery.detect_silent_s",
+  "fuzz.frames_per_s", "fuzz.frames", "fuzz.sessions", "fuzz.closes", "fuzz.crashes", "fuzz.violations", "fuzz.good_rounds",
+  "fuzz.rss_growth_mb", "fuzz.heap_growth_mb",
 ];
 
 /** A number with about three significant digits, and thousands separators when large. */

@@ -3,6 +3,7 @@
  *
  *   pnpm bench [--cluster] [--runs N] [--only W1,W2] [--json FILE]
  *   pnpm bench --recovery [--runs N] [--json FILE]
+ *   pnpm bench --fuzz [--runs N] [--json FILE]
  *
  * `--only` takes workload ids (startup, W1, W2, W3, W4, W4x, W5, W6, W7; W3a, W3b and W3n
  * select W3) and/or a side: `piscina` (aliases `baselines`, `floor`: the baselines only, no
@@ -14,6 +15,8 @@
  * Each run measures the baselines and then weft, so both see the same machine state.
  * `--recovery` (recovery.ts): how long a cluster of separate processes takes to recover from a
  * node's SIGKILL (detection, tasks rescheduled, lost objects rebuilt); no baselines.
+ * `--fuzz` (fuzz.ts): 100,000 random and mutated frames at a cluster in this process; frames/s,
+ * connections closed, crashes (must be 0) and memory growth; no baselines.
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -26,13 +29,16 @@ import { runFloors } from "./ws-floor.ts";
 
 const USAGE = `usage: pnpm bench [--cluster] [--runs N] [--only W1,W2,...|piscina|weft] [--json FILE]
        pnpm bench --recovery [--runs N] [--json FILE]
-  --runs N     repetitions of every workload (default 3); the table shows median and min–max
+       pnpm bench --fuzz [--runs N] [--json FILE]
+  --runs N     repetitions of every workload (default 3; 1 for --fuzz); the table shows median and min–max
   --only LIST  workloads (${WORKLOAD_IDS.join(", ")}; W3 = W3a, W3b, W3n) and/or a side: piscina or floor (the baselines only), weft
   --json FILE  also write the figures as JSON (mode, runs, commit, figures)
   --cluster    a head, a node and the driver in separate processes over loopback (W4x adds a second node);
                baselines: the ws floors between two plain Node processes. W6, W7: embedded only; W4x: cluster only
   --recovery   time from a node's SIGKILL until it is declared dead, its tasks run elsewhere and its lost objects
-               are rebuilt, and until a frozen node (SIGSTOP) is declared dead (separate processes over loopback)`;
+               are rebuilt, and until a frozen node (SIGSTOP) is declared dead (separate processes over loopback)
+  --fuzz       100,000 random and mutated frames at a head's, a node's and a peer's port of a cluster in this process:
+               frames/s, connections closed, crashes (must be 0), memory growth, while a good driver keeps working`;
 
 /** Exit code for a usage error or an unavailable mode. */
 const EXIT_USAGE = 2;
@@ -77,7 +83,8 @@ function parsePlan(argv: string[]): Plan {
     options: {
       cluster: { type: "boolean", default: false },
       recovery: { type: "boolean", default: false },
-      runs: { type: "string", default: "3" },
+      fuzz: { type: "boolean", default: false },
+      runs: { type: "string" },
       only: { type: "string" },
       json: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -87,8 +94,13 @@ function parsePlan(argv: string[]): Plan {
     console.log(USAGE);
     process.exit(0);
   }
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${values.runs}'`);
+  // One run of the fuzz by default: it is a check (100,000 frames) more than a timing.
+  const runs = Number(values.runs ?? (values.fuzz ? "1" : "3"));
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${String(values.runs)}'`);
+  if (values.fuzz) {
+    if (values.cluster || values.recovery || values.only !== undefined) throw new UsageError("--fuzz fuzzes only: it takes neither --cluster, --recovery nor --only");
+    return { mode: "fuzz", runs, json: values.json, workloads: new Set(), weft: true, baselines: false };
+  }
   if (values.recovery) {
     if (values.cluster || values.only !== undefined) throw new UsageError("--recovery measures recovery only: it takes neither --cluster nor --only");
     return { mode: "recovery", runs, json: values.json, workloads: new Set(), weft: true, baselines: false };
@@ -108,6 +120,7 @@ function parsePlan(argv: string[]): Plan {
 async function loadWeft(ctx: RunContext, mode: Mode): Promise<((ctx: RunContext) => Promise<void>) | undefined> {
   try {
     if (mode === "recovery") return (await import("./recovery.ts")).runRecovery;
+    if (mode === "fuzz") return (await import("./fuzz.ts")).runFuzz;
     return mode === "cluster" ? (await import("./cluster-workloads.ts")).runCluster : (await import("./weft-workloads.ts")).runWeft;
   } catch (error) {
     const failure = `weft: cannot load the runtime (@weft/core): ${(error as Error).message}`;
@@ -130,7 +143,7 @@ async function main(): Promise<number> {
   const piSamples = plan.workloads.has("W7") ? calibratePiSamples() : 0;
   const ctx: RunContext = { log: new FigureLog(), workloads: plan.workloads, piSamples, failures: [] };
   const sides = [plan.baselines && "baselines", plan.weft && "weft"].filter(Boolean).join(" + ");
-  const measured = plan.mode === "recovery" ? "node loss" : [...plan.workloads].join(",");
+  const measured = plan.mode === "recovery" ? "node loss" : plan.mode === "fuzz" ? "hostile frames" : [...plan.workloads].join(",");
   console.log(`weft bench: ${plan.mode}, ${plan.runs} run(s), ${measured} (${sides})`);
   console.log(`node ${process.version}, ${os.availableParallelism()} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}` +
     (piSamples ? `, W7 task = ${piSamples.toLocaleString("en-US")} samples` : ""));
