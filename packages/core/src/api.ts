@@ -86,29 +86,33 @@ async function joinCluster(address: string, options: InitOptions): Promise<void>
   const driverId = randomId('driver');
   const jobId = randomId('job');
   const packed = await packDirectory(workingDir, { extraFiles: moduleTypeFile(workingDir) });
-  const open = async (): Promise<{ conn: Connection<NodeMessage, ClientMessage>; nodeId: string }> => {
+  const open = async (): Promise<{ conn: Connection<NodeMessage, ClientMessage>; nodeId: string; received: number | undefined }> => {
     const { conn, welcome } = await connectWebSocket<NodeMessage, ClientMessage>({
       url: address, token, target: 'the cluster', validate: validateNodeMessage,
       hello: { type: 'hello', version: PROTOCOL_VERSION, role: 'driver', id: driverId },
       ...(options.tlsCa !== undefined ? { tls: { ca: options.tlsCa } } : {}),
     });
-    return { conn, nodeId: welcome.id };
+    return { conn, nodeId: welcome.id, received: welcome.received };
   };
   const first = await open();
   let runtime: ClientRuntime | undefined;
-  // When the node at `address` restarts (a restarted head brings its node back), the driver
-  // connects again with backoff and registers its job anew; requests in flight fail, and objects
-  // that lived on the old node are lost (get says so), but the driver goes on.
+  // When the connection drops, the driver connects again with backoff. A node that kept its job
+  // (for the death timeout) says how many of its messages it handled: the rest go again, so
+  // nothing sent is lost. A node that has no job of it (it restarted: a restarted head brings its
+  // node back, under a new id) gets the job registered again and what was not acknowledged;
+  // objects of the old node are lost (get says so), but the driver goes on. Then what was in
+  // flight is asked again (its answers may have been lost).
   const conn = new ReconnectingConnection<NodeMessage, ClientMessage>(first.conn, async () => {
     const next = await open();
     if (runtime) runtime.identity.nodeId = next.nodeId;
-    return next.conn;
+    return { conn: next.conn, resumeFrom: next.received };
   }, {
     disconnected: (reason) => runtime?.disconnected(reason),
-    reconnected: () => {
-      runtime?.registerJob(jobId, packed.data).catch(() => {}); // its own failure reaches later calls
+    reconnected: (resumed) => {
+      if (!resumed) runtime?.registerJob(jobId, packed.data).catch(() => {}); // its own failure reaches later calls
     },
-  });
+    resumed: () => runtime?.resumed(),
+  }, { acked: (message) => (message.type === 'received' ? message.count : undefined) });
   runtime = new ClientRuntime(conn, { nodeId: first.nodeId, workerId: driverId, jobId, workingDir });
   try {
     await runtime.registerJob(jobId, packed.data);

@@ -3,7 +3,7 @@
  * and its workers. Each message is handled by the component that owns it.
  */
 import {
-  logger, toErrorPayload,
+  DEATH_TIMEOUT_MS, logger, toErrorPayload,
   type ClientMessage, type Connection, type NodeMessage,
 } from '@weft/core';
 import { ownValue } from './object-resolver.ts';
@@ -18,6 +18,17 @@ export class ClientHandler {
   readonly #jobs = new Map<string, string>();
   /** Messages of drivers whose job is being registered (its code unpacked): they wait for it. */
   readonly #held = new Map<string, ClientMessage[]>();
+  /**
+   * Drivers whose connection closed: their job and their holds are kept until they reconnect (the
+   * same driver id) or the death timeout passes. A job belongs to its driver, not to one connection.
+   */
+  readonly #away = new Map<string, NodeJS.Timeout>();
+  /** Drivers that said they are shutting down: their job ends when their connection closes. */
+  readonly #leaving = new Set<string>();
+  /** Messages of each driver over the network handled so far, over all its connections (what it need not send again). */
+  readonly #received = new Map<string, number>();
+  /** Drivers owed a `received` acknowledgement, sent once per turn. */
+  readonly #toAck = new Set<string>();
   readonly #log = logger('client-handler');
 
   constructor(private readonly node: WeftNode) {}
@@ -27,13 +38,67 @@ export class ClientHandler {
    * whose bytes are copied out of the frame (into shared memory when large) before they are kept.
    */
   attach(clientId: string, conn: Connection<ClientMessage, NodeMessage>, options: { remote?: boolean } = {}): void {
+    const away = this.#away.get(clientId);
+    if (away !== undefined) {
+      clearTimeout(away);
+      this.#away.delete(clientId);
+      this.#log.info({ clientId }, 'a driver reconnected: its job goes on');
+    }
+    // A driver that reconnects before its old connection's end was noticed here: that one is over
+    // (what it still had in flight was counted out of what the driver sends again).
+    const previous = this.#connections.get(clientId);
+    this.#connections.delete(clientId);
+    previous?.close('the driver connected again');
     const client: WaitClient = { id: clientId, send: (message) => conn.send(message) };
     this.#clients.set(clientId, client);
     this.#connections.set(clientId, conn);
+    if (options.remote) this.#received.set(clientId, this.#received.get(clientId) ?? 0);
     conn.onMessage(options.remote
-      ? (message) => this.#handle(client, ownMessage(message), undefined)
+      ? (message) => {
+        this.#acknowledge(clientId);
+        this.#handle(client, ownMessage(message), undefined);
+      }
       : (message) => this.#handle(client, message, undefined));
-    conn.onClose(() => this.drop(clientId));
+    conn.onClose(() => this.#closed(clientId, conn, options.remote === true));
+  }
+
+  /**
+   * For a driver that connects while its job is kept here: how many of its messages were handled
+   * (it sends the rest again). Undefined: no job of it is kept here (it starts anew).
+   */
+  resumeCount(clientId: string): number | undefined {
+    return this.#away.has(clientId) || this.#connections.has(clientId) ? this.#received.get(clientId) : undefined;
+  }
+
+  /** Count a message of a remote driver, and tell it, once per turn, how many it has sent that were handled. */
+  #acknowledge(clientId: string): void {
+    this.#received.set(clientId, (this.#received.get(clientId) ?? 0) + 1);
+    if (this.#toAck.size === 0) {
+      queueMicrotask(() => {
+        for (const id of this.#toAck) this.#connections.get(id)?.send({ type: 'received', count: this.#received.get(id) ?? 0 });
+        this.#toAck.clear();
+      });
+    }
+    this.#toAck.add(clientId);
+  }
+
+  /** A driver's connection closed: its job ends now (it left, or is in this process), or after the death timeout unless it comes back. */
+  #closed(clientId: string, conn: Connection<ClientMessage, NodeMessage>, remote: boolean): void {
+    // A newer connection of the same driver took over: this one's end is no news.
+    if (this.#connections.get(clientId) !== conn) return;
+    this.#connections.delete(clientId);
+    const leaving = this.#leaving.delete(clientId);
+    if (!remote || leaving || this.node.state !== 'running') return this.drop(clientId);
+    // Its open gets were this connection's: the driver asks again when it is back. (Messages held
+    // while its job registers stay: they were acknowledged.)
+    this.node.waits.dropClient(clientId);
+    const timer = setTimeout(() => {
+      this.#away.delete(clientId);
+      this.#log.info({ clientId }, 'a driver did not come back within the death timeout: its job ends');
+      this.drop(clientId);
+    }, DEATH_TIMEOUT_MS);
+    timer.unref();
+    this.#away.set(clientId, timer);
   }
 
   /** A message from one of the node's workers. */
@@ -53,6 +118,9 @@ export class ClientHandler {
 
   /** A client went away: its holds and open calls go. */
   drop(clientId: string): void {
+    clearTimeout(this.#away.get(clientId));
+    this.#away.delete(clientId);
+    this.#received.delete(clientId);
     this.#held.delete(clientId);
     this.#connections.delete(clientId);
     if (!this.#clients.delete(clientId)) return;
@@ -78,8 +146,10 @@ export class ClientHandler {
     const { store, scheduler, waits, actors, router } = this.node;
     switch (message.type) {
       case 'submit-task':
+        store.adopt(message.task.taskId);
         return scheduler.submit(message.task, client.id);
       case 'put-object':
+        store.adopt(message.objectId);
         store.addHolder(message.objectId, client.id);
         return store.complete(message.objectId, { status: 'ok', value: message.value });
       case 'get-objects':
@@ -104,6 +174,7 @@ export class ClientHandler {
       case 'create-actor':
         return router.create(message.spec);
       case 'submit-actor-call':
+        store.adopt(message.call.callId);
         return router.submit(message.call, client.id);
       case 'kill-actor':
         void router.kill(message.actorId).then((killed) => client.send({ type: 'kill-result', requestId: message.requestId, killed }),
@@ -119,6 +190,9 @@ export class ClientHandler {
       case 'register-job':
         return void this.#registerJob(client, message.requestId, message.jobId, message.package);
       case 'worker-ready':
+        return;
+      case 'driver-exit':
+        this.#leaving.add(client.id);
         return;
       default:
         return unknownMessage(message);

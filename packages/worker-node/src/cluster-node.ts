@@ -84,7 +84,9 @@ export function peerConnector(selfId: string, token: string, tls?: ClusterTls): 
 export function nodeHooks(node: WeftNode): { driver: (hello: Hello, accept: Accept) => void; peer: (hello: Hello, accept: Accept) => void } {
   return {
     driver: (hello, accept) => {
-      const conn = accept<ClientMessage, NodeMessage>({ type: 'welcome', version: PROTOCOL_VERSION, id: node.nodeId });
+      const received = node.clients.resumeCount(hello.id);
+      const conn = accept<ClientMessage, NodeMessage>({ type: 'welcome', version: PROTOCOL_VERSION, id: node.nodeId,
+        ...(received !== undefined ? { received } : {}) });
       node.clients.attach(hello.id, conn, { remote: true });
     },
     peer: (hello, accept) => {
@@ -229,7 +231,7 @@ async function connectHead(url: string, options: ClusterNodeOptions, nodeId: str
       throw error;
     }
   };
-  return new ReconnectingConnection(await open(), open, {
+  return new ReconnectingConnection(await open(), async () => ({ conn: await open() }), {
     disconnected: (reason) => node()?.head.disconnected(reason),
     reconnected: () => node()?.head.reconnected(),
   });

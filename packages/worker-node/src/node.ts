@@ -348,6 +348,9 @@ export class WeftNode {
     this.scheduler.nodeDied(nodeId);
     this.router.nodeDied(nodeId);
     this.borrows.nodeDied(nodeId);
+    // What it held here (its borrows, results it owned that ran here) and waited for goes.
+    this.store.dropSubscriber(nodeId);
+    this.store.dropClient(peerHolder(nodeId));
     this.resolver.nodeDied(nodeId, (entry) => this.scheduler.rebuild(entry.id) || this.#askOwner(entry, nodeId));
   }
 

@@ -105,6 +105,16 @@ export class ObjectStore {
     return entry;
   }
 
+  /**
+   * A client of this node made `id` (a put, a task or a call it submitted here): this node owns
+   * it, even when its id names another node (made while the client's connection was moving from
+   * a node that restarted to this one).
+   */
+  adopt(id: string): void {
+    const entry = this.#ensure(id);
+    if (entry.owner !== undefined && !entry.borrowed) entry.owner = undefined;
+  }
+
   /** The record of `entry` for writing (the caller passes an entry of this store). */
   #w(entry: ObjectEntry): Entry {
     return entry as Entry;
@@ -298,6 +308,11 @@ export class ObjectStore {
   /** `nodeId` waits to be told when the object is ready. */
   addSubscriber(view: ObjectEntry, nodeId: string): void {
     (this.#w(view).subscribers ??= new Set()).add(nodeId);
+  }
+
+  /** A node is gone: it waits for nothing here any more. */
+  dropSubscriber(nodeId: string): void {
+    for (const entry of this.#objects.values()) entry.subscribers?.delete(nodeId);
   }
 
   /** The nodes waiting to be told, once: cleared as they are taken. */

@@ -125,7 +125,12 @@ export type ClientMessage =
   /** A driver joining a cluster names its job and (optionally) uploads its packed working directory. */
   | { type: 'register-job'; requestId: number; jobId: string; package?: Uint8Array }
   /** From an actor's worker: its constructor returned (ok) or threw (error). */
-  | { type: 'actor-created'; actorId: string; result: Result };
+  | { type: 'actor-created'; actorId: string; result: Result }
+  /**
+   * The driver is shutting down (shutdown()): its job ends as soon as its connection closes. A
+   * driver whose connection closes without it keeps its job for the death timeout, to reconnect.
+   */
+  | { type: 'driver-exit' };
 
 /** Node → client. */
 export type NodeMessage =
@@ -143,6 +148,11 @@ export type NodeMessage =
   | { type: 'create-actor-instance'; spec: ActorSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
   /** To an actor's worker: run a method call. */
   | { type: 'actor-call'; call: ActorCallSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
+  /**
+   * To a driver over a network: the node has handled its first `count` messages (over all its
+   * connections); the driver need not keep them to send again.
+   */
+  | { type: 'received'; count: number }
   /** Drop a task sent ahead to the worker that has not started (it was cancelled). */
   | { type: 'drop-task'; taskId: string }
   | { type: 'shutdown-worker' };
@@ -175,6 +185,11 @@ export interface Welcome {
   id: string;
   /** For drivers: the job id the driver runs as; absent for nodes and peers. */
   jobId?: string;
+  /**
+   * For a driver that reconnects while the node still keeps its job: how many of its messages the
+   * node has handled (the driver sends the rest again). Absent: the node has no job of this driver.
+   */
+  received?: number;
 }
 
 /** A node as other nodes reach it. */

@@ -167,7 +167,7 @@ const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
 });
 const helloFields: Fields<Omit<Hello, 'type'>> = { version: uint, role: oneOf('driver', 'node', 'peer'), id };
-const welcomeFields: Fields<Omit<Welcome, 'type'>> = { version: uint, id, jobId: opt(id) };
+const welcomeFields: Fields<Omit<Welcome, 'type'>> = { version: uint, id, jobId: opt(id), received: opt(uint) };
 
 // ---- one table per direction --------------------------------------------------------------
 
@@ -208,6 +208,7 @@ export const validateClientMessage: Validator<ClientMessage> = union<ClientMessa
   'get-actor': { requestId: uint, name: str },
   'register-job': { requestId: uint, jobId: id, package: opt(bytes) },
   'actor-created': { actorId: id, result },
+  'driver-exit': {},
 });
 
 /** Validates a message a node sends to a client. */
@@ -222,6 +223,7 @@ export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('n
   'job-dir': { jobId: id, dir: str },
   'create-actor-instance': { spec: actorSpec, argValues },
   'actor-call': { call: actorCall, argValues },
+  received: { count: uint },
   'drop-task': { taskId: id },
   'shutdown-worker': {},
 });

@@ -10,13 +10,22 @@ import { nextId } from '../ids.ts';
 import { ObjectRef } from '../object-ref.ts';
 import type { ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, NodeMessage, Result, TaskSpec } from '../protocol/messages.ts';
 import type { Connection } from '../protocol/connection.ts';
+import { DEATH_TIMEOUT_MS } from '../protocol/liveness.ts';
 import { refTracker, type RefSink } from './ref-tracker.ts';
 import { taskScope, type RuntimeContext } from './context.ts';
 
 interface Pending<T> {
   resolve(value: T): void;
   reject(error: Error): void;
+  /** The request, sent again if the connection drops and comes back to the same node. */
+  message: ClientMessage;
 }
+
+/**
+ * How long requests in flight wait for a dropped connection to come back before they fail: the
+ * node keeps a driver's job for the death timeout, and reconnecting backs off up to 5 s.
+ */
+const RECONNECT_GRACE_MS = DEATH_TIMEOUT_MS + 5_000;
 
 /** Identity of the process a runtime serves. */
 export interface RuntimeIdentity {
@@ -40,6 +49,8 @@ export class ClientRuntime implements RefSink {
   readonly identity: RuntimeIdentity;
   readonly #conn: Connection<NodeMessage, ClientMessage>;
   readonly #pending = new Map<number, Pending<never> & { resolve(value: unknown): void }>();
+  /** Fails what is in flight if the connection does not come back in time (set while it is away). */
+  #awayTimer: NodeJS.Timeout | undefined;
   #nextRequestId = 1;
   #creating: string | undefined;
   #closed = false;
@@ -185,7 +196,10 @@ export class ClientRuntime implements RefSink {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#awayTimer);
     refTracker.attach(undefined);
+    // The job ends with this connection, not after the death timeout.
+    this.#conn.send({ type: 'driver-exit' });
     this.#conn.close('runtime shut down');
   }
 
@@ -203,6 +217,7 @@ export class ClientRuntime implements RefSink {
       this.#pending.set(requestId, {
         resolve: (value: unknown) => { if (timer) clearTimeout(timer); resolve(value as T); },
         reject: (error: Error) => { if (timer) clearTimeout(timer); reject(error); },
+        message,
       });
       this.#conn.send(message);
     });
@@ -223,6 +238,7 @@ export class ClientRuntime implements RefSink {
       case 'kill-result': return this.#settle(message.requestId, message.killed);
       case 'actor-info': return this.#settle(message.requestId, message.actor);
       case 'job-registered': return this.#settle(message.requestId, message.error);
+      case 'received': return; // the connection keeps what is not acknowledged
       case 'job-dir':
       case 'create-actor-instance':
       case 'actor-call':
@@ -234,11 +250,25 @@ export class ClientRuntime implements RefSink {
   }
 
   /**
-   * The connection dropped and is being re-established (a cluster driver whose node restarted):
-   * requests in flight fail now; what the dead node held is lost.
+   * The connection dropped and is being re-established (a cluster driver): requests in flight
+   * wait for it, and fail if it is not back within RECONNECT_GRACE_MS.
    */
   disconnected(reason: string): void {
-    this.#failAll(reason);
+    clearTimeout(this.#awayTimer);
+    this.#awayTimer = setTimeout(() => this.#failAll(`${reason}; not back within ${RECONNECT_GRACE_MS / 1000} s`), RECONNECT_GRACE_MS);
+    this.#awayTimer.unref();
+  }
+
+  /**
+   * The connection is back, and what was sent meanwhile has gone: requests in flight are asked
+   * again (their answers may have been lost). The same node, which kept this driver's job,
+   * answers them; a restarted one says which objects it never had (they were lost with the old one).
+   */
+  resumed(): void {
+    clearTimeout(this.#awayTimer);
+    this.#awayTimer = undefined;
+    // (A registration is among what was sent again, or was sent anew.)
+    for (const pending of this.#pending.values()) if (pending.message.type !== 'register-job') this.#conn.send(pending.message);
   }
 
   #failAll(reason: string): void {
