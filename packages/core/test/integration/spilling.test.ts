@@ -60,6 +60,8 @@ describe('an object store over its capacity', () => {
       const refs = Array.from({ length: 6 }, (_, i) => put(new Float64Array((100 * MB) / 8).fill(i)));
       for (const ref of refs) await get(ref);
       const made = refs.map((ref) => ref.id);
+      // Spilling runs beside the puts: wait for it to write some of them.
+      for (let i = 0; i < 100 && left(made).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(left(made).length).toBeGreaterThan(0);
       return made;
     })();
