@@ -82,7 +82,9 @@ export class Borrows {
     if (this.#queued.size === 0) return;
     for (const [owner, ids] of this.#queued) {
       const requestId = this.#nextRequestId++;
-      this.#pending.set(requestId, { owner, ids });
+      // An owner the head does not list (gone, or not heard of yet) may never answer: results
+      // do not wait for it (if it is gone, its objects are lost anyway).
+      if (this.peers.isListed(owner)) this.#pending.set(requestId, { owner, ids });
       this.#log.debug({ owner, requestId, objectIds: ids }, 'borrowing objects');
       this.peers.send(owner, { type: 'borrow-objects', requestId, objectIds: ids } satisfies PeerMessage);
     }

@@ -65,14 +65,19 @@ export class PeerNetwork {
     const ids = new Set(nodes.map((node) => node.nodeId));
     for (const node of nodes) if (node.nodeId !== this.selfId) this.#peer(node.nodeId).info = node;
     for (const [nodeId, peer] of this.#peers) {
-      if (ids.has(nodeId)) continue;
+      // A node not listed yet (it connected, or was named in a message, before the head's list
+      // that has it arrived) stays: the list catches up, or opening a connection to it gives up
+      // and reports it unreachable. A listed node that leaves goes, and is handled as dead by the
+      // owner, from the same list.
+      if (ids.has(nodeId) || peer.info === undefined) continue;
       this.#peers.delete(nodeId);
       for (const conn of peer.open) conn.close('node left the cluster');
-      // Messages for a node the head never listed (a stale address in a message, a node that
-      // died before this one heard of it) can go nowhere: what waits on them must learn it. (A
-      // listed node that leaves is handled as dead by the owner, from the same list.)
-      if (peer.info === undefined && peer.queue.length > 0) this.events.unreachable(nodeId, 'it is not a node of the cluster (it left, or was declared dead)');
     }
+  }
+
+  /** Whether the head listed `nodeId` (a live node other than this one). */
+  isListed(nodeId: string): boolean {
+    return this.#peers.get(nodeId)?.info !== undefined;
   }
 
   /** The nodes other than this one that the head listed. */
@@ -136,6 +141,8 @@ export class PeerNetwork {
       if (this.#peers.get(nodeId) !== peer) return;
       this.#log.warn({ nodeId, reason, dropped: peer.queue.length }, 'cannot reach peer node');
       peer.queue = [];
+      // A node the head never listed is forgotten (its connections, if any, closed).
+      if (peer.info === undefined && peer.open.size === 0) this.#peers.delete(nodeId);
       this.events.unreachable(nodeId, reason);
     } finally {
       peer.opening = undefined;
