@@ -3,7 +3,7 @@
  * functions work inside tasks, where they use the worker's runtime.
  */
 import { ObjectRef } from './object-ref.ts';
-import { ERROR_CODES, SystemError, ValueNotFoundError } from './errors.ts';
+import { ERROR_CODES, GetTimeoutError, SystemError, ValueNotFoundError } from './errors.ts';
 import { ActorHandleBase, makeHandle, type ActorHandle } from './actor.ts';
 import { randomId } from './ids.ts';
 import { ClientRuntime, currentRuntime, setRuntime } from './runtime/client-runtime.ts';
@@ -248,9 +248,19 @@ export function put<T>(value: T): ObjectRef<T> {
   return runtimeOrThrow('put()').put(value);
 }
 
-/** Cancel the task behind a ref: whoever gets it sees TaskCancelledError. Finished tasks are not affected. */
-export async function cancel(ref: ObjectRef): Promise<void> {
-  await runtimeOrThrow('cancel()').cancel(checkRef(ref, 'cancel()').id);
+/** Options of `cancel`. */
+export interface CancelOptions {
+  /** Also cancel the tasks the cancelled task submitted (and theirs), as Ray does. @default true */
+  recursive?: boolean;
+}
+
+/**
+ * Cancel the task behind a ref: whoever gets it sees TaskCancelledError, and so do the tasks it
+ * submitted (unless `recursive: false`). Finished tasks are not affected.
+ */
+export async function cancel(ref: ObjectRef, options: CancelOptions = {}): Promise<void> {
+  if (options.recursive !== undefined && typeof options.recursive !== 'boolean') throw new TypeError('cancel(): recursive must be a boolean');
+  await runtimeOrThrow('cancel()').cancel(checkRef(ref, 'cancel()').id, options.recursive ?? true);
 }
 
 /** Where this code runs: node, worker, job, and the task or actor when inside one. */
@@ -278,4 +288,33 @@ export async function getActor<T = unknown>(name: string): Promise<ActorHandle<T
 export async function kill(handle: ActorHandleBase): Promise<void> {
   if (!(handle instanceof ActorHandleBase)) throw new TypeError('kill() takes an actor handle');
   await runtimeOrThrow('kill()').killActor(handle.actorId);
+}
+
+/** Options of `asCompleted`. */
+export interface AsCompletedOptions {
+  /** Give up after this long with GetTimeoutError, if some refs are still not ready. @default no limit */
+  timeoutMs?: number;
+}
+
+/**
+ * The refs, each as soon as its task finishes (or fails: `get` it to see how), in completion
+ * order, as concurrent.futures.as_completed. It does not fetch the values.
+ */
+export async function* asCompleted<T>(refs: Iterable<ObjectRef<T>>, options: AsCompletedOptions = {}): AsyncGenerator<ObjectRef<T>, void, undefined> {
+  let pending = [...refs];
+  for (const ref of pending) checkRef(ref, 'asCompleted()');
+  const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+  while (pending.length > 0) {
+    // What is ready now, all at once; else wait for the next one.
+    let round = await wait(pending, { numReturns: pending.length, timeoutMs: 0 });
+    if (round.ready.length === 0) {
+      const timeoutMs = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
+      round = await wait(pending, { numReturns: 1, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+      if (round.ready.length === 0) {
+        throw new GetTimeoutError(`asCompleted timed out after ${options.timeoutMs} ms with ${pending.length} of its refs not ready; their tasks go on`);
+      }
+    }
+    pending = round.pending;
+    for (const ref of round.ready) yield ref;
+  }
 }

@@ -11,11 +11,12 @@
  *
  * The names after "internal" are for weft's own packages (the node, the head, the CLI).
  */
-export { init, shutdown, get, wait, put, cancel, getRuntimeContext, getActor, kill } from './api.ts';
-export type { InitOptions, GetOptions, WaitOptions } from './api.ts';
+export { init, shutdown, get, wait, put, cancel, asCompleted, getRuntimeContext, getActor, kill } from './api.ts';
+export type { InitOptions, GetOptions, WaitOptions, CancelOptions, AsCompletedOptions } from './api.ts';
 export type { RuntimeContext } from './runtime/context.ts';
 export { remote } from './remote.ts';
-export type { RemoteFunction, TaskOptions, RemoteArgs } from './remote.ts';
+export type { RemoteFunction, RemoteCalls, TaskOptions, RemoteArgs } from './remote.ts';
+export type { MapOptions, MapProgress } from './map.ts';
 export { ObjectRef } from './object-ref.ts';
 export type { RefValue } from './object-ref.ts';
 export { Actor } from './actor.ts';

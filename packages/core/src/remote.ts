@@ -10,6 +10,7 @@ import { taskScope } from './runtime/context.ts';
 import { currentRuntime } from './runtime/runtime-slot.ts';
 import { callerModule, registerDefinition } from './runtime/function-registry.ts';
 import { isActorClass, registerActorClass, type ActorClass, type ActorOptions } from './actor.ts';
+import { collect, runMap, type ChunkResult, type ChunkSubmitter, type MapOptions } from './map.ts';
 export type { RemoteArgs } from './task-args.ts';
 
 /** Options of a remote function (and of one call through `.options(...)`). */
@@ -27,15 +28,27 @@ export interface TaskOptions {
 }
 
 
-/**
- * A function that runs as a task. It is the original function with `remote` and `options`
- * added; calling it directly runs it here, in this thread.
- */
-export interface RemoteFunction<F extends (...args: never[]) => unknown> {
+/** The calls a remote function offers (also through `.options(...)`): one task, or a map. */
+export interface RemoteCalls<F extends (...args: never[]) => unknown> {
   /** Run the function as a task; returns at once with a ref to its result. */
   remote(...args: RemoteArgs<Parameters<F>>): ObjectRef<Awaited<ReturnType<F>>>;
+  /** Run it on every item (its one argument), in parallel and in chunks; the values in input order. */
+  map(items: Iterable<RemoteArgs<Parameters<F>>[0]> | AsyncIterable<RemoteArgs<Parameters<F>>[0]>, options?: MapOptions): Promise<Array<Awaited<ReturnType<F>>>>;
+  /** As map, as an async iterable: each value in input order, as soon as it and those before it are ready. Leaving the loop cancels the rest. */
+  imap(items: Iterable<RemoteArgs<Parameters<F>>[0]> | AsyncIterable<RemoteArgs<Parameters<F>>[0]>, options?: MapOptions): AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
+  /** As imap, in completion order. */
+  imapUnordered(items: Iterable<RemoteArgs<Parameters<F>>[0]> | AsyncIterable<RemoteArgs<Parameters<F>>[0]>, options?: MapOptions): AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
+  /** As map, each item being the list of the call's arguments. */
+  starmap(argLists: Iterable<RemoteArgs<Parameters<F>>> | AsyncIterable<RemoteArgs<Parameters<F>>>, options?: MapOptions): Promise<Array<Awaited<ReturnType<F>>>>;
+}
+
+/**
+ * A function that runs as a task. It is the original function with `remote`, `options` and the
+ * map family added; calling it directly runs it here, in this thread.
+ */
+export interface RemoteFunction<F extends (...args: never[]) => unknown> extends RemoteCalls<F> {
   /** The same function with other options for the calls made through the result. */
-  options(options: TaskOptions): { remote(...args: RemoteArgs<Parameters<F>>): ObjectRef<Awaited<ReturnType<F>>> };
+  options(options: TaskOptions): RemoteCalls<F>;
   /** The underlying function, for calling it locally. */
   readonly fn: F;
   /** The function's name. */
@@ -85,7 +98,7 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
   // The descriptor depends only on the working directory: computed once per runtime, not per call.
   let descriptor: FunctionDescriptor | undefined;
   let descriptorDir: string | undefined;
-  const submit = (opts: Required<TaskOptions>, args: unknown[]): ObjectRef<Awaited<ReturnType<F>>> => {
+  const submit = (opts: Required<TaskOptions>, args: unknown[], batch?: { offset: number; sizes: number[] }): ObjectRef<Awaited<ReturnType<F>>> => {
     const runtime = requireRuntime(callName);
     // Inside a task, the task's job and its folder (a worker runs tasks of many jobs).
     const scope = taskScope.getStore();
@@ -100,20 +113,40 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
       ...encodeArgs(args, callName), resources: resourcesOf(opts), maxRetries: opts.maxRetries,
       retryExceptions: opts.retryExceptions,
     };
+    if (batch) task.batch = batch;
+    // A task's children: a (recursive) cancel of it cancels them too.
+    if (scope?.taskId !== undefined) task.parentTaskId = scope.taskId;
     return runtime.submit(task);
+  };
+  const calls = (opts: Required<TaskOptions>): RemoteCalls<F> => {
+    const chunks: ChunkSubmitter = {
+      name: opts.name || name,
+      submitChunk: (items, offset) => submit(opts, items.flat(), { offset, sizes: items.map((item) => item.length) }) as unknown as ObjectRef<ChunkResult>,
+    };
+    type Values = Array<Awaited<ReturnType<F>>>;
+    type Stream = AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
+    return {
+      remote: (...args: unknown[]) => submit(opts, args),
+      map: (items, options = {}) => collect(runMap(chunks, items, false, options, true)) as Promise<Values>,
+      imap: (items, options = {}) => runMap(chunks, items, false, options, true) as Stream,
+      imapUnordered: (items, options = {}) => runMap(chunks, items, false, options, false) as Stream,
+      starmap: (argLists, options = {}) => collect(runMap(chunks, argLists, true, options, true)) as Promise<Values>,
+    };
   };
   // The remote API is attached to the function itself, so that inside
   // `remote(function fib(n) { fib.remote(n - 1) })` the function's own name, which shadows the
   // outer const, still has `.remote`.
   const remoteFn = fn as F & RemoteFunction<F>;
+  const own = calls(defaults);
   Object.defineProperties(remoteFn, {
     fn: { value: fn },
     remoteName: { value: name },
-    remote: { value: (...args: unknown[]) => submit(defaults, args) },
-    options: { value: (more: TaskOptions) => {
-      const opts = normalizeTaskOptions(more, defaults);
-      return { remote: (...args: unknown[]) => submit(opts, args) };
-    } },
+    remote: { value: own.remote },
+    map: { value: own.map },
+    imap: { value: own.imap },
+    imapUnordered: { value: own.imapUnordered },
+    starmap: { value: own.starmap },
+    options: { value: (more: TaskOptions) => calls(normalizeTaskOptions(more, defaults)) },
   });
   return remoteFn;
 }

@@ -51,6 +51,7 @@ const client: { [K in ClientMessage['type']]: Extract<ClientMessage, { type: K }
   'get-actor': { type: 'get-actor', requestId: 5, name: 'counter' },
   'register-job': { type: 'register-job', requestId: 6, jobId: 'j-1', package: new Uint8Array(16) },
   'actor-created': { type: 'actor-created', actorId: 'a-1', result: ok },
+  'get-resources': { type: 'get-resources', requestId: 4 },
   'driver-exit': { type: 'driver-exit' },
 };
 const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = {
@@ -64,6 +65,7 @@ const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = 
   'job-dir': { type: 'job-dir', jobId: 'j-1', dir: '/tmp/weft/job-1' },
   'create-actor-instance': { type: 'create-actor-instance', spec, argValues: [] },
   'actor-call': { type: 'actor-call', call, argValues: [['obj-1', withRefs]] },
+  resources: { type: 'resources', requestId: 4, total: { CPU: 4, gpu: 1 } },
   received: { type: 'received', count: 12 },
   'drop-task': { type: 'drop-task', taskId: 't-1' },
   'shutdown-worker': { type: 'shutdown-worker' },

@@ -147,6 +147,7 @@ export class ClientHandler {
     switch (message.type) {
       case 'submit-task':
         store.adopt(message.task.taskId);
+        if (message.task.parentTaskId !== undefined) this.node.family.add(message.task.taskId, message.task.parentTaskId);
         return scheduler.submit(message.task, client.id);
       case 'put-object':
         store.adopt(message.objectId);
@@ -159,7 +160,7 @@ export class ClientHandler {
       case 'wait-objects':
         return waits.wait(client, message.requestId, message.objectIds, message.numReturns, message.timeoutMs, message.taskId);
       case 'cancel-task':
-        return client.send({ type: 'cancel-result', requestId: message.requestId, cancelled: scheduler.cancel(message.objectId) });
+        return client.send({ type: 'cancel-result', requestId: message.requestId, cancelled: this.node.cancelTask(message.objectId, message.recursive ?? true) });
       case 'add-refs':
         // (`owners` is not needed: an id tells its owner, see ownerOf.)
         for (const id of message.objectIds) store.addHolder(id, client.id);
@@ -194,6 +195,8 @@ export class ClientHandler {
       case 'driver-exit':
         this.#leaving.add(client.id);
         return;
+      case 'get-resources':
+        return client.send({ type: 'resources', requestId: message.requestId, total: this.node.clusterResources() });
       default:
         return unknownMessage(message);
     }

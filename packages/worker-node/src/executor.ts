@@ -85,6 +85,7 @@ export class Executor {
     } catch (error) {
       return { status: 'error', error: toErrorPayload(error) };
     }
+    if (task.batch) return this.#runBatch(task, task.batch, fn, args);
     let value: unknown;
     try {
       value = await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, () => fn(...args));
@@ -92,6 +93,27 @@ export class Executor {
       return { status: 'error', error: userError(task.name, error) };
     }
     return encodeResult(`task ${task.name}`, value);
+  }
+
+  /** A chunk of a map: the function once per item, in order; `{ values, ms }`, or the first item's error, naming its index. */
+  async #runBatch(task: TaskSpec, batch: { offset: number; sizes: number[] }, fn: AnyFunction, args: unknown[]): Promise<Result> {
+    if (batch.sizes.reduce((total, size) => total + size, 0) !== args.length) {
+      return { status: 'error', error: { code: ERROR_CODES.SYSTEM, message: `chunk of ${task.name}: ${args.length} arguments for items of ${batch.sizes.join('+')}` } };
+    }
+    const values: unknown[] = [];
+    const started = performance.now();
+    let at = 0;
+    for (const [i, size] of batch.sizes.entries()) {
+      const itemArgs = args.slice(at, at + size);
+      at += size;
+      try {
+        values.push(await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, () => fn(...itemArgs)));
+      } catch (error) {
+        const payload = userError(task.name, error);
+        return { status: 'error', error: payload.code === ERROR_CODES.TASK_ERROR ? { ...payload, message: `item ${batch.offset + i}: ${payload.message}` } : payload };
+      }
+    }
+    return encodeResult(`task ${task.name}`, { values, ms: performance.now() - started });
   }
 
 

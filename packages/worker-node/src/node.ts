@@ -20,6 +20,7 @@ import { HeadConnection } from './head-connection.ts';
 import { JobDirectories } from './job-directories.ts';
 import { LocalScheduler } from './local-scheduler.ts';
 import { Membership } from './membership.ts';
+import { TaskFamily } from './task-family.ts';
 import { describeExit } from './worker-exit.ts';
 import { ObjectResolver, ownBytes, ownValue, peerHolder } from './object-resolver.ts';
 import { ObjectStore, type ObjectEntry } from './object-store.ts';
@@ -67,6 +68,7 @@ export class WeftNode {
   readonly nodeId: string;
   readonly store: ObjectStore;
   readonly borrows: Borrows;
+  readonly family = new TaskFamily();
   readonly pool: WorkerPool;
   readonly scheduler: LocalScheduler;
   readonly waits: ObjectWaits;
@@ -187,6 +189,23 @@ export class WeftNode {
     return clientEnd;
   }
 
+  /**
+   * Cancel a task of this node; `recursive`: and the tasks it submitted that have not finished,
+   * and theirs. Whether the task itself was still to finish.
+   */
+  cancelTask(taskId: string, recursive: boolean): boolean {
+    const children = recursive ? this.family.childrenOf(taskId) : [];
+    const cancelled = this.scheduler.cancel(taskId);
+    for (const child of children) this.cancelTask(child, true);
+    return cancelled;
+  }
+
+  /** The cluster's total resources, as the head last told (this node's own until it has). */
+  clusterResources(): ResourceSet {
+    const total = this.head.clusterResources();
+    return Object.keys(total).length > 0 ? total : { ...this.#total };
+  }
+
   /** A connection from another node. */
   acceptPeer(nodeId: string, conn: Connection<PeerMessage, PeerMessage>): void {
     this.peers.accept(nodeId, conn);
@@ -247,6 +266,7 @@ export class WeftNode {
   }
 
   #completed(entry: ObjectEntry): void {
+    this.family.finished(entry.id);
     this.spiller.check();
     this.resolver.notify(entry);
     if (entry.returnTo === undefined || !entry.result) return;
@@ -303,7 +323,7 @@ export class WeftNode {
       case 'kill-result':
         return this.router.handle(from, message);
       case 'cancel-task':
-        this.scheduler.cancel(message.taskId);
+        this.cancelTask(message.taskId, message.recursive ?? true);
         return;
       case 'hello':
       case 'welcome':

@@ -44,6 +44,16 @@ export interface TaskSpec {
   maxRetries: number;
   /** Whether exceptions from user code are retried too. */
   retryExceptions: boolean;
+  /**
+   * A chunk of a map: `args` holds the argument lists of `sizes.length` items back to back (item i
+   * has `sizes[i]` arguments; top-level refs among them are listed in `argRefs`), the first being
+   * item `offset` of the map. The function runs once per item, in order, and the task returns
+   * `{ values, ms }`: its results, and how long the calls took. An item that throws fails the
+   * chunk with a TaskError naming the item's index. Absent: one call.
+   */
+  batch?: { offset: number; sizes: number[] };
+  /** The task that submitted this one (a cancel of it cancels this one too); absent: a driver. */
+  parentTaskId?: string;
 }
 
 /** Options of an actor, as the node keeps them. */
@@ -111,7 +121,8 @@ export type ClientMessage =
   | { type: 'cancel-get'; requestId: number }
   /** `timeoutMs` null: no limit. `taskId` as for get-objects. */
   | { type: 'wait-objects'; requestId: number; objectIds: string[]; numReturns: number; timeoutMs: number | null; taskId?: string }
-  | { type: 'cancel-task'; objectId: string; requestId: number }
+  /** `recursive`: also cancel the tasks it submitted, and theirs; absent: true. */
+  | { type: 'cancel-task'; objectId: string; requestId: number; recursive?: boolean }
   /** `owners[i]`: the node owning `objectIds[i]`; absent: this node owns them all. */
   | { type: 'add-refs'; objectIds: string[]; owners?: string[] }
   | { type: 'release-refs'; objectIds: string[] }
@@ -126,6 +137,8 @@ export type ClientMessage =
   | { type: 'register-job'; requestId: number; jobId: string; package?: Uint8Array }
   /** From an actor's worker: its constructor returned (ok) or threw (error). */
   | { type: 'actor-created'; actorId: string; result: Result }
+  /** The cluster's total resources, as the node last heard (for map's default window): answered by `resources`. */
+  | { type: 'get-resources'; requestId: number }
   /**
    * The driver is shutting down (shutdown()): its job ends as soon as its connection closes. A
    * driver whose connection closes without it keeps its job for the death timeout, to reconnect.
@@ -148,6 +161,7 @@ export type NodeMessage =
   | { type: 'create-actor-instance'; spec: ActorSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
   /** To an actor's worker: run a method call. */
   | { type: 'actor-call'; call: ActorCallSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
+  | { type: 'resources'; requestId: number; total: ResourceSet }
   /**
    * To a driver over a network: the node has handled its first `count` messages (over all its
    * connections); the driver need not keep them to send again.
@@ -355,8 +369,8 @@ export type PeerMessage =
   | { type: 'borrow-ack'; requestId: number; missing: string[] }
   /** Run a method call on an actor hosted here; the outcome returns as `task-result`. */
   | { type: 'actor-call'; call: ActorCallSpec; owner: string; argLocations: ObjectLocation[] }
-  /** Cancel a task the sender spilled here. */
-  | { type: 'cancel-task'; taskId: string }
+  /** Cancel a task the sender spilled here; `recursive`: and the tasks it submitted (absent: true). */
+  | { type: 'cancel-task'; taskId: string; recursive?: boolean }
   /** Deprecated: kills go through the head (NodeToHead `kill-actor`). Kill an actor hosted here: answered by `kill-result`. */
   | { type: 'kill-actor'; requestId: number; actorId: string }
   /** Deprecated with `kill-actor`. */

@@ -147,7 +147,7 @@ const actorState = oneOf('pending', 'alive', 'restarting', 'dead');
 
 const task = shape<TaskSpec>({
   taskId: id, jobId: id, fn: fnDescriptor, name: str, args: encoded, argRefs, resources, maxRetries: limit,
-  retryExceptions: bool,
+  retryExceptions: bool, batch: opt(shape<{ offset: number; sizes: number[] }>({ offset: uint, sizes: arrayOf(uint) })), parentTaskId: opt(id),
 });
 const actorSpec = shape<ActorSpec>({
   actorId: id, jobId: id, cls: fnDescriptor, args: encoded, argRefs,
@@ -197,7 +197,7 @@ export const validateClientMessage: Validator<ClientMessage> = union<ClientMessa
   'get-objects': { requestId: uint, objectIds: idList, taskId: opt(id) },
   'cancel-get': { requestId: uint },
   'wait-objects': { requestId: uint, objectIds: idList, numReturns: uint, timeoutMs: nullable(num), taskId: opt(id) },
-  'cancel-task': { objectId: id, requestId: uint },
+  'cancel-task': { objectId: id, requestId: uint, recursive: opt(bool) },
   'add-refs': { objectIds: idList, owners: opt(idList) },
   'release-refs': { objectIds: idList },
   'task-done': { taskId: id, result, runMs: opt(num) },
@@ -208,6 +208,7 @@ export const validateClientMessage: Validator<ClientMessage> = union<ClientMessa
   'get-actor': { requestId: uint, name: str },
   'register-job': { requestId: uint, jobId: id, package: opt(bytes) },
   'actor-created': { actorId: id, result },
+  'get-resources': { requestId: uint },
   'driver-exit': {},
 });
 
@@ -223,6 +224,7 @@ export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('n
   'job-dir': { jobId: id, dir: str },
   'create-actor-instance': { spec: actorSpec, argValues },
   'actor-call': { call: actorCall, argValues },
+  resources: { requestId: uint, total: resources },
   received: { count: uint },
   'drop-task': { taskId: id },
   'shutdown-worker': {},
@@ -276,7 +278,7 @@ export const validatePeerMessage: Validator<PeerMessage> = union<PeerMessage>('p
   'borrow-objects': { requestId: uint, objectIds: idList },
   'borrow-ack': { requestId: uint, missing: idList },
   'actor-call': { call: actorCall, owner: id, argLocations: locations },
-  'cancel-task': { taskId: id },
+  'cancel-task': { taskId: id, recursive: opt(bool) },
   'kill-actor': { requestId: uint, actorId: id },
   'kill-result': { requestId: uint, killed: bool },
 });

@@ -8,7 +8,7 @@ import { decode, encode } from '../codec.ts';
 import { GetTimeoutError, SystemError, fromErrorPayload, type ErrorPayload } from '../errors.ts';
 import { nextId } from '../ids.ts';
 import { ObjectRef } from '../object-ref.ts';
-import type { ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, NodeMessage, Result, TaskSpec } from '../protocol/messages.ts';
+import type { ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, NodeMessage, ResourceSet, Result, TaskSpec } from '../protocol/messages.ts';
 import type { Connection } from '../protocol/connection.ts';
 import { DEATH_TIMEOUT_MS } from '../protocol/liveness.ts';
 import { refTracker, type RefSink } from './ref-tracker.ts';
@@ -121,6 +121,12 @@ export class ClientRuntime implements RefSink {
     if (error) throw fromErrorPayload(error);
   }
 
+  /** The cluster's total resources, as the node last heard. */
+  async clusterResources(): Promise<ResourceSet> {
+    const requestId = this.#nextRequestId++;
+    return this.#request<ResourceSet>(requestId, { type: 'get-resources', requestId });
+  }
+
   async killActor(actorId: string): Promise<boolean> {
     const requestId = this.#nextRequestId++;
     return this.#request<boolean>(requestId, { type: 'kill-actor', requestId, actorId });
@@ -172,9 +178,10 @@ export class ClientRuntime implements RefSink {
     }
   }
 
-  async cancel(id: string): Promise<boolean> {
+  /** Cancel the task that makes `id`; `recursive`: and the tasks it submitted. @default true */
+  async cancel(id: string, recursive = true): Promise<boolean> {
     const requestId = this.#nextRequestId++;
-    return this.#request<boolean>(requestId, { type: 'cancel-task', requestId, objectId: id });
+    return this.#request<boolean>(requestId, recursive ? { type: 'cancel-task', requestId, objectId: id } : { type: 'cancel-task', requestId, objectId: id, recursive });
   }
 
   context(): RuntimeContext {
@@ -239,6 +246,7 @@ export class ClientRuntime implements RefSink {
       case 'actor-info': return this.#settle(message.requestId, message.actor);
       case 'job-registered': return this.#settle(message.requestId, message.error);
       case 'received': return; // the connection keeps what is not acknowledged
+      case 'resources': return this.#settle(message.requestId, message.total);
       case 'job-dir':
       case 'create-actor-instance':
       case 'actor-call':
