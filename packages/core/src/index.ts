@@ -23,6 +23,8 @@ export { Actor } from './actor.ts';
 export type { ActorHandle, ActorOptions, ActorMethod, ActorMethodNames, ActorClass } from './actor.ts';
 export { ActorPool } from './actor-pool.ts';
 export type { PoolCall } from './actor-pool.ts';
+export { Memory } from './memory.ts';
+export type { CachedFunction } from './memory.ts';
 export {
   WeftError, TaskError, WorkerCrashedError, ActorDiedError, ObjectLostError, GetTimeoutError,
   TaskCancelledError, NodeDiedError, TaskUnschedulableError, SerializationError, SystemError, ValueNotFoundError, ObjectStoreFullError, ERROR_CODES,

@@ -64,3 +64,11 @@ export function lookupDefinition(module: string, key: string): unknown {
 export function definitionsIn(module: string): string[] {
   return [...(registry().get(module)?.keys() ?? [])];
 }
+
+/** Where `value` was registered: its module and key (a scan: for rare callers, e.g. `Memory.cache`). */
+export function findDefinition(value: unknown): { module: string; key: string } | undefined {
+  for (const [module, inModule] of registry()) {
+    for (const [key, defined] of inModule) if (defined === value) return { module, key };
+  }
+  return undefined;
+}
