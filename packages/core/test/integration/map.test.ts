@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskError, asCompleted, cancel, get, init, put, shutdown, type MapProgress } from '@weft/core';
-import { failsAt, markItem, parentOf, sleepy, square, taskOf, weighted } from '../fixtures/map-tasks.ts';
+import { failsAt, markItem, parentOf, sleepy, square, sumOfSquares, taskOf, weighted } from '../fixtures/map-tasks.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-map-'));
 
@@ -108,6 +108,11 @@ describe('map', () => {
     expect(last.etaMs).toBe(0);
     expect(seen.map((p) => p.done)).toEqual([...seen.map((p) => p.done)].sort((a, b) => a - b));
   });
+
+  it('nests: an outer map whose items run inner maps, more of them than CPUs, without deadlock', async () => {
+    const ns = Array.from({ length: 6 }, (_, i) => i + 3);
+    expect(await sumOfSquares.map(ns, { chunkSize: 1 })).toEqual(ns.map((n) => ((n - 1) * n * (2 * n - 1)) / 6));
+  }, 30_000);
 
   it('refuses bad options, naming them', async () => {
     await expect(square.map([1], { chunkSize: 0 })).rejects.toThrow(/chunkSize/);
