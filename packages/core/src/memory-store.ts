@@ -4,7 +4,7 @@
  * What goes wrong with an entry (damaged, unreadable, unwritable) is logged as a warning and
  * treated as a miss; it is never thrown at the caller.
  */
-import { mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decode, encode } from './codec.ts';
 import { ActorHandleBase } from './actor-handle-base.ts';
@@ -12,6 +12,7 @@ import { ObjectRef } from './object-ref.ts';
 import { logger, type Logger } from './logger.ts';
 import type { ClientRuntime } from './runtime/client-runtime.ts';
 import { ENTRY_NAME, readEntry, readEntrySync, writeEntry, type EntryRead } from './memory-entry.ts';
+import { CACHE_DIR_SIGNATURE, CACHE_DIR_TAG } from './runtime/package-dir.ts';
 
 /** Where one call's result lives: the entry's file and the call's key (hex). */
 export interface EntryAddress {
@@ -27,6 +28,11 @@ export interface LoadedEntry {
 
 /** Names of the per-function folders (`<name>-<16 hex digits>`): clear() removes only these. */
 export const FUNCTION_FOLDER = /^[A-Za-z0-9_.$-]{1,64}-[0-9a-f]{16}$/;
+
+const CACHE_DIR_TAG_TEXT = `${CACHE_DIR_SIGNATURE}
+# This file is a cache directory tag created by weft's Memory (a result cache).
+# For information about cache directory tags, see https://bford.info/cachedir/
+`;
 
 const TypedArray = Object.getPrototypeOf(Uint8Array) as abstract new () => ArrayBufferView;
 
@@ -46,7 +52,12 @@ export class EntryStore {
   /** @param create make the folder now (not in a worker, which never uses it) */
   constructor(location: string, create: boolean) {
     this.location = location;
-    if (create) mkdirSync(location, { recursive: true });
+    if (!create) return;
+    const made = mkdirSync(location, { recursive: true }) !== undefined;
+    // A folder of the cache's own (new, or empty) is tagged as a cache: backup tools and
+    // `tar --exclude-caches` skip it, and so does the packing of a job's working directory.
+    // Not a folder that holds other things (new Memory('.')): the tag would hide all of them.
+    if (made || readdirSync(location).length === 0) writeFileSync(path.join(location, CACHE_DIR_TAG), CACHE_DIR_TAG_TEXT);
   }
 
   /** The entry at `address`, read now; undefined when there is none or it cannot be used. */

@@ -18,7 +18,7 @@ vi.mock('../src/logger.ts', () => {
   return { logger: () => fake };
 });
 
-const { Memory, ObjectRef, remote, encode } = await import('@weft/core');
+const { Memory, ObjectRef, remote, encode, packDirectory } = await import('@weft/core');
 const { cachedValue, isCachedFunction, setCachedMapMethods, store, uncachedFunction, CACHED_FUNCTION } = await import('../src/memory.ts');
 const { writeEntry } = await import('../src/memory-entry.ts');
 
@@ -53,6 +53,21 @@ describe('Memory', () => {
     expect(cached.memory).toBe(memory);
     // Wrapping a cached function again caches the function itself.
     expect(memory.cache(cached)[CACHED_FUNCTION].target).toBe(square);
+  });
+
+  it('tags a folder of its own as a cache, which packing a working directory skips', async () => {
+    const project = path.join(dir, 'project');
+    mkdirSync(project);
+    writeFileSync(path.join(project, 'main.ts'), 'export {};');
+    const memory = new Memory(path.join(project, '.weft-cache'));
+    expect(readFileSync(path.join(memory.location, 'CACHEDIR.TAG'), 'latin1')).toMatch(/^Signature: 8a477f597d28d172789f06886806bc55\n/);
+    await store(memory.cache(square), [2], 4);
+    expect(entries(memory.location)).toHaveLength(1);
+    const packed = await packDirectory(project);
+    expect(packed.files).toBe(1);
+    // A folder that holds other things is not tagged: the tag would hide them from backups.
+    new Memory(project);
+    expect(existsSync(path.join(project, 'CACHEDIR.TAG'))).toBe(false);
   });
 
   it('refuses what it cannot cache: plain functions, generators, bound functions', () => {
@@ -139,7 +154,7 @@ describe('Memory', () => {
     memory.clear();
     expect(entries(dir)).toEqual([]);
     expect(existsSync(folder)).toBe(false);
-    expect(readdirSync(dir).sort()).toEqual(['notes.txt', 'project-0123456789abcdef']);
+    expect(readdirSync(dir).sort()).toEqual(['CACHEDIR.TAG', 'notes.txt', 'project-0123456789abcdef']);
     expect(readdirSync(path.join(dir, 'project-0123456789abcdef'))).toEqual(['main.ts']);
     expect(await cachedValue(cached, [2])).toEqual({ hit: false });
   });

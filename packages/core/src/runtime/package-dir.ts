@@ -38,6 +38,9 @@ export const PACKAGE_FORMAT_VERSION = 1;
 
 const MAGIC = Buffer.from('WFPK', 'latin1');
 const ALWAYS_SKIPPED = new Set(['node_modules', '.git', '.weft']);
+/** The file that marks a cache folder (the Cache Directory Tagging spec, bford.info/cachedir), and how it starts. */
+export const CACHE_DIR_TAG = 'CACHEDIR.TAG';
+export const CACHE_DIR_SIGNATURE = 'Signature: 8a477f597d28d172789f06886806bc55';
 const gunzip = promisify(zlib.gunzip);
 
 /** Options of {@link packDirectory}. */
@@ -73,7 +76,7 @@ interface FoundFile {
 
 /**
  * Packs the regular files under `dir` into one gzip-compressed buffer. Skipped: `node_modules`,
- * `.git` and `.weft` at any depth, paths matched by any .gitignore (root or nested) or by
+ * `.git` and `.weft` at any depth, folders tagged as caches (CACHEDIR.TAG), paths matched by any .gitignore (root or nested) or by
  * `options.excludes`, symbolic links (never followed) and special files. Paths are sorted, so
  * the same tree gives the same bytes and hash.
  * @throws Error when the files total more than `maxBytes`, naming the largest files.
@@ -133,6 +136,9 @@ export async function packDirectory(dir: string, options: PackOptions = {}): Pro
 async function walk(root: string, rel: string, rules: IgnoreRule[], excludes: IgnoreRule[], found: FoundFile[]): Promise<void> {
   const abs = rel === '' ? root : path.join(root, rel);
   const entries = await fs.readdir(abs, { withFileTypes: true });
+  // A tagged cache folder (a Memory's; `tar --exclude-caches` skips them too) is not code: its
+  // entries belong to the driver's machine and would only make the package large.
+  if (rel !== '' && await isCacheDir(abs, entries)) return;
   let here = rules;
   if (entries.some((e) => e.name === '.gitignore' && e.isFile())) {
     here = [...rules, ...parseIgnoreRules(await fs.readFile(path.join(abs, '.gitignore'), 'utf8'), rel)];
@@ -152,6 +158,12 @@ async function walk(root: string, rel: string, rules: IgnoreRule[], excludes: Ig
   }
   found.push(...(await Promise.all(files)));
   for (const child of dirs) await walk(root, child, here, excludes, found);
+}
+
+async function isCacheDir(abs: string, entries: Array<{ name: string; isFile(): boolean }>): Promise<boolean> {
+  if (!entries.some((e) => e.name === CACHE_DIR_TAG && e.isFile())) return false;
+  const head = await fs.readFile(path.join(abs, CACHE_DIR_TAG), 'latin1').catch(() => '');
+  return head.startsWith(CACHE_DIR_SIGNATURE);
 }
 
 function checkLimit(root: string, found: FoundFile[], maxBytes: number): void {
