@@ -10,7 +10,7 @@ import type { FigureLog } from "./stats.ts";
  * Counter, and W3n (1:n, one actor per CPU); `--only` also accepts W3a, W3b and W3n for it.
  * W6 and W7 are embedded only; W4x (an object made on one node, used on another) cluster only.
  */
-export const WORKLOAD_IDS = ["startup", "W1", "W2", "W3", "W4", "W4x", "W5", "W6", "W7"] as const;
+export const WORKLOAD_IDS = ["startup", "W1", "W2", "W3", "W4", "W4x", "W5", "W6", "W7", "W11"] as const;
 
 /** Workloads of `pnpm bench --cluster` (the others are skipped there). */
 export const CLUSTER_WORKLOADS: ReadonlySet<WorkloadId> = new Set<WorkloadId>(["startup", "W1", "W2", "W3", "W4", "W4x", "W5"]);
@@ -46,6 +46,10 @@ export const W6_CHILDREN = 100;
 export const W7_TASKS = 8;
 /** W7: target duration of one pi task on this machine, in seconds. */
 export const W7_TASK_S = 0.45;
+/** W11: bytes of the cached Float64Array result (10 MB). */
+export const W11_BYTES = 10_000_000;
+/** W11: cache hits measured (each a `.remote()` and a `get`). */
+export const W11_HITS = 30;
 /**
  * Tiny tasks run after start-up and before any clock starts: they make every worker load the
  * task module and let the JIT compile the submit and reply paths, so the figures measure the
