@@ -26,9 +26,10 @@ import {
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import { describeResources, fits, give, take } from './resources.ts';
 import { RunTimes } from './run-times.ts';
-import type { ClusterLink, TaskRecord } from './task-record.ts';
+import { SPILL_SHORT_MS, shouldSpill } from './spill-policy.ts';
+import { newTaskRecord, type ClusterLink, type TaskRecord } from './task-record.ts';
 import { TaskLog } from './task-log.ts';
-import { crashError, describeExit } from './worker-exit.ts';
+import { afterExit, crashError, describeExit } from './worker-exit.ts';
 import { TaskQueue } from './task-queue.ts';
 import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
 
@@ -36,12 +37,6 @@ import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
 const PIPELINE_DEPTH = 16;
 /** Tasks are sent ahead behind a tiny task only this long after it started. */
 const PIPELINE_BEHIND_MS = 5;
-
-
-/** Queued tasks beyond this many per CPU may be spilled to other nodes with free resources. */
-const SPILL_QUEUE_PER_CPU = 1;
-/** Tasks that usually run under this long spill only to free room elsewhere, never by share. */
-const SPILL_SHORT_MS = 5;
 
 export class LocalScheduler {
   readonly #tasks = new Map<string, TaskRecord>();
@@ -111,13 +106,10 @@ export class LocalScheduler {
     if (live !== undefined) this.store.unpin(live.pinned);
     this.store.addHolder(spec.taskId, owner);
     if (ownerNode !== undefined) this.store.returnResultTo(spec.taskId, ownerNode);
-    const pinned = spec.argRefs.map(([, id]) => id);
-    if (spec.args.refs) pinned.push(...spec.args.refs);
-    const task: TaskRecord = { spec, state: 'waiting', ownerNode, placed: ownerNode !== undefined, placedOn: undefined, missingDeps: 0, retries: 0,
-      worker: undefined, waits: 0, pinned };
+    const task = newTaskRecord(spec, ownerNode);
     this.#tasks.set(spec.taskId, task);
     this.#taskLog.submitted(spec);
-    this.store.pin(pinned);
+    this.store.pin(task.pinned);
     this.#admit(task);
   }
 
@@ -144,14 +136,7 @@ export class LocalScheduler {
 
   /** Where the task's ref arguments are, for the head's placement and the executing node. */
   argLocations(spec: TaskSpec): ObjectLocation[] {
-    const locations: ObjectLocation[] = [];
-    for (const [, id] of spec.argRefs) {
-      const entry = this.store.get(id);
-      if (entry?.location) locations.push(entry.location);
-      else if (entry?.result?.status === 'ok') locations.push({ objectId: id, nodeId: this.nodeId, size: entry.result.value.data.byteLength });
-      else if (entry?.owner) locations.push({ objectId: id, nodeId: entry.owner, size: 0 });
-    }
-    return locations;
+    return this.store.locationsOf(spec.argRefs.map(([, id]) => id));
   }
 
   #spill(task: TaskRecord): void {
@@ -224,11 +209,9 @@ export class LocalScheduler {
     this.#lineage.delete(objectId);
     this.store.rebuilding(entry);
     this.#log.warn({ objectId, name: spec.name }, 'object lost with its node; re-running the task that made it');
-    const pinned = [...spec.argRefs.map(([, id]) => id), ...(spec.args.refs ?? [])];
-    const task: TaskRecord = { spec, state: 'waiting', ownerNode: undefined, placed: false, placedOn: undefined, missingDeps: 0, retries: 0,
-      worker: undefined, waits: 0, pinned };
+    const task = newTaskRecord(spec, undefined);
     this.#tasks.set(spec.taskId, task);
-    this.store.pin(pinned);
+    this.store.pin(task.pinned);
     this.#admit(task);
     return true;
   }
@@ -282,7 +265,9 @@ export class LocalScheduler {
         this.#assign(task, ahead);
         continue;
       }
-      if (this.#shouldSpill(task)) {
+      const spill = shouldSpill({ placed: task.placed, queued: this.#queue.length, localCpus: Math.max(1, this.#total.CPU ?? 1),
+        view: this.cluster.remoteView(), spilledSinceView: this.#spilledSinceView, short: this.#runTimes.isUnder(task.spec, SPILL_SHORT_MS) });
+      if (spill) {
         this.#queue.shift();
         this.#spill(task);
         continue;
@@ -290,27 +275,6 @@ export class LocalScheduler {
       if (fits(task.spec.resources, this.#available) && this.pool.canGrow()) this.pool.spawn();
       return;
     }
-  }
-
-  /**
-   * Spill when this node is saturated (more queued than SPILL_QUEUE_PER_CPU per CPU): as many
-   * tasks as other nodes report room for, and, for tasks that take a while (a round trip to
-   * another node is worth it), the other nodes' share of the queue by their CPUs, so that a burst
-   * spreads at once instead of one report at a time. Tiny tasks stay: the network costs more than
-   * running them. Tasks placed here by the head stay.
-   */
-  #shouldSpill(task: TaskRecord): boolean {
-    const local = Math.max(1, this.#total.CPU ?? 1);
-    if (task.placed || this.#queue.length <= SPILL_QUEUE_PER_CPU * local) return false;
-    const view = this.cluster.remoteView();
-    if (view.cpus === 0) return false;
-    // Room reported elsewhere, not yet used by what this node spilled since.
-    if (this.#spilledSinceView < view.free) return true;
-    if (this.#runTimes.isUnder(task.spec, SPILL_SHORT_MS)) return false;
-    // Balance the waiting work by CPUs: queued here against queued there (as reported, plus sent since).
-    const remoteQueued = view.queued + this.#spilledSinceView;
-    const share = ((this.#queue.length + remoteQueued) * view.cpus) / (view.cpus + local);
-    return remoteQueued + 1 <= share;
   }
 
   /** Other nodes reported their free resources again. */
@@ -429,22 +393,17 @@ export class LocalScheduler {
     for (const taskId of worker.tasks) {
       const task = this.#tasks.get(taskId);
       if (!task || (task.state !== 'running' && task.state !== 'assigned')) continue;
-      const started = task.state === 'running';
+      const outcome = afterExit(task, task.state === 'running', worker.killedFor !== undefined);
       this.#leaveWorker(task);
-      // Every task that had started is charged, waiting in get or not: any of them may have
-      // caused the crash (an uncaught error in its timer), and a free retry could loop forever.
-      // Tasks sent ahead but not started, and tasks beside a cancelled one, are not charged.
-      if (!started || worker.killedFor) {
-        this.#requeue(task);
+      if (outcome === 'fail') {
+        this.#finish(task, { status: 'error', error: crashError(task, cause) });
         continue;
       }
-      if (task.spec.maxRetries >= 0 && task.retries >= task.spec.maxRetries) {
-        this.#finish(task, { status: 'error', error: crashError(task, cause) });
-      } else {
+      if (outcome === 'retry') {
         task.retries += 1;
         this.#log.warn({ taskId, name: task.spec.name, retry: task.retries, cause }, 'worker died; retrying task');
-        this.#requeue(task);
       }
+      this.#requeue(task);
     }
     worker.tasks.clear();
     worker.backlog.length = 0;

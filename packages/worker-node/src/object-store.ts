@@ -248,6 +248,18 @@ export class ObjectStore {
     }
   }
 
+  /** Where the objects `ids` are, as far as this node knows (for placing a task near its arguments). */
+  locationsOf(ids: string[]): ObjectLocation[] {
+    const locations: ObjectLocation[] = [];
+    for (const id of ids) {
+      const entry = this.#objects.get(id);
+      if (entry?.location) locations.push(entry.location);
+      else if (entry?.result?.status === 'ok') locations.push({ objectId: id, nodeId: this.selfId, size: entry.result.value.data.byteLength });
+      else if (entry?.owner) locations.push({ objectId: id, nodeId: entry.owner, size: 0 });
+    }
+    return locations;
+  }
+
   /** Record that the object's bytes are ready on another node. */
   located(view: ObjectEntry, location: ObjectLocation): void {
     const entry = this.#w(view);

@@ -38,3 +38,10 @@ export interface TaskRecord {
   readonly pinned: string[];
 }
 
+/** A new record of a task waiting for its arguments, pinning them (and the refs inside them). */
+export function newTaskRecord(spec: TaskSpec, ownerNode: string | undefined): TaskRecord {
+  const pinned = spec.argRefs.map(([, id]) => id);
+  if (spec.args.refs) pinned.push(...spec.args.refs);
+  return { spec, state: 'waiting', ownerNode, placed: ownerNode !== undefined, placedOn: undefined, missingDeps: 0, retries: 0,
+    worker: undefined, waits: 0, pinned };
+}

@@ -1,5 +1,5 @@
 /**
- * Why a worker died, in words for errors and logs.
+ * Why a worker died, in words for errors and logs, and what becomes of its tasks.
  */
 import { ERROR_CODES, type ErrorPayload, type TaskSpec } from '@weft/core';
 import type { WorkerHandle } from './worker-pool.ts';
@@ -17,4 +17,15 @@ export function crashError(task: { spec: TaskSpec; retries: number }, cause: str
   return { code: ERROR_CODES.WORKER_CRASHED,
     message: `task ${task.spec.name} (${task.spec.taskId}) failed: ${cause}, after ${task.retries} retries, `
       + `more than maxRetries (${task.spec.maxRetries}) allows. Find what kills the worker (process.exit, an uncaught error in a callback, memory), or raise maxRetries.` };
+}
+
+/**
+ * What becomes of a task whose worker ended. Every task that had started is charged a retry,
+ * waiting in get or not: any of them may have caused the crash (an uncaught error in its timer),
+ * and a free retry could loop forever; one out of retries fails. Tasks sent ahead but not started,
+ * and tasks beside a cancelled one (`endedByNode`), are queued again without a charge.
+ */
+export function afterExit(task: { spec: TaskSpec; retries: number }, started: boolean, endedByNode: boolean): 'requeue' | 'retry' | 'fail' {
+  if (!started || endedByNode) return 'requeue';
+  return task.spec.maxRetries >= 0 && task.retries >= task.spec.maxRetries ? 'fail' : 'retry';
 }
