@@ -24,7 +24,7 @@ export type { ActorHandle, ActorOptions, ActorMethod, ActorMethodNames, ActorCla
 export { ActorPool } from './actor-pool.ts';
 export type { PoolCall } from './actor-pool.ts';
 export { Memory } from './memory.ts';
-export type { CachedFunction } from './memory.ts';
+export type { CachedFunction, MemoryStats } from './memory.ts';
 export {
   WeftError, TaskError, WorkerCrashedError, ActorDiedError, ObjectLostError, GetTimeoutError,
   TaskCancelledError, NodeDiedError, TaskUnschedulableError, SerializationError, SystemError, ValueNotFoundError, ObjectStoreFullError, ERROR_CODES,

@@ -43,8 +43,17 @@ export const warn = (fields: Record<string, unknown>, message: string): void => 
   log.warn(fields, message);
 };
 
+/** What a Memory has found so far (since it was made). */
+export interface MemoryStats {
+  /** Calls served from the cache. */
+  hits: number;
+  /** Calls looked up and not found (or found damaged): they ran. */
+  misses: number;
+}
+
 export class EntryStore {
   readonly location: string;
+  readonly stats: MemoryStats = { hits: 0, misses: 0 };
   /** Bumped by clear(): a write begun before it is dropped. */
   #generation = 0;
   readonly #writes = new Set<Promise<void>>();
@@ -71,6 +80,13 @@ export class EntryStore {
   }
 
   #decoded(address: EntryAddress, read: EntryRead): LoadedEntry | undefined {
+    const loaded = this.#decode(address, read);
+    if (loaded) this.stats.hits += 1;
+    else this.stats.misses += 1;
+    return loaded;
+  }
+
+  #decode(address: EntryAddress, read: EntryRead): LoadedEntry | undefined {
     if (read.status === 'missing') return undefined;
     if (read.status === 'ok') {
       try {

@@ -39,10 +39,12 @@ import { currentRuntime } from './runtime/runtime-slot.ts';
 import type { ClientRuntime } from './runtime/client-runtime.ts';
 import { workerState } from './runtime/worker-state.ts';
 import { callDigest, functionDigest, UncacheableArgumentError } from './memory-key.ts';
-import { EntryStore, warn, type EntryAddress } from './memory-store.ts';
+import { EntryStore, warn, type EntryAddress, type MemoryStats } from './memory-store.ts';
 import { ENTRY_SUFFIX } from './memory-entry.ts';
 
 type AnyFunction = (...args: never[]) => unknown;
+
+export type { MemoryStats } from './memory-store.ts';
 
 /** Marks the functions `memory.cache` returns; its value is the function's cache binding. */
 export const CACHED_FUNCTION: unique symbol = Symbol.for('weft.memory.cached-function');
@@ -107,6 +109,11 @@ export class Memory {
   /** Remove every entry of this folder (only the files the cache made). Writes in flight are dropped. */
   clear(): void {
     this.#store.clear();
+  }
+
+  /** Calls served from the cache and calls that ran, since this Memory was made (a copy). */
+  get stats(): MemoryStats {
+    return { ...this.#store.stats };
   }
 
   /** Resolves when the results computed so far are written (before `process.exit`, or in tests). */

@@ -40,6 +40,7 @@ describe('Memory on an embedded cluster', () => {
     // A new Memory on the folder (the next run of a script) finds it too.
     expect(await get(new Memory(dir).cache(loggedSquare).remote(log, 7))).toBe(49);
     expect(ran()).toEqual(['7']);
+    expect(memory.stats).toEqual({ hits: 2, misses: 1 });
   });
 
   it('runs again for other arguments, and after clear()', async () => {
