@@ -25,6 +25,12 @@ export interface TaskOptions {
   retryExceptions?: boolean;
   /** A name for errors, logs and the timeline. @default the function's name */
   name?: string;
+  /**
+   * Calls of this function that may run at once in one worker, interleaved at their awaits (for
+   * async functions that wait on I/O, such as downloads): they share the resources of the first.
+   * An integer >= 1. @default 1
+   */
+  maxConcurrency?: number;
 }
 
 
@@ -60,10 +66,11 @@ const DEFAULT_MAX_RETRIES = 3;
 /** Check options and fill defaults; throws TypeError/RangeError naming the option. */
 export function normalizeTaskOptions(options: TaskOptions, base?: Required<TaskOptions>): Required<TaskOptions> {
   if (options === null || typeof options !== 'object') throw new TypeError('task options must be an object');
-  const merged = { ...(base ?? { numCpus: 1, resources: {}, maxRetries: DEFAULT_MAX_RETRIES, retryExceptions: false, name: '' }), ...stripUndefined(options) };
+  const merged = { ...(base ?? { numCpus: 1, resources: {}, maxRetries: DEFAULT_MAX_RETRIES, retryExceptions: false, name: '', maxConcurrency: 1 }), ...stripUndefined(options) };
   if (!Number.isFinite(merged.numCpus) || !(merged.numCpus >= 0)) throw new RangeError(`numCpus must be a finite number >= 0, got ${String(merged.numCpus)}`);
   if (!Number.isInteger(merged.maxRetries) || merged.maxRetries < -1) throw new RangeError(`maxRetries must be an integer >= 0 (or -1 for no limit), got ${String(merged.maxRetries)}`);
   if (typeof merged.retryExceptions !== 'boolean') throw new TypeError('retryExceptions must be a boolean');
+  if (!Number.isSafeInteger(merged.maxConcurrency) || merged.maxConcurrency < 1) throw new RangeError(`maxConcurrency must be an integer >= 1, got ${String(merged.maxConcurrency)}`);
   if (typeof merged.resources !== 'object' || merged.resources === null) throw new TypeError('resources must be an object of numbers');
   for (const [key, amount] of Object.entries(merged.resources)) {
     if (!Number.isFinite(amount) || !(amount >= 0)) throw new RangeError(`resources.${key} must be a finite number >= 0, got ${String(amount)}`);
@@ -113,6 +120,7 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
       ...encodeArgs(args, callName), resources: resourcesOf(opts), maxRetries: opts.maxRetries,
       retryExceptions: opts.retryExceptions,
     };
+    if (opts.maxConcurrency > 1) task.maxConcurrency = opts.maxConcurrency;
     if (batch) task.batch = batch;
     // A task's children: a (recursive) cancel of it cancels them too.
     if (scope?.taskId !== undefined) task.parentTaskId = scope.taskId;

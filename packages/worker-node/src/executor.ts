@@ -7,6 +7,11 @@
  * node may send tiny tasks ahead (a backlog), so that the worker never idles for a round trip.
  * A task waiting in get/wait is not active: the next one starts meanwhile, and they interleave
  * at awaits. The node counts the same start, wait and finish events to account resources.
+ *
+ * Calls of a function with maxConcurrency > 1 overlap: the node sends a further call of it to the
+ * worker running its calls with `join`, while fewer than maxConcurrency of them run here, and such
+ * a call starts at once beside them, interleaving at their awaits. The node keeps that count; the
+ * worker runs what it is told to join. A sync function's calls still run one after another.
  */
 import {
   ERROR_CODES, SystemError, WeftError, decode, encode, taskScope, toErrorPayload, userStack,
@@ -43,8 +48,9 @@ export class Executor {
     };
   }
 
-  /** Queue a task; it starts when no other task is active. */
-  execute(task: TaskSpec, argValues: Array<[string, EncodedValue]>): void {
+  /** Queue a task; it starts when no other task is active, or at once when it joins the running calls of its function. */
+  execute(task: TaskSpec, argValues: Array<[string, EncodedValue]>, join = false): void {
+    if (join) return this.#start(task, argValues);
     this.#backlog.push({ task, argValues });
     this.#pump();
   }

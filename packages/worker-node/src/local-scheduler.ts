@@ -19,6 +19,9 @@
  * task, taking over the resources of the one that finished or began to wait. The worker never
  * idles for a round trip to the node, which is what limits tiny-task throughput; long tasks are
  * never sent ahead, so they cannot pile up behind each other while another worker is free.
+ *
+ * Overlapping calls (maxConcurrency > 1, task-groups.ts): a queued call joins its function's calls
+ * in a worker with room, starting at once and taking nothing; nothing is sent ahead behind them.
  */
 import {
   ERROR_CODES, logger, type EncodedValue, type ObjectLocation, type ResourceSet, type Result, type TaskSpec,
@@ -31,7 +34,8 @@ import { newTaskRecord, type ClusterLink, type TaskRecord } from './task-record.
 import { TaskLog } from './task-log.ts';
 import { afterExit, crashError, describeExit } from './worker-exit.ts';
 import { TaskQueue } from './task-queue.ts';
-import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
+import { TaskGroups, hold, lend, overlaps, type TaskGroup } from './task-groups.ts';
+import { takesTasks, type WorkerHandle, type WorkerPool } from './worker-pool.ts';
 
 /** Tasks sent ahead to one worker at most. */
 const PIPELINE_DEPTH = 16;
@@ -47,6 +51,8 @@ export class LocalScheduler {
   readonly #taskLog: TaskLog;
   /** Specs of spilled tasks whose results sit on other nodes: re-run if that node dies (lineage). */
   readonly #lineage = new Map<string, TaskSpec>();
+  /** A worker with tasks sent ahead starts those before more calls join a group there. */
+  readonly #groups = new TaskGroups((worker) => takesTasks(worker) && worker.backlog.length === 0);
   readonly #log = logger('local-scheduler');
 
   /** Tasks spilled since the cluster's free resources were last reported. */
@@ -251,6 +257,12 @@ export class LocalScheduler {
         this.#queue.shift();
         continue;
       }
+      const group = this.#groups.roomFor(task.spec);
+      if (group) {
+        this.#queue.shift();
+        this.#assign(task, group.worker, group);
+        continue;
+      }
       // First in, first out: a big task at the head waits for room rather than starve.
       const worker = fits(task.spec.resources, this.#available) ? this.pool.idleWorker() : undefined;
       if (worker) {
@@ -259,7 +271,7 @@ export class LocalScheduler {
         this.#promote(worker);
         continue;
       }
-      const ahead = this.#runTimes.isTiny(task.spec) ? this.pool.pipelineWorker(task.spec.resources, PIPELINE_DEPTH) : undefined;
+      const ahead = !overlaps(task.spec) && this.#runTimes.isTiny(task.spec) ? this.pool.pipelineWorker(task.spec.resources, PIPELINE_DEPTH) : undefined;
       if (ahead) {
         this.#queue.shift();
         this.#assign(task, ahead);
@@ -283,18 +295,28 @@ export class LocalScheduler {
     this.dispatch();
   }
 
-  /** Send a task to a worker; it starts there when the worker has no active task. */
-  #assign(task: TaskRecord, worker: WorkerHandle): void {
-    task.state = 'assigned';
+  /**
+   * Send a task to a worker; it starts there when the worker has no active task, or at once when
+   * it joins `group` (the running calls of its function there), taking nothing more.
+   */
+  #assign(task: TaskRecord, worker: WorkerHandle, group?: TaskGroup): void {
+    task.state = group ? 'running' : 'assigned';
     task.worker = worker;
     worker.tasks.add(task.spec.taskId);
-    worker.backlog.push(task.spec.taskId);
+    if (group) {
+      this.#groups.join(group);
+      task.group = group;
+      this.#taskLog.started(task.spec.taskId, worker.id);
+      this.#hold(task, worker);
+    } else {
+      worker.backlog.push(task.spec.taskId);
+    }
     const argValues: Array<[string, EncodedValue]> = [];
     for (const [, id] of task.spec.argRefs) {
       const result = this.store.get(id)?.result;
       if (result?.status === 'ok') argValues.push([id, result.value]);
     }
-    worker.conn.send({ type: 'execute-task', task: task.spec, argValues });
+    worker.conn.send({ type: 'execute-task', task: task.spec, argValues, ...(group ? { join: true } : {}) });
   }
 
   /** Start the worker's next tasks as the worker itself does: whenever none is active. */
@@ -306,15 +328,29 @@ export class LocalScheduler {
       if (!task || task.state !== 'assigned') continue;
       task.state = 'running';
       this.#taskLog.started(taskId, worker.id);
-      take(this.#available, task.spec.resources);
-      worker.active += 1;
+      if (overlaps(task.spec)) task.group = this.#groups.open(task.spec, worker);
+      this.#hold(task, worker);
       worker.shape = task.spec.resources;
-      worker.aheadUntil = this.#runTimes.isTiny(task.spec) ? performance.now() + PIPELINE_BEHIND_MS : 0;
+      worker.aheadUntil = !task.group && this.#runTimes.isTiny(task.spec) ? performance.now() + PIPELINE_BEHIND_MS : 0;
     }
+  }
+
+  /** A running task holds its resources (it started, or its get returned); a group's calls hold them once. */
+  #hold(task: TaskRecord, worker: WorkerHandle): void {
+    worker.active += 1;
+    if (!task.group || hold(task.group)) take(this.#available, task.spec.resources);
+  }
+
+  /** A running task lends its resources (it waits in get) or gives them back (it left); a group's, with its last holder. */
+  #lend(task: TaskRecord, worker: WorkerHandle): void {
+    worker.active -= 1;
+    if (!task.group || lend(task.group)) give(this.#available, task.spec.resources);
   }
 
   /** A worker reports a task's outcome. */
   taskDone(worker: WorkerHandle, taskId: string, result: Result, runMs?: number): void {
+    // A call cancelled beside others returned (its result is dropped): the worker may take tasks again.
+    if (worker.cancelled.delete(taskId)) return this.dispatch();
     const task = this.#tasks.get(taskId);
     // Not ours any more (cancelled, or the worker died and it was re-queued elsewhere). A task
     // still 'assigned' here did start in the worker: its unblock crossed this node's view.
@@ -322,6 +358,8 @@ export class LocalScheduler {
     if (runMs !== undefined) this.#runTimes.record(task.spec, runMs);
     this.#leaveWorker(task);
     this.#promote(worker);
+    // A worker whose cancelled calls still run (see cancel) is ended once nothing else runs in it.
+    if (worker.cancelled.size > 0 && worker.tasks.size === 0) this.pool.kill(worker, `cancelled task ${[...worker.cancelled].join(', ')} still ran`);
     const retry = result.status === 'error' && result.error.code === ERROR_CODES.TASK_ERROR && task.spec.retryExceptions
       && (task.spec.maxRetries < 0 || task.retries < task.spec.maxRetries);
     if (retry) {
@@ -348,8 +386,7 @@ export class LocalScheduler {
     if (!task || task.state !== 'running' || !task.worker) return;
     task.waits += 1;
     if (task.waits > 1) return;
-    give(this.#available, task.spec.resources);
-    task.worker.active -= 1;
+    this.#lend(task, task.worker);
     this.#promote(task.worker);
     this.dispatch();
   }
@@ -360,8 +397,7 @@ export class LocalScheduler {
     if (!task || task.state !== 'running' || !task.worker || task.waits === 0) return;
     task.waits -= 1;
     if (task.waits > 0) return;
-    take(this.#available, task.spec.resources);
-    task.worker.active += 1;
+    this.#hold(task, task.worker);
   }
 
   /** Cancel the task that makes `objectId`; false when it finished already (or is unknown). */
@@ -375,14 +411,18 @@ export class LocalScheduler {
       this.#leaveWorker(task);
     }
     const worker = task.state === 'running' ? task.worker : undefined;
+    const beside = task.group !== undefined && task.group.members > 1;
     if (worker) {
       this.#leaveWorker(task);
       this.#promote(worker);
     }
     this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_CANCELLED, message: `task ${task.spec.name} (${objectId}) was cancelled` } });
-    // JavaScript cannot interrupt a running function: end its worker. Other tasks in that worker
-    // are re-queued when it exits, without counting against their retries.
-    if (worker) this.pool.kill(worker, `task ${objectId} was cancelled`);
+    // JavaScript cannot interrupt a running function: end its worker; its other tasks are re-queued
+    // when it exits, not charged. But beside other calls of its function, ending it would end them:
+    // the cancelled call's code keeps running (its awaits resume, its I/O completes, what it returns
+    // is dropped), the worker takes nothing new, and it is ended once they finish if it still runs.
+    if (worker && beside) worker.cancelled.add(objectId);
+    else if (worker) this.pool.kill(worker, `task ${objectId} was cancelled`);
     this.dispatch();
     return true;
   }
@@ -407,6 +447,7 @@ export class LocalScheduler {
     }
     worker.tasks.clear();
     worker.backlog.length = 0;
+    worker.cancelled.clear();
     this.dispatch();
   }
 
@@ -418,9 +459,10 @@ export class LocalScheduler {
       const index = worker.backlog.indexOf(task.spec.taskId);
       if (index >= 0) worker.backlog.splice(index, 1);
     } else if (task.waits === 0) {
-      give(this.#available, task.spec.resources);
-      worker.active -= 1;
+      this.#lend(task, worker);
     }
+    if (task.group) this.#groups.leave(task.group);
+    task.group = undefined;
     task.waits = 0;
     task.worker = undefined;
   }

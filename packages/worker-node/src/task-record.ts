@@ -3,6 +3,7 @@
  * cluster (the node provides it).
  */
 import type { ResourceSet, TaskSpec } from '@weft/core';
+import type { TaskGroup } from './task-groups.ts';
 import type { WorkerHandle } from './worker-pool.ts';
 
 /** How the scheduler reaches the rest of the cluster. */
@@ -34,6 +35,8 @@ export interface TaskRecord {
   worker: WorkerHandle | undefined;
   /** Open get/wait calls of the running task; > 0: blocked, its CPUs lent. */
   waits: number;
+  /** The calls of its function it runs beside, sharing their resources (maxConcurrency > 1); absent: none. */
+  group?: TaskGroup | undefined;
   /** Ids pinned for the task's arguments, unpinned when it finishes. */
   readonly pinned: string[];
 }

@@ -30,7 +30,7 @@ const actor = new ActorHost(runtime, loader);
 runtime.onOtherMessage = (message) => {
   switch (message.type) {
     case 'execute-task':
-      executor.execute(message.task, message.argValues);
+      executor.execute(message.task, message.argValues, message.join === true);
       return;
     case 'create-actor-instance':
       void actor.create(message.spec, message.argValues);

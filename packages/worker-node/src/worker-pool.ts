@@ -36,6 +36,12 @@ export class WorkerHandle {
   aheadUntil = 0;
   /** Why the node ended this worker on purpose (a cancel); absent when it died by itself. */
   killedFor: string | undefined;
+  /**
+   * Calls cancelled while other calls ran beside them here (maxConcurrency > 1), still running:
+   * JavaScript cannot interrupt them, and ending the worker would end the others. While any is,
+   * the worker takes no new task; the node ends it once nothing else runs in it.
+   */
+  readonly cancelled = new Set<string>();
   /** The last error the thread raised (an uncaught exception, out of memory). */
   lastError: Error | undefined;
 
@@ -101,7 +107,7 @@ export class WorkerPool {
   idleWorker(): WorkerHandle | undefined {
     let fallback: WorkerHandle | undefined;
     for (const worker of this.workers.values()) {
-      if (worker.role !== 'task' || worker.state !== 'ready' || worker.active > 0 || worker.backlog.length > 0) continue;
+      if (!takesTasks(worker) || worker.active > 0 || worker.backlog.length > 0) continue;
       if (worker.tasks.size === 0) return worker;
       fallback ??= worker;
     }
@@ -113,7 +119,7 @@ export class WorkerPool {
     let best: WorkerHandle | undefined;
     const now = performance.now();
     for (const worker of this.workers.values()) {
-      if (worker.role !== 'task' || worker.state !== 'ready' || worker.active === 0 || worker.backlog.length >= depth || worker.aheadUntil < now) continue;
+      if (!takesTasks(worker) || worker.active === 0 || worker.backlog.length >= depth || worker.aheadUntil < now) continue;
       if (!sameResources(worker.shape, shape)) continue;
       if (!best || worker.backlog.length < best.backlog.length) best = worker;
     }
@@ -188,6 +194,11 @@ export class WorkerPool {
     await Promise.all([...this.workers.values()].map((worker) => worker.thread.terminate()));
     this.workers.clear();
   }
+}
+
+/** Whether the node may give `worker` a task: a ready task worker with no cancelled call still running. */
+export function takesTasks(worker: WorkerHandle): boolean {
+  return worker.role === 'task' && worker.state === 'ready' && worker.cancelled.size === 0;
 }
 
 function sameResources(a: Record<string, number> | undefined, b: Record<string, number>): boolean {

@@ -2,25 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { encode, type NodeMessage, type TaskSpec } from '@weft/core';
 import { LocalScheduler } from '../src/local-scheduler.ts';
 import { ObjectStore } from '../src/object-store.ts';
-import type { WorkerHandle, WorkerPool } from '../src/worker-pool.ts';
+import { takesTasks, type WorkerHandle, type WorkerPool } from '../src/worker-pool.ts';
 
 /** A worker the scheduler can assign to: it records what it is sent. */
 function fakeWorker(id: string): WorkerHandle & { sent: NodeMessage[] } {
   const sent: NodeMessage[] = [];
   return {
     id, role: 'task', state: 'ready', tasks: new Set<string>(), backlog: [], active: 0, shape: undefined, aheadUntil: 0,
-    killedFor: undefined, lastError: undefined, sent, conn: { send: (message: NodeMessage) => sent.push(message) },
+    killedFor: undefined, cancelled: new Set<string>(), lastError: undefined, sent, conn: { send: (message: NodeMessage) => sent.push(message) },
   } as unknown as WorkerHandle & { sent: NodeMessage[] };
 }
 
-/** A pool of given workers that never grows. */
-function fakePool(workers: WorkerHandle[]): WorkerPool {
+/** A pool of given workers that never grows; `killed` lists the workers it was told to end. */
+function fakePool(workers: WorkerHandle[], killed: WorkerHandle[] = []): WorkerPool {
   return {
-    idleWorker: () => workers.find((w) => w.active === 0 && w.backlog.length === 0),
+    idleWorker: () => workers.find((w) => takesTasks(w) && w.active === 0 && w.backlog.length === 0),
     pipelineWorker: () => undefined,
     canGrow: () => false,
     spawn: () => { throw new Error('the fake pool does not grow'); },
-    kill: () => {},
+    kill: (worker: WorkerHandle, reason: string) => {
+      worker.killedFor = reason;
+      worker.state = 'stopping';
+      killed.push(worker);
+    },
   } as unknown as WorkerPool;
 }
 
@@ -44,5 +48,147 @@ describe('the local scheduler', () => {
     expect(scheduler.available().CPU).toBe(2);
     expect(scheduler.counts()).toMatchObject({ running: 0, queued: 0, waiting: 0 });
     expect(store.get('t-1')?.result?.status).toBe('ok');
+  });
+});
+
+/** A call of an async function whose calls may overlap, up to `maxConcurrency` in one worker. */
+const overlapping = (taskId: string, maxConcurrency: number, maxRetries = 0): TaskSpec => ({
+  ...task(taskId), fn: { module: 'tasks.ts', name: 'download' }, name: 'download', maxConcurrency, maxRetries,
+});
+
+/** The ids of the tasks a worker was sent, with whether each joined running calls. */
+const executed = (worker: { sent: NodeMessage[] }): string[] =>
+  worker.sent.flatMap((m) => (m.type === 'execute-task' ? [`${m.task.taskId}${m.join === true ? ' (join)' : ''}`] : []));
+
+const ok = { status: 'ok', value: encode(null) } as const;
+
+describe('overlapping calls (maxConcurrency)', () => {
+  const setUp = (cpus = 2) => {
+    const store = new ObjectStore();
+    const workers = [fakeWorker('worker-1'), fakeWorker('worker-2')];
+    const killed: WorkerHandle[] = [];
+    const scheduler = new LocalScheduler('node-aaaaaaaaaaaa', { CPU: cpus }, store, fakePool(workers, killed), cluster);
+    return { store, scheduler, killed, w1: workers[0]!, w2: workers[1]! };
+  };
+
+  it('gives a worker running calls of a function further calls of it, up to maxConcurrency, on the CPU of the first', () => {
+    const { scheduler, w1, w2 } = setUp();
+    for (let i = 1; i <= 5; i++) scheduler.submit(overlapping(`d-${i}`, 3), 'driver-1');
+    expect(executed(w1)).toEqual(['d-1', 'd-2 (join)', 'd-3 (join)']);
+    expect(executed(w2)).toEqual(['d-4', 'd-5 (join)']);
+    expect(scheduler.available().CPU).toBe(0);
+    expect(scheduler.counts()).toMatchObject({ running: 5, queued: 0 });
+  });
+
+  it('gives the CPU back when the last call of the group finishes, and refills a group that has room', () => {
+    const { scheduler, w1, w2 } = setUp(1);
+    for (let i = 1; i <= 4; i++) scheduler.submit(overlapping(`d-${i}`, 2), 'driver-1');
+    expect(executed(w1)).toEqual(['d-1', 'd-2 (join)']);
+    expect(scheduler.counts()).toMatchObject({ running: 2, queued: 2 });
+    // One call done: the next joins the same worker, still on that one CPU.
+    scheduler.taskDone(w1, 'd-1', ok, 100);
+    expect(executed(w1)).toEqual(['d-1', 'd-2 (join)', 'd-3 (join)']);
+    expect(scheduler.available().CPU).toBe(0);
+    scheduler.taskDone(w1, 'd-2', ok, 100);
+    scheduler.taskDone(w1, 'd-3', ok, 100);
+    scheduler.taskDone(w1, 'd-4', ok, 100);
+    expect(scheduler.available().CPU).toBe(1);
+    expect(executed(w2)).toEqual([]);
+  });
+
+  it('never overlaps calls of a function with the default maxConcurrency of 1', () => {
+    const { scheduler, w1, w2 } = setUp(1);
+    for (let i = 1; i <= 3; i++) scheduler.submit({ ...task(`t-${i}`), maxConcurrency: 1 }, 'driver-1');
+    expect([...executed(w1), ...executed(w2)]).toEqual(['t-1']);
+  });
+
+  it('keeps calls of different functions, jobs and resources in groups of their own', () => {
+    const { scheduler, w1, w2 } = setUp();
+    scheduler.submit(overlapping('d-1', 8), 'driver-1');
+    scheduler.submit({ ...overlapping('e-1', 8), fn: { module: 'tasks.ts', name: 'other' } }, 'driver-1');
+    scheduler.submit({ ...overlapping('d-2', 8), jobId: 'job-2' }, 'driver-1');
+    scheduler.submit({ ...overlapping('d-3', 8), resources: { CPU: 0.5 } }, 'driver-1');
+    expect(executed(w1)).toEqual(['d-1']);
+    expect(executed(w2)).toEqual(['e-1']);
+    expect(scheduler.counts()).toMatchObject({ running: 2, queued: 2 });
+  });
+
+  it('lends the CPU of a group only while every call in it waits in get', () => {
+    const { scheduler, w1 } = setUp(1);
+    scheduler.submit(overlapping('d-1', 4), 'driver-1');
+    scheduler.submit(overlapping('d-2', 4), 'driver-1');
+    scheduler.blocked('d-1');
+    expect(scheduler.available().CPU).toBe(0);
+    scheduler.blocked('d-2');
+    expect(scheduler.available().CPU).toBe(1);
+    scheduler.unblocked('d-1');
+    expect(scheduler.available().CPU).toBe(0);
+    scheduler.unblocked('d-2');
+    scheduler.taskDone(w1, 'd-1', ok, 1);
+    scheduler.taskDone(w1, 'd-2', ok, 1);
+    expect(scheduler.available().CPU).toBe(1);
+  });
+
+  it('lets a task queued before later calls take the CPU once the group drains, not after them', () => {
+    const { scheduler, w1 } = setUp(1);
+    scheduler.submit(overlapping('d-1', 4), 'driver-1');
+    scheduler.submit(task('t-1'), 'driver-1');
+    scheduler.submit(overlapping('d-2', 4), 'driver-1');
+    // d-2 has room beside d-1 but is queued behind t-1, which waits for the CPU.
+    expect(executed(w1)).toEqual(['d-1']);
+    scheduler.taskDone(w1, 'd-1', ok, 100);
+    expect(executed(w1)).toEqual(['d-1', 't-1']);
+  });
+
+  it('fails only the cancelled one of several overlapping calls and keeps their worker, which takes nothing new meanwhile', () => {
+    const { store, scheduler, killed, w1, w2 } = setUp(1);
+    for (let i = 1; i <= 3; i++) scheduler.submit(overlapping(`d-${i}`, 3), 'driver-1');
+    scheduler.submit(overlapping('d-4', 3), 'driver-1');
+    expect(scheduler.cancel('d-2')).toBe(true);
+    expect(store.get('d-2')?.result).toMatchObject({ status: 'error', error: { code: 'TASK_CANCELLED' } });
+    expect(killed).toEqual([]);
+    // Its room is not given to d-4 while its code may still be running there.
+    expect(executed(w1)).toEqual(['d-1', 'd-2 (join)', 'd-3 (join)']);
+    expect(executed(w2)).toEqual([]);
+    // The cancelled call returned: its result is dropped, and the worker takes calls again.
+    scheduler.taskDone(w1, 'd-2', ok, 100);
+    expect(store.get('d-2')?.result?.status).toBe('error');
+    expect(executed(w1)).toEqual(['d-1', 'd-2 (join)', 'd-3 (join)', 'd-4 (join)']);
+    for (const id of ['d-1', 'd-3', 'd-4']) scheduler.taskDone(w1, id, ok, 100);
+    expect(killed).toEqual([]);
+    expect(scheduler.available().CPU).toBe(1);
+  });
+
+  it('ends the worker of a cancelled call still running once the calls beside it have finished', () => {
+    const { scheduler, killed, w1 } = setUp(1);
+    scheduler.submit(overlapping('d-1', 2), 'driver-1');
+    scheduler.submit(overlapping('d-2', 2), 'driver-1');
+    scheduler.cancel('d-1');
+    expect(killed).toEqual([]);
+    scheduler.taskDone(w1, 'd-2', ok, 100);
+    expect(killed).toEqual([w1]);
+    expect(scheduler.available().CPU).toBe(1);
+  });
+
+  it('ends the worker at once when the cancelled call runs alone in it, as for any task', () => {
+    const { scheduler, killed, w1 } = setUp(1);
+    scheduler.submit(overlapping('d-1', 2), 'driver-1');
+    scheduler.cancel('d-1');
+    expect(killed).toEqual([w1]);
+  });
+
+  it('retries every call of a group whose worker crashed, each within its own maxRetries', () => {
+    const { store, scheduler, w1, w2 } = setUp(1);
+    scheduler.submit(overlapping('d-1', 3, 1), 'driver-1');
+    scheduler.submit(overlapping('d-2', 3, 0), 'driver-1');
+    scheduler.submit(overlapping('d-3', 3, 1), 'driver-1');
+    w1.state = 'dead';
+    scheduler.workerExited(w1, 1);
+    expect(store.get('d-2')?.result).toMatchObject({ status: 'error', error: { code: 'WORKER_CRASHED' } });
+    expect(executed(w2)).toEqual(['d-1', 'd-3 (join)']);
+    expect(scheduler.available().CPU).toBe(0);
+    scheduler.taskDone(w2, 'd-1', ok, 1);
+    scheduler.taskDone(w2, 'd-3', ok, 1);
+    expect(scheduler.available().CPU).toBe(1);
   });
 });

@@ -44,6 +44,8 @@ export interface TaskSpec {
   maxRetries: number;
   /** Whether exceptions from user code are retried too. */
   retryExceptions: boolean;
+  /** Calls of this function that may run at once in one worker, sharing the first one's resources; absent: 1. */
+  maxConcurrency?: number;
   /**
    * A chunk of a map: `args` holds the argument lists of `sizes.length` items back to back (item i
    * has `sizes[i]` arguments; top-level refs among them are listed in `argRefs`), the first being
@@ -150,7 +152,8 @@ export type NodeMessage =
   | { type: 'objects'; requestId: number; results: Result[] }
   | { type: 'wait-result'; requestId: number; readyIds: string[] }
   | { type: 'cancel-result'; requestId: number; cancelled: boolean }
-  | { type: 'execute-task'; task: TaskSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
+  /** `join`: start it at once beside the running calls of its function (maxConcurrency > 1); absent: when no task is active. */
+  | { type: 'execute-task'; task: TaskSpec; argValues: Array<[objectId: string, value: EncodedValue]>; join?: boolean }
   | { type: 'actor-info'; requestId: number; actor: ActorInfo | null }
   | { type: 'kill-result'; requestId: number; killed: boolean }
   /** The job is registered (its code unpacked where needed); `error` absent on success. */

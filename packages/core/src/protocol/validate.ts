@@ -55,7 +55,7 @@ const bytes: Check = (v) => (v instanceof Uint8Array ? undefined : ' must be bin
 const num: Check = (v) => (typeof v === 'number' && v >= 0 && v < Infinity ? undefined : ' must be a finite number >= 0');
 /** A safe integer ≥ 0 (request ids, counts, offsets). */
 const uint: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : ' must be an integer >= 0');
-/** A safe integer ≥ 1 (an actor's maxConcurrency: 0 would never run a call). */
+/** A safe integer ≥ 1 (an actor's or a task's maxConcurrency: 0 would never run a call). */
 const posInt: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 1 ? undefined : ' must be an integer >= 1');
 /** A safe integer, -1 allowed (retry limits: -1 means no limit). */
 const limit: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= -1 ? undefined : ' must be an integer >= -1');
@@ -147,6 +147,7 @@ const actorState = oneOf('pending', 'alive', 'restarting', 'dead');
 
 const task = shape<TaskSpec>({
   taskId: id, jobId: id, fn: fnDescriptor, name: str, args: encoded, argRefs, resources, maxRetries: limit,
+  maxConcurrency: opt(posInt),
   retryExceptions: bool, batch: opt(shape<{ offset: number; sizes: number[] }>({ offset: uint, sizes: arrayOf(uint) })), parentTaskId: opt(id),
 });
 const actorSpec = shape<ActorSpec>({
@@ -217,7 +218,7 @@ export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('n
   objects: { requestId: uint, results: arrayOf(result) },
   'wait-result': { requestId: uint, readyIds: idList },
   'cancel-result': { requestId: uint, cancelled: bool },
-  'execute-task': { task, argValues },
+  'execute-task': { task, argValues, join: opt(bool) },
   'actor-info': { requestId: uint, actor: nullable(actorInfo) },
   'kill-result': { requestId: uint, killed: bool },
   'job-registered': { requestId: uint, error: opt(errorPayload) },
