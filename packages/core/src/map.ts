@@ -14,6 +14,7 @@
  */
 import { MAX_CHUNK_ITEMS, nextChunkSize, updateItemMs } from './chunking.ts';
 import type { ObjectRef } from './object-ref.ts';
+import type { RemoteCalls } from './remote.ts';
 import { progressReporter, type MapProgress } from './progress.ts';
 import { currentRuntime } from './runtime/runtime-slot.ts';
 
@@ -30,6 +31,30 @@ export interface MapOptions {
    * a function: called with the progress after each chunk. @default false
    */
   progress?: boolean | ((progress: MapProgress) => void);
+}
+
+/** @internal Where the calls of a remote function (and of its `options(...)`) keep their chunk submitter, for memory.ts. */
+export const CHUNKS: unique symbol = Symbol.for('weft.map.chunks');
+
+/**
+ * @internal Per-item cache of a map over a cached function (memory.ts): an item found is not
+ * submitted, and one that ran is saved.
+ */
+export interface ItemCache {
+  lookup(args: unknown[]): Promise<{ hit: true; value: unknown } | { hit: false }>;
+  save(args: unknown[], value: unknown): void;
+}
+
+/** The map family over `chunks` (and a per-item cache). */
+export function mapCalls<F extends (...args: never[]) => unknown>(chunks: ChunkSubmitter, cache?: ItemCache): Pick<RemoteCalls<F>, 'map' | 'imap' | 'imapUnordered' | 'starmap'> {
+  type Values = Array<Awaited<ReturnType<F>>>;
+  type Stream = AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
+  return {
+    map: (items, options = {}) => collect(runMap(chunks, items, false, options, true, cache)) as Promise<Values>,
+    imap: (items, options = {}) => runMap(chunks, items, false, options, true, cache) as Stream,
+    imapUnordered: (items, options = {}) => runMap(chunks, items, false, options, false, cache) as Stream,
+    starmap: (argLists, options = {}) => collect(runMap(chunks, argLists, true, options, true, cache)) as Promise<Values>,
+  };
 }
 
 /** What a map needs of a remote function: submit one chunk of items. */
@@ -49,9 +74,12 @@ export interface ChunkResult {
 interface Chunk {
   offset: number;
   count: number;
-  ref: ObjectRef<ChunkResult>;
+  /** Its task; absent for an item found in the cache. */
+  ref: ObjectRef<ChunkResult> | undefined;
   outcome: Promise<{ chunk: Chunk; result?: ChunkResult; error?: unknown }>;
   settled: boolean;
+  /** Its items' arguments, kept to save their values in the cache; absent without one. */
+  argLists?: unknown[][];
 }
 
 /** Check map options; throws TypeError/RangeError naming the option. */
@@ -96,7 +124,7 @@ async function defaultWindow(): Promise<number> {
  * item is an argument list; otherwise it is the only argument.
  */
 export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> | AsyncIterable<unknown>, star: boolean,
-  options: MapOptions, ordered: boolean): AsyncGenerator<unknown, void, undefined> {
+  options: MapOptions, ordered: boolean, cache?: ItemCache): AsyncGenerator<unknown, void, undefined> {
   checkOptions(options);
   const source = itemsOf(items);
   const window = options.maxInFlight ?? await defaultWindow();
@@ -118,10 +146,21 @@ export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> |
             exhausted = true;
             break;
           }
-          argLists.push(star ? argumentList(item.value, taken + argLists.length) : [item.value]);
+          const args = star ? argumentList(item.value, taken + argLists.length) : [item.value];
+          const found = cache ? await cache.lookup(args) : undefined;
+          if (found?.hit !== true) {
+            argLists.push(args);
+            continue;
+          }
+          // Found in the cache: the items before it go as a chunk, and it as a chunk of its own, done.
+          if (argLists.length > 0) chunks.push(submit(target, argLists.splice(0), taken, cache));
+          taken = chunks.at(-1) ? (chunks.at(-1) as Chunk).offset + (chunks.at(-1) as Chunk).count : taken;
+          chunks.push(cachedChunk(taken, found.value));
+          taken += 1;
+          if (chunks.length >= window) break;
         }
-        if (argLists.length === 0) break;
-        chunks.push(submit(target, argLists, taken));
+        if (argLists.length === 0) continue;
+        chunks.push(submit(target, argLists, taken, cache));
         taken += argLists.length;
       }
       if (chunks.length === 0) break;
@@ -132,7 +171,8 @@ export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> |
         throw error;
       }
       const done = result as ChunkResult;
-      measured = updateItemMs(measured, chunk.count, done.ms);
+      if (chunk.ref !== undefined) measured = updateItemMs(measured, chunk.count, done.ms);
+      if (cache && chunk.argLists) done.values.forEach((value, i) => cache.save((chunk.argLists as unknown[][])[i] as unknown[], value));
       progress.update({ done: chunk.count, failed: 0 });
       for (const value of done.values) yield value;
     }
@@ -142,14 +182,22 @@ export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> |
     if (!exhausted) source.close();
     // Ended early (a failed item, a loop left with break): what is left is cancelled.
     const runtime = currentRuntime();
-    for (const chunk of chunks) if (!chunk.settled) void runtime?.cancel(chunk.ref.id).catch(() => {});
+    for (const chunk of chunks) if (!chunk.settled && chunk.ref) void runtime?.cancel(chunk.ref.id).catch(() => {});
   }
 }
 
-function submit(target: ChunkSubmitter, argLists: unknown[][], offset: number): Chunk {
+/** An item whose value the cache had. */
+function cachedChunk(offset: number, value: unknown): Chunk {
+  const chunk: Chunk = { offset, count: 1, ref: undefined, settled: true, outcome: undefined as unknown as Chunk['outcome'] };
+  chunk.outcome = Promise.resolve({ chunk, result: { values: [value], ms: 0 } });
+  return chunk;
+}
+
+function submit(target: ChunkSubmitter, argLists: unknown[][], offset: number, cache?: ItemCache): Chunk {
   const ref = target.submitChunk(argLists, offset);
   const runtime = currentRuntime();
-  const chunk: Chunk = { offset, count: argLists.length, ref, settled: false, outcome: undefined as unknown as Chunk['outcome'] };
+  const chunk: Chunk = { offset, count: argLists.length, ref, settled: false, outcome: undefined as unknown as Chunk['outcome'],
+    ...(cache ? { argLists } : {}) };
   chunk.outcome = (runtime as NonNullable<typeof runtime>).get([ref.id]).then(
     ([result]) => { chunk.settled = true; return { chunk, result: result as ChunkResult }; },
     (error: unknown) => { chunk.settled = true; return { chunk, error }; },

@@ -41,6 +41,7 @@ import { workerState } from './runtime/worker-state.ts';
 import { callDigest, functionDigest, UncacheableArgumentError } from './memory-key.ts';
 import { EntryStore, warn, type EntryAddress, type MemoryStats } from './memory-store.ts';
 import { ENTRY_SUFFIX } from './memory-entry.ts';
+import { CHUNKS, mapCalls, type ChunkSubmitter } from './map.ts';
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -268,30 +269,16 @@ function addressFor(f: CachedFunction<AnyFunction>, args: readonly unknown[]): E
 
 /** The map family of a cached function (of its `options(...)` when those are given). */
 export type CachedMapMethods = Pick<RemoteCalls<AnyFunction>, 'map' | 'imap' | 'imapUnordered' | 'starmap'>;
-/** Makes the map family of a cached function: what map.ts (or remote.ts) installs. */
-export type CachedMapDefiner = (f: CachedFunction<AnyFunction>, options: TaskOptions | undefined) => CachedMapMethods;
 type MapOptionsOf = Parameters<CachedMapMethods['map']>[1];
 
-let mapDefiner: CachedMapDefiner | undefined;
-const warnedMapUncached = new Set<string>();
-
-/**
- * @internal For map.ts: install how cached functions map. `memory.cache(f).map(items, o)` (and
- * `imap`, `imapUnordered`, `starmap`, also through `.options(...)`) calls
- * `define(cached, taskOptions).map(items, o)` at each call, so this may be installed after
- * cached functions were made. Until it is, they map through the uncached function (values
- * computed, not looked up; warned once per function).
- */
-export function setCachedMapMethods(define: CachedMapDefiner | undefined): void {
-  mapDefiner = define;
-}
-
 function mapMethods(f: CachedFunction<AnyFunction>, options: TaskOptions | undefined): CachedMapMethods {
-  if (mapDefiner) return mapDefiner(f, options);
   const target = f[CACHED_FUNCTION].target;
-  if (!warnedMapUncached.has(target.remoteName)) {
-    warnedMapUncached.add(target.remoteName);
-    warn({ function: target.remoteName }, 'map over a cached function does not look items up in the cache yet: every item runs (.remote() calls use the cache)');
-  }
-  return options === undefined ? target : target.options(options);
+  const calls = (options === undefined ? target : target.options(options)) as unknown as { [CHUNKS]?: ChunkSubmitter };
+  const chunks = calls[CHUNKS];
+  if (!chunks) return options === undefined ? target : target.options(options);
+  // Items found in the cache are not submitted; those that ran are saved (in the background).
+  return mapCalls(chunks, {
+    lookup: (args) => cachedValue(f, args),
+    save: (args, value) => void store(f, args, value),
+  });
 }

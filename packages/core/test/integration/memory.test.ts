@@ -43,6 +43,21 @@ describe('Memory on an embedded cluster', () => {
     expect(memory.stats).toEqual({ hits: 2, misses: 1 });
   });
 
+  it('looks every item of a map up: a second map over the same items runs no task, a map over more runs only the new ones', async () => {
+    const square = memory.cache(loggedSquare);
+    const first = Array.from({ length: 40 }, (_, i) => [log, i] as [string, number]);
+    expect(await square.starmap(first)).toEqual(first.map(([, x]) => x * x));
+    await memory.flush();
+    expect(ran()).toHaveLength(40);
+    const more = Array.from({ length: 60 }, (_, i) => [log, i] as [string, number]);
+    expect(await square.starmap(more, { chunkSize: 7 })).toEqual(more.map(([, x]) => x * x));
+    await memory.flush();
+    expect(ran().map(Number).sort((a, b) => a - b)).toEqual([...Array.from({ length: 40 }, (_, i) => i), ...Array.from({ length: 20 }, (_, i) => 40 + i)]);
+    // Through options(...) too: all hits now.
+    expect(await memory.cache(loggedSquare).options({ numCpus: 0.5 }).starmap(more)).toEqual(more.map(([, x]) => x * x));
+    expect(ran()).toHaveLength(60);
+  });
+
   it('runs again for other arguments, and after clear()', async () => {
     const square = memory.cache(loggedSquare);
     expect(await get([square.remote(log, 1), square.remote(log, 2)])).toEqual([1, 4]);
