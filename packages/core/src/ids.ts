@@ -32,6 +32,18 @@ export function ownerOf(id: string): string | undefined {
   return tag === NO_TAG ? undefined : `node-${tag}`;
 }
 
+/**
+ * The id of the `index`-th value (from 0) that the generator task `taskId` yields: the task's id,
+ * `-` and the index in decimal. Derived, not drawn, so that the node running the task, its owner
+ * and the consumer name the item alike without telling each other. It keeps the task's prefix, so
+ * ownerOf names the task's owner; it is unique, as nextId's counter (base 36) never holds a `-`;
+ * and it stays an id (isId) for any safe integer index (16 digits at most; a task id has at most
+ * 27 characters).
+ */
+export function yieldId(taskId: string, index: number): string {
+  return `${taskId}-${index}`;
+}
+
 /** A new random id for long-lived things (workers, nodes, jobs). A node's is `node-` and 12 characters. */
 export function randomId(prefix: string): string {
   return `${prefix}-${nanoid(NODE_TAG_LENGTH)}`;

@@ -19,6 +19,8 @@ export type { RemoteFunction, RemoteCalls, TaskOptions, RemoteArgs } from './rem
 export type { MapOptions, MapProgress } from './map.ts';
 export { ObjectRef } from './object-ref.ts';
 export type { RefValue } from './object-ref.ts';
+export { ObjectRefGenerator } from './object-ref-generator.ts';
+export type { RemoteGeneratorFunction, RemoteOf, YieldOf } from './remote.ts';
 export { Actor } from './actor.ts';
 export type { ActorHandle, ActorOptions, ActorMethod, ActorMethodNames, ActorClass } from './actor.ts';
 export { ActorPool } from './actor-pool.ts';
@@ -38,7 +40,7 @@ export { encode, decode, isShared, allocateFrame, setSharedAllocator, SHARED_THR
 export { SharedMemoryPool, POOL_MIN_BYTES } from './runtime/shared-memory-pool.ts';
 export type { EncodedValue } from './codec.ts';
 export { toErrorPayload, fromErrorPayload, userStack } from './errors.ts';
-export { nextId, ownerOf, randomId, isId, MAX_ID_LENGTH } from './ids.ts';
+export { nextId, ownerOf, randomId, isId, yieldId, MAX_ID_LENGTH } from './ids.ts';
 export { amountOf, fits, give, sumOf, take } from './resource-set.ts';
 export { logger } from './logger.ts';
 export type { Logger } from './logger.ts';

@@ -11,6 +11,7 @@ import { currentRuntime } from './runtime/runtime-slot.ts';
 import { callerModule, registerDefinition } from './runtime/function-registry.ts';
 import { isActorClass, registerActorClass, type ActorClass, type ActorOptions } from './actor.ts';
 import { collect, runMap, type ChunkResult, type ChunkSubmitter, type MapOptions } from './map.ts';
+import { ObjectRefGenerator, isGeneratorFunction } from './object-ref-generator.ts';
 export type { RemoteArgs } from './task-args.ts';
 
 /** Options of a remote function (and of one call through `.options(...)`). */
@@ -61,6 +62,36 @@ export interface RemoteFunction<F extends (...args: never[]) => unknown> extends
   readonly remoteName: string;
 }
 
+/**
+ * A generator function (`function*`, `async function*`) that runs as a task: `.remote()` returns
+ * an ObjectRefGenerator, a ref per value it yields, each as soon as it is yielded (Ray's
+ * streaming generators). Calling it directly runs it here, in this thread.
+ */
+export interface RemoteGeneratorFunction<F extends (...args: never[]) => unknown> {
+  /** Run the generator as one task; returns at once with the generator of its values' refs. */
+  remote(...args: RemoteArgs<Parameters<F>>): ObjectRefGenerator<YieldOf<F>>;
+  /** The same generator with other options for the calls made through the result. */
+  options(options: TaskOptions): { remote(...args: RemoteArgs<Parameters<F>>): ObjectRefGenerator<YieldOf<F>> };
+  /** The underlying function, for calling it locally. */
+  readonly fn: F;
+  /** The function's name. */
+  readonly remoteName: string;
+}
+
+/** The (awaited) type of the values the generator function `F` yields. */
+export type YieldOf<F extends (...args: never[]) => unknown> =
+  ReturnType<F> extends Generator<infer Y, unknown, never> | AsyncGenerator<infer Y, unknown, never> ? Awaited<Y> : never;
+
+/**
+ * What `remote(fn)` makes of a function of type `F`: a RemoteGeneratorFunction when it returns a
+ * generator (not `any` or `never`, which pass for every type), else a RemoteFunction.
+ */
+export type RemoteOf<F extends (...args: never[]) => unknown> =
+  0 extends 1 & ReturnType<F> ? RemoteFunction<F>
+    : [ReturnType<F>] extends [never] ? RemoteFunction<F>
+      : [ReturnType<F>] extends [Generator<unknown, unknown, never> | AsyncGenerator<unknown, unknown, never>] ? RemoteGeneratorFunction<F>
+        : RemoteFunction<F>;
+
 const DEFAULT_MAX_RETRIES = 3;
 
 /** Check options and fill defaults; throws TypeError/RangeError naming the option. */
@@ -102,6 +133,7 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
   const key = registerDefinition(module, name, fn);
   const defaults = normalizeTaskOptions(options);
   const callName = defaults.name || name;
+  const streaming = isGeneratorFunction(fn);
   // The descriptor depends only on the working directory: computed once per runtime, not per call.
   let descriptor: FunctionDescriptor | undefined;
   let descriptorDir: string | undefined;
@@ -124,6 +156,9 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
     if (batch) task.batch = batch;
     // A task's children: a (recursive) cancel of it cancels them too.
     if (scope?.taskId !== undefined) task.parentTaskId = scope.taskId;
+    // One task streams a generator's values; its own object ends the stream (object-ref-generator.ts).
+    // (remote()'s signature types it, as RemoteGeneratorFunction's `.remote()`.)
+    if (streaming && !batch) return new ObjectRefGenerator(runtime.submit<number>({ ...task, generator: true }), runtime) as unknown as ObjectRef<Awaited<ReturnType<F>>>;
     return runtime.submit(task);
   };
   const calls = (opts: Required<TaskOptions>): RemoteCalls<F> => {
@@ -162,10 +197,13 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
 /** A class decorator that records an actor class's module and default options. */
 export type ActorDecorator = <C extends ActorClass>(cls: C, context?: unknown) => C;
 
-/** Make a remote function. Define it at a module's top level: workers import that module. */
-export function remote<F extends (...args: never[]) => unknown>(fn: F): F & RemoteFunction<F>;
+/**
+ * Make a remote function. Define it at a module's top level: workers import that module. A
+ * generator function (`function*`, `async function*`) streams: see RemoteGeneratorFunction.
+ */
+export function remote<F extends (...args: never[]) => unknown>(fn: F): F & RemoteOf<F>;
 /** Make a remote function with default options. */
-export function remote<F extends (...args: never[]) => unknown>(options: TaskOptions, fn: F): F & RemoteFunction<F>;
+export function remote<F extends (...args: never[]) => unknown>(options: TaskOptions, fn: F): F & RemoteOf<F>;
 /** As a class decorator (`@remote({ maxRestarts: 1 })`): default options of an actor class. */
 export function remote(options?: ActorOptions): ActorDecorator;
 export function remote(a?: unknown, b?: unknown): unknown {

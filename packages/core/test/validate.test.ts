@@ -10,7 +10,7 @@ import {
   validatePeerMessage, validateWelcome, type Validator,
 } from '../src/protocol/validate.ts';
 import { decodeFrame, encodeFrame } from '../src/protocol/ws-connection.ts';
-import { isId, nextId, randomId } from '../src/ids.ts';
+import { isId, nextId, ownerOf, randomId, yieldId } from '../src/ids.ts';
 
 const value: EncodedValue = { data: new Uint8Array([1, 2, 3]) };
 const withRefs: EncodedValue = { data: new Uint8Array([4]), refs: ['obj-1', 'obj-2'] };
@@ -51,6 +51,8 @@ const client: { [K in ClientMessage['type']]: Extract<ClientMessage, { type: K }
   'get-actor': { type: 'get-actor', requestId: 5, name: 'counter' },
   'register-job': { type: 'register-job', requestId: 6, jobId: 'j-1', package: new Uint8Array(16) },
   'actor-created': { type: 'actor-created', actorId: 'a-1', result: ok },
+  'task-yield': { type: 'task-yield', taskId: 't-1', index: 2, value: withRefs },
+  'read-stream': { type: 'read-stream', requestId: 7, streamId: 't-1', index: 0, taskId: 't-2' },
   'get-resources': { type: 'get-resources', requestId: 4 },
   'driver-exit': { type: 'driver-exit' },
 };
@@ -61,6 +63,7 @@ const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = 
   'execute-task': { type: 'execute-task', task, argValues: [['obj-1', value]] },
   'actor-info': { type: 'actor-info', requestId: 4, actor: { actorId: 'a-1', className: 'Counter', state: 'alive' } },
   'kill-result': { type: 'kill-result', requestId: 5, killed: false },
+  'stream-item': { type: 'stream-item', requestId: 7, objectId: null },
   'job-registered': { type: 'job-registered', requestId: 6, error: { code: 'SYSTEM', message: 'package too large' } },
   'job-dir': { type: 'job-dir', jobId: 'j-1', dir: '/tmp/weft/job-1' },
   'create-actor-instance': { type: 'create-actor-instance', spec, argValues: [] },
@@ -105,6 +108,7 @@ const peers: { [K in PeerMessage['type']]: Extract<PeerMessage, { type: K }> } =
   hello: { ...hello, role: 'peer' },
   welcome: { type: 'welcome', version: PROTOCOL_VERSION, id: 'n-2' },
   'task-result': { type: 'task-result', taskId: 't-1', result: { status: 'remote', location } },
+  'task-yield': { type: 'task-yield', taskId: 't-1', index: 0, result: ok },
   'subscribe-object': { type: 'subscribe-object', objectId: 'obj-1' },
   'object-ready': { type: 'object-ready', objectId: 'obj-1', result: ok },
   'pull-object': { type: 'pull-object', requestId: 1, objectId: 'obj-1', offset: 0, length: 1024 },
@@ -178,6 +182,13 @@ describe('message validators', () => {
     [validatePeerMessage, { type: 'task-result', taskId: 't', result: { status: 'remote', location: { ...location, size: 'big' } } },
       'task-result.result.location.size must be an integer >= 0'],
     [validatePeerMessage, { ...peers['pull-object'], offset: Number.NaN }, 'pull-object.offset must be an integer >= 0'],
+    // Streaming generators: the index of a yield is a count, the generator flag a boolean.
+    [validateClientMessage, { ...client['task-yield'], index: -1 }, 'task-yield.index must be an integer >= 0'],
+    [validateClientMessage, { ...client['read-stream'], index: 0.5 }, 'read-stream.index must be an integer >= 0'],
+    [validateClientMessage, { ...client['submit-task'], task: { ...task, generator: 'yes' } }, 'submit-task.task.generator must be a boolean'],
+    [validateNodeMessage, { ...node['stream-item'], objectId: '../x' }, 'stream-item.objectId must be an id'],
+    [validatePeerMessage, { ...peers['task-yield'], result: { status: 'remote', location: { ...location, nodeId: 7 } } },
+      'task-yield.result.location.nodeId must be an id'],
     // Option ranges as the API checks them (remote.ts, actor.ts).
     [validateClientMessage, { ...client['create-actor'], spec: { ...spec, options: { ...spec.options, maxConcurrency: 0 } } },
       'create-actor.spec.options.maxConcurrency must be an integer >= 1'],
@@ -220,12 +231,12 @@ const ID_FIELDS: IdField[] = [
     ['add-refs', 'owners.0'], ['release-refs', 'objectIds.0'], ['task-done', 'taskId'], ['worker-ready', 'workerId'],
     ['create-actor', 'spec.actorId'], ['create-actor', 'spec.jobId'], ['submit-actor-call', 'call.callId'],
     ['submit-actor-call', 'call.actorId'], ['submit-actor-call', 'call.argRefs.0.1'], ['kill-actor', 'actorId'],
-    ['register-job', 'jobId'], ['actor-created', 'actorId'],
+    ['register-job', 'jobId'], ['actor-created', 'actorId'], ['task-yield', 'taskId'], ['read-stream', 'streamId'], ['read-stream', 'taskId'],
   ] as const).map(([type, field]) => [`client ${type}.${field}`, validateClientMessage, client[type], field.split('.')] as IdField),
   ...([
     ['objects', 'results.0.value.refs.0'], ['wait-result', 'readyIds.0'], ['execute-task', 'task.taskId'], ['execute-task', 'argValues.0.0'],
     ['actor-info', 'actor.actorId'], ['job-dir', 'jobId'], ['create-actor-instance', 'spec.actorId'], ['actor-call', 'call.callId'],
-    ['actor-call', 'argValues.0.0'], ['drop-task', 'taskId'],
+    ['actor-call', 'argValues.0.0'], ['drop-task', 'taskId'], ['stream-item', 'objectId'],
   ] as const).map(([type, field]) => [`node ${type}.${field}`, validateNodeMessage, node[type], field.split('.')] as IdField),
   ...([
     ['hello', 'id'], ['register-node', 'node.nodeId'], ['register-node', 'headId'], ['spill-task', 'task.taskId'], ['spill-task', 'owner'],
@@ -244,7 +255,7 @@ const ID_FIELDS: IdField[] = [
     ['hello', 'id'], ['welcome', 'id'], ['task-result', 'taskId'], ['task-result', 'result.location.objectId'], ['task-result', 'result.location.nodeId'],
     ['subscribe-object', 'objectId'], ['object-ready', 'objectId'], ['pull-object', 'objectId'], ['object-chunk', 'objectId'],
     ['release-object', 'objectId'], ['cancel-task', 'taskId'], ['actor-call', 'call.actorId'], ['actor-call', 'owner'],
-    ['actor-call', 'argLocations.0.nodeId'], ['kill-actor', 'actorId'],
+    ['actor-call', 'argLocations.0.nodeId'], ['kill-actor', 'actorId'], ['task-yield', 'taskId'],
   ] as const).map(([type, field]) => [`peer ${type}.${field}`, validatePeerMessage, peers[type], field.split('.')] as IdField),
 ];
 
@@ -281,5 +292,15 @@ describe('id fields', () => {
       expect(isId(made), made).toBe(true);
       expect(reasonOf(validateClientMessage, { type: 'release-refs', objectIds: [made] })).toBeUndefined();
     }
+  });
+
+  it('derives the ids of a generator\'s values from its task id: ids owned by the task\'s owner, unlike any other', () => {
+    const taskId = nextId('node-abcdefghijkl');
+    const made = [0, 1, 10, Number.MAX_SAFE_INTEGER].map((index) => yieldId(taskId, index));
+    for (const id of made) {
+      expect(isId(id), id).toBe(true);
+      expect(ownerOf(id)).toBe('node-abcdefghijkl');
+    }
+    expect(new Set([...made, yieldId(`${taskId}1`, 0), taskId, nextId('node-abcdefghijkl')]).size).toBe(made.length + 3);
   });
 });

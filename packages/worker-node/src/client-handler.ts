@@ -92,6 +92,7 @@ export class ClientHandler {
     // Its open gets were this connection's: the driver asks again when it is back. (Messages held
     // while its job registers stay: they were acknowledged.)
     this.node.waits.dropClient(clientId);
+    this.node.streams.dropClient(clientId);
     const timer = setTimeout(() => {
       this.#away.delete(clientId);
       this.#log.info({ clientId }, 'a driver did not come back within the death timeout: its job ends');
@@ -125,6 +126,7 @@ export class ClientHandler {
     this.#connections.delete(clientId);
     if (!this.#clients.delete(clientId)) return;
     this.node.waits.dropClient(clientId);
+    this.node.streams.dropClient(clientId);
     this.node.store.dropClient(clientId);
     const jobId = this.#jobs.get(clientId);
     if (jobId !== undefined) {
@@ -148,6 +150,8 @@ export class ClientHandler {
       case 'submit-task':
         store.adopt(message.task.taskId);
         if (message.task.parentTaskId !== undefined) this.node.family.add(message.task.taskId, message.task.parentTaskId);
+        // The stream of a generator is kept by its owner, this node, before any of its values can come.
+        if (message.task.generator) this.node.streams.open(message.task.taskId);
         return scheduler.submit(message.task, client.id);
       case 'put-object':
         store.adopt(message.objectId);
@@ -172,6 +176,11 @@ export class ClientHandler {
         if (worker?.role === 'actor') actors.callDone(worker, message.taskId, message.result);
         else if (worker) scheduler.taskDone(worker, message.taskId, message.result, message.runMs);
         return;
+      case 'task-yield':
+        if (worker && scheduler.yielded(message.taskId, worker)) this.node.streams.yielded(message.taskId, message.index, message.value);
+        return;
+      case 'read-stream':
+        return this.node.streams.read(client, message.requestId, message.streamId, message.index, message.taskId);
       case 'create-actor':
         return router.create(message.spec);
       case 'submit-actor-call':

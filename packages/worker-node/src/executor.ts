@@ -92,6 +92,7 @@ export class Executor {
       return { status: 'error', error: toErrorPayload(error) };
     }
     if (task.batch) return this.#runBatch(task, task.batch, fn, args);
+    if (task.generator) return this.#runGenerator(task, fn, args);
     let value: unknown;
     try {
       value = await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, () => fn(...args));
@@ -120,6 +121,33 @@ export class Executor {
       }
     }
     return encodeResult(`task ${task.name}`, { values, ms: performance.now() - started });
+  }
+
+  /**
+   * A generator task (Ray's streaming generator): each value is encoded and sent to the node as it
+   * is yielded (`task-yield`, numbered from 0), before the generator is asked for the next, so the
+   * node has the values in order and before the `task-done` that ends the stream. The result is
+   * the number of values yielded. Nothing throttles it (no backpressure): the values wait in the
+   * object store until they are read. A value that cannot be sent ends it with that error, an
+   * exception with its TaskError, after the values yielded before.
+   */
+  async #runGenerator(task: TaskSpec, fn: AnyFunction, args: unknown[]): Promise<Result> {
+    let index = 0;
+    try {
+      // The body runs in each next() call: all of them in the task's scope, for its nested tasks.
+      return await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, async () => {
+        // `for await` takes sync generators too (awaiting what they yield), and closes the generator on an early return.
+        for await (const value of fn(...args) as AsyncIterable<unknown>) {
+          const encoded = encodeResult(`task ${task.name} (its value ${index})`, value);
+          if (encoded.status === 'error') return encoded;
+          this.#runtime.send({ type: 'task-yield', taskId: task.taskId, index, value: encoded.value });
+          index += 1;
+        }
+        return encodeResult(`task ${task.name}`, index);
+      });
+    } catch (error) {
+      return { status: 'error', error: userError(task.name, error) };
+    }
   }
 
 

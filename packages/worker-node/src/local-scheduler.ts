@@ -172,6 +172,11 @@ export class LocalScheduler {
           message: `task ${task.spec.name} (${task.spec.taskId}) failed: node ${nodeId}, which ran it, ${why}, after ${task.retries} retries (maxRetries ${task.spec.maxRetries})` } });
         continue;
       }
+      if (task.yielded) {
+        this.#finish(task, { status: 'error', error: { code: ERROR_CODES.NODE_DIED,
+          message: `generator task ${task.spec.name} (${task.spec.taskId}) failed: node ${nodeId}, which ran it, ${why}; it had yielded values, so it is not run again` } });
+        continue;
+      }
       task.retries += 1;
       this.#log.warn({ taskId: task.spec.taskId, name: task.spec.name, nodeId, why }, 'lost the node running a spilled task; retrying the task');
       if (fits(task.spec.resources, this.#total)) this.#requeue(task);
@@ -361,7 +366,7 @@ export class LocalScheduler {
     // A worker whose cancelled calls still run (see cancel) is ended once nothing else runs in it.
     if (worker.cancelled.size > 0 && worker.tasks.size === 0) this.pool.kill(worker, `cancelled task ${[...worker.cancelled].join(', ')} still ran`);
     const retry = result.status === 'error' && result.error.code === ERROR_CODES.TASK_ERROR && task.spec.retryExceptions
-      && (task.spec.maxRetries < 0 || task.retries < task.spec.maxRetries);
+      && (task.spec.maxRetries < 0 || task.retries < task.spec.maxRetries) && !task.yielded;
     if (retry) {
       task.retries += 1;
       this.#requeue(task);
@@ -369,6 +374,19 @@ export class LocalScheduler {
       this.#finish(task, result);
     }
     this.dispatch();
+  }
+
+  /**
+   * The generator task `taskId` yielded a value: in `worker`, or (no worker) on the node this node
+   * spilled it to. From then on it is not run again (its consumer has seen part of this run, and
+   * another might yield other values): a crash or a lost node fails it. False when it does not run
+   * there any more (cancelled, or re-queued after its worker died): the value is dropped.
+   */
+  yielded(taskId: string, worker?: WorkerHandle): boolean {
+    const task = this.#tasks.get(taskId);
+    const live = worker === undefined ? task?.state === 'spilled' : task?.worker === worker && (task.state === 'running' || task.state === 'assigned');
+    if (live && task) task.yielded = true;
+    return live;
   }
 
   /** The running task `taskId` waits in get/wait: lend its CPUs. */

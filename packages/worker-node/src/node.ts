@@ -16,6 +16,7 @@ import { Borrows } from './borrows.ts';
 import { ObjectSpiller } from './object-spiller.ts';
 import { ActorRouter } from './actor-router.ts';
 import { ClientHandler } from './client-handler.ts';
+import { GeneratorStreams } from './generator-streams.ts';
 import { HeadConnection } from './head-connection.ts';
 import { JobDirectories } from './job-directories.ts';
 import { LocalScheduler } from './local-scheduler.ts';
@@ -80,6 +81,7 @@ export class WeftNode {
   readonly jobs: JobDirectories;
   readonly spiller: ObjectSpiller;
   readonly clients: ClientHandler;
+  readonly streams: GeneratorStreams;
   state: 'starting' | 'running' | 'stopping' | 'stopped' = 'starting';
   readonly #options: NodeOptions;
   readonly #total: ResourceSet;
@@ -149,6 +151,11 @@ export class WeftNode {
     this.waits = new ObjectWaits(this.store, (taskId) => this.scheduler.blocked(taskId), (taskId) => this.scheduler.unblocked(taskId));
     this.jobs = new JobDirectories(options.sessionDir, (jobId) => this.head.getPackage(jobId), (jobId, dir) => {
       for (const worker of this.pool.workers.values()) worker.conn.send({ type: 'job-dir', jobId, dir });
+    });
+    this.streams = new GeneratorStreams(this.store, {
+      blocked: (taskId) => this.scheduler.blocked(taskId), unblocked: (taskId) => this.scheduler.unblocked(taskId),
+      forward: (entry, owner, message) => this.#returnResult(entry, owner, message), spilledYield: (taskId) => this.scheduler.yielded(taskId),
+      release: (to, objectId, afterBorrows) => this.#release(to, objectId, afterBorrows),
     });
     this.clients = new ClientHandler(this);
     this.spiller = new ObjectSpiller(this.store, options.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3),
@@ -269,6 +276,7 @@ export class WeftNode {
     this.family.finished(entry.id);
     this.spiller.check();
     this.resolver.notify(entry);
+    this.streams.completed(entry);
     if (entry.returnTo === undefined || !entry.result) return;
     this.#returnResult(entry, this.store.takeReturnTo(entry) as string);
   }
@@ -276,13 +284,15 @@ export class WeftNode {
   /**
    * Tell a task's owner its outcome: small values whole, large ones by where they are (here). Sent
    * once this node's borrows are acknowledged: refs the task took or made must be registered at
-   * their owners before the owner of the task lets go of its arguments.
+   * their owners before the owner of the task lets go of its arguments. `message`: what tells it
+   * (a generator's values go as `task-yield`, in the order they were yielded, before its result).
    */
-  #returnResult(entry: ObjectEntry, returnTo: string): void {
+  #returnResult(entry: ObjectEntry, returnTo: string,
+    message = (result: Extract<PeerMessage, { type: 'task-result' }>['result']): PeerMessage => ({ type: 'task-result', taskId: entry.id, result })): void {
     void this.borrows.settled().then(() => {
       if (!entry.result) return;
       const outcome = this.resolver.describe(entry);
-      this.peers.send(returnTo, { type: 'task-result', taskId: entry.id, result: outcome });
+      this.peers.send(returnTo, message(outcome));
       // A small result travelled whole, and goes here, unless refs inside it must stay alive
       // until the owner borrowed them (it then releases it); a large one stays until released.
       if (outcome.status === 'error' || (outcome.status === 'ok' && !outcome.value.refs)) this.store.removeHolder(entry.id, peerHolder(returnTo));
@@ -291,10 +301,17 @@ export class WeftNode {
 
   #freed(entry: ObjectEntry): void {
     this.scheduler.forget(entry.id);
+    this.streams.freed(entry);
     this.spiller.forget(entry);
     // The owner held it for this node (a borrow, or a subscription): no more.
     if (entry.owner !== undefined && entry.borrowed) this.peers.send(entry.owner, { type: 'release-object', objectId: entry.id });
     if (entry.location && entry.location.nodeId !== this.nodeId) this.peers.send(entry.location.nodeId, { type: 'release-object', objectId: entry.id });
+  }
+
+  /** Let `to` drop the copy it kept for this node; `afterBorrows`: once the refs inside it are borrowed here. */
+  #release(to: string, objectId: string, afterBorrows: boolean): void {
+    if (afterBorrows) void this.borrows.settled().then(() => this.peers.send(to, { type: 'release-object', objectId }));
+    else this.peers.send(to, { type: 'release-object', objectId });
   }
 
   #peerMessage(from: string, message: PeerMessage): void {
@@ -305,11 +322,11 @@ export class WeftNode {
         else this.scheduler.spilledDone(message.taskId, outcome);
         this.#tellLocation(message.taskId);
         // A value with refs inside was kept by its sender until the refs are borrowed here.
-        if ('status' in outcome && outcome.status === 'ok' && outcome.value.refs) {
-          void this.borrows.settled().then(() => this.peers.send(from, { type: 'release-object', objectId: message.taskId }));
-        }
+        if ('status' in outcome && outcome.status === 'ok' && outcome.value.refs) this.#release(from, message.taskId, true);
         return;
       }
+      case 'task-yield':
+        return this.streams.told(from, message);
       case 'borrow-ack':
         return this.borrows.acked(message.requestId, message.missing);
       case 'subscribe-object':

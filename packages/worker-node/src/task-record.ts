@@ -32,6 +32,8 @@ export interface TaskRecord {
   missingDeps: number;
   /** Retries so far, after worker deaths and (with retryExceptions) exceptions: one budget, as in Ray. */
   retries: number;
+  /** A generator task that yielded a value: it is not run again (see LocalScheduler.yielded). Absent: not yet. */
+  yielded?: boolean;
   worker: WorkerHandle | undefined;
   /** Open get/wait calls of the running task; > 0: blocked, its CPUs lent. */
   waits: number;

@@ -12,8 +12,13 @@ export function describeExit(worker: WorkerHandle, exitCode: number): string {
   return `the worker exited with code ${exitCode}`;
 }
 
-/** The error of a task whose worker died more often than its retries allow. */
-export function crashError(task: { spec: TaskSpec; retries: number }, cause: string): ErrorPayload {
+/** The error of a task whose worker died more often than its retries allow (or once it had yielded, a generator). */
+export function crashError(task: { spec: TaskSpec; retries: number; yielded?: boolean }, cause: string): ErrorPayload {
+  if (task.yielded) {
+    return { code: ERROR_CODES.WORKER_CRASHED,
+      message: `generator task ${task.spec.name} (${task.spec.taskId}) failed: ${cause}, after it had yielded values, so it is not `
+        + 'retried (its consumer has seen part of this run). Find what kills the worker (process.exit, an uncaught error in a callback, memory).' };
+  }
   return { code: ERROR_CODES.WORKER_CRASHED,
     message: `task ${task.spec.name} (${task.spec.taskId}) failed: ${cause}, after ${task.retries} retries, `
       + `more than maxRetries (${task.spec.maxRetries}) allows. Find what kills the worker (process.exit, an uncaught error in a callback, memory), or raise maxRetries.` };
@@ -25,7 +30,9 @@ export function crashError(task: { spec: TaskSpec; retries: number }, cause: str
  * and a free retry could loop forever; one out of retries fails. Tasks sent ahead but not started,
  * and tasks beside a cancelled one (`endedByNode`), are queued again without a charge.
  */
-export function afterExit(task: { spec: TaskSpec; retries: number }, started: boolean, endedByNode: boolean): 'requeue' | 'retry' | 'fail' {
+export function afterExit(task: { spec: TaskSpec; retries: number; yielded?: boolean }, started: boolean, endedByNode: boolean): 'requeue' | 'retry' | 'fail' {
+  // A generator that yielded is never run again: another run might yield other values (see LocalScheduler.yielded).
+  if (task.yielded) return 'fail';
   if (!started || endedByNode) return 'requeue';
   return task.spec.maxRetries >= 0 && task.retries >= task.spec.maxRetries ? 'fail' : 'retry';
 }

@@ -11,7 +11,7 @@ import type { EncodedValue } from '../codec.ts';
 import type { ErrorPayload } from '../errors.ts';
 
 /** Bumped on every incompatible change; checked in the handshake. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Resources a task asks for, e.g. `{ CPU: 1, gpu: 1 }`. */
 export type ResourceSet = Record<string, number>;
@@ -46,6 +46,12 @@ export interface TaskSpec {
   retryExceptions: boolean;
   /** Calls of this function that may run at once in one worker, sharing the first one's resources; absent: 1. */
   maxConcurrency?: number;
+  /**
+   * The function is a generator (`function*`, `async function*`): each value it yields is an
+   * object of its own (id: yieldId(taskId, index)), told to the owner as it comes (`task-yield`),
+   * and the task's own result is the number of values yielded. Absent: it returns one value.
+   */
+  generator?: boolean;
   /**
    * A chunk of a map: `args` holds the argument lists of `sizes.length` items back to back (item i
    * has `sizes[i]` arguments; top-level refs among them are listed in `argRefs`), the first being
@@ -139,6 +145,13 @@ export type ClientMessage =
   | { type: 'register-job'; requestId: number; jobId: string; package?: Uint8Array }
   /** From an actor's worker: its constructor returned (ok) or threw (error). */
   | { type: 'actor-created'; actorId: string; result: Result }
+  /** From a worker: the generator task `taskId` it runs yielded its `index`-th value (from 0; in order, before its `task-done`). */
+  | { type: 'task-yield'; taskId: string; index: number; value: EncodedValue }
+  /**
+   * The id of the `index`-th value of the generator task `streamId` once it is yielded, held for
+   * the sender from the answer on: answered by `stream-item`. `taskId` as for get-objects.
+   */
+  | { type: 'read-stream'; requestId: number; streamId: string; index: number; taskId?: string }
   /** The cluster's total resources, as the node last heard (for map's default window): answered by `resources`. */
   | { type: 'get-resources'; requestId: number }
   /**
@@ -156,6 +169,11 @@ export type NodeMessage =
   | { type: 'execute-task'; task: TaskSpec; argValues: Array<[objectId: string, value: EncodedValue]>; join?: boolean }
   | { type: 'actor-info'; requestId: number; actor: ActorInfo | null }
   | { type: 'kill-result'; requestId: number; killed: boolean }
+  /**
+   * The answer to `read-stream`: the item's id (the sender holds it now), or null when the task
+   * ended before yielding it (the task's own object says how: the count, or the error).
+   */
+  | { type: 'stream-item'; requestId: number; objectId: string | null }
   /** The job is registered (its code unpacked where needed); `error` absent on success. */
   | { type: 'job-registered'; requestId: number; error?: ErrorPayload }
   /** To a worker: the directory a job's modules are resolved from. */
@@ -354,6 +372,12 @@ export type PeerMessage =
   | Welcome
   /** The executing node tells a task's owner its outcome; `location` instead of the value for large ones. */
   | { type: 'task-result'; taskId: string; result: Result | { status: 'remote'; location: ObjectLocation } }
+  /**
+   * The executing node tells a generator task's owner its `index`-th yielded value, in order and
+   * before the task's `task-result`, as it tells a result: `location` instead of the value for
+   * large ones (kept there until the owner sends `release-object`).
+   */
+  | { type: 'task-yield'; taskId: string; index: number; result: Result | { status: 'remote'; location: ObjectLocation } }
   /** Tell me when this object (owned or held by you) is ready: answered by `object-ready`. */
   | { type: 'subscribe-object'; objectId: string }
   | { type: 'object-ready'; objectId: string; result: Result | { status: 'remote'; location: ObjectLocation } }

@@ -149,6 +149,7 @@ const task = shape<TaskSpec>({
   taskId: id, jobId: id, fn: fnDescriptor, name: str, args: encoded, argRefs, resources, maxRetries: limit,
   maxConcurrency: opt(posInt),
   retryExceptions: bool, batch: opt(shape<{ offset: number; sizes: number[] }>({ offset: uint, sizes: arrayOf(uint) })), parentTaskId: opt(id),
+  generator: opt(bool),
 });
 const actorSpec = shape<ActorSpec>({
   actorId: id, jobId: id, cls: fnDescriptor, args: encoded, argRefs,
@@ -209,6 +210,8 @@ export const validateClientMessage: Validator<ClientMessage> = union<ClientMessa
   'get-actor': { requestId: uint, name: str },
   'register-job': { requestId: uint, jobId: id, package: opt(bytes) },
   'actor-created': { actorId: id, result },
+  'task-yield': { taskId: id, index: uint, value: encoded },
+  'read-stream': { requestId: uint, streamId: id, index: uint, taskId: opt(id) },
   'get-resources': { requestId: uint },
   'driver-exit': {},
 });
@@ -221,6 +224,7 @@ export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('n
   'execute-task': { task, argValues, join: opt(bool) },
   'actor-info': { requestId: uint, actor: nullable(actorInfo) },
   'kill-result': { requestId: uint, killed: bool },
+  'stream-item': { requestId: uint, objectId: nullable(id) },
   'job-registered': { requestId: uint, error: opt(errorPayload) },
   'job-dir': { jobId: id, dir: str },
   'create-actor-instance': { spec: actorSpec, argValues },
@@ -271,6 +275,7 @@ export const validatePeerMessage: Validator<PeerMessage> = union<PeerMessage>('p
   hello: helloFields,
   welcome: welcomeFields,
   'task-result': { taskId: id, result: remoteResult },
+  'task-yield': { taskId: id, index: uint, result: remoteResult },
   'subscribe-object': { objectId: id },
   'object-ready': { objectId: id, result: remoteResult },
   'pull-object': { requestId: uint, objectId: id, offset: uint, length: uint },

@@ -167,6 +167,19 @@ export class ClientRuntime implements RefSink {
     return this.#blocking(taskId, () => this.#request<string[]>(requestId, message));
   }
 
+  /**
+   * The id of item `index` of the generator task `streamId`'s stream once it is yielded (the
+   * answer holds it for this process, as a submit holds its result), or null when the task ended
+   * before yielding it. A task reading a stream waits as in get (its CPUs are lent meanwhile).
+   */
+  async readStream(streamId: string, index: number): Promise<string | null> {
+    const requestId = this.#nextRequestId++;
+    const taskId = taskScope.getStore()?.taskId;
+    const message: ClientMessage = { type: 'read-stream', requestId, streamId, index };
+    if (taskId !== undefined) message.taskId = taskId;
+    return this.#blocking(taskId, () => this.#request<string | null>(requestId, message));
+  }
+
   async #blocking<T>(taskId: string | undefined, call: () => Promise<T>): Promise<T> {
     const hooks = taskId === undefined ? undefined : this.waitHooks;
     if (!hooks || taskId === undefined) return call();
@@ -245,6 +258,7 @@ export class ClientRuntime implements RefSink {
       case 'kill-result': return this.#settle(message.requestId, message.killed);
       case 'actor-info': return this.#settle(message.requestId, message.actor);
       case 'job-registered': return this.#settle(message.requestId, message.error);
+      case 'stream-item': return this.#settle(message.requestId, message.objectId);
       case 'received': return; // the connection keeps what is not acknowledged
       case 'resources': return this.#settle(message.requestId, message.total);
       case 'job-dir':
