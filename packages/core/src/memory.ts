@@ -39,7 +39,7 @@ import { currentRuntime } from './runtime/runtime-slot.ts';
 import type { ClientRuntime } from './runtime/client-runtime.ts';
 import { workerState } from './runtime/worker-state.ts';
 import { callDigest, functionDigest, UncacheableArgumentError } from './memory-key.ts';
-import { EntryStore, warn, type EntryAddress, type MemoryStats } from './memory-store.ts';
+import { EntryStore, type EntryAddress, type MemoryStats } from './memory-store.ts';
 import { ENTRY_SUFFIX } from './memory-entry.ts';
 import { CHUNKS, mapCalls, type ChunkSubmitter } from './map.ts';
 
@@ -215,7 +215,13 @@ function safeName(key: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The seam for map.ts (f.map, imap, imapUnordered, starmap over a cached function).
+// The seam with map.ts (f.map, imap, imapUnordered, starmap over a cached function).
+//
+// A cached function's map family is map.ts's `mapCalls(chunks, cache)` over the chunk submitter
+// of the function it wraps (`CHUNKS`), with `cache.lookup = cachedValue(f, args)` (per item,
+// before it goes into a chunk: an item found is not submitted) and `cache.save = store(f, args,
+// value)` (per item that ran, in the background). `isCachedFunction` recognises a cached
+// function (by the CACHED_FUNCTION property), `uncachedFunction` gives the one it wraps.
 // ---------------------------------------------------------------------------------------------
 
 /** What {@link cachedValue} found for one call. */
