@@ -4,13 +4,14 @@
  * A moving-average crossover strategy (long an asset while its fast average is above its slow
  * one, else cash; 10 bp per trade) is scored on 5 years of synthetic daily prices of 8 assets for
  * 240 pairs of windows. Each cell also bootstraps its Sharpe ratio (500 resamples of its daily
- * returns) to say how much of it could be luck. Each cell is one task of a function cached with
- * `Memory`: its result is saved in `.weft-cache/` (in the current directory) when the task is
- * done, and a later call with the same arguments (the same prices, the same windows) gets it back
- * at once, without a task. Change the grid and only the new cells run; change the cached
+ * returns) to say how much of it could be luck. The cells are a `starmap` (with a progress bar)
+ * of a function cached with `Memory`: each result is saved in `.weft-cache/` (in the current
+ * directory) when it is computed, and a later call with the same arguments (the same prices, the
+ * same windows) gets it back at once, without a task. Change the grid and only the new cells run; change the cached
  * function's code and its entries are new.
  *
- * Shows: `new Memory(folder)`, `memory.cache(remote(...))`, `memory.stats`, `memory.clear()`.
+ * Shows: `new Memory(folder)`, `memory.cache(remote(...))`, `starmap` with `progress`,
+ * `memory.stats`, `memory.clear()`.
  *
  * Run:   npx pnpm@12.4.2 exec tsx examples/backtest-cache.ts           (twice: the second run is instant)
  *        npx pnpm@12.4.2 exec tsx examples/backtest-cache.ts --clear   (forget the cache first)
@@ -23,7 +24,7 @@
  * function and what it uses are defined above it.
  */
 import os from "node:os";
-import { Memory, get, init, remote, shutdown } from "@weft/core";
+import { Memory, init, remote, shutdown } from "@weft/core";
 import { makeNormal, makeRng } from "./random.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +151,8 @@ try {
   console.log(`workers    ${os.availableParallelism()}`);
 
   const t0 = performance.now();
-  const cells = await get(pairs.map(([fast, slow]) => cachedScoreCell.remote(prices, ASSETS, fast, slow, start)));
+  // A map over a cached function looks every cell up first: only those not found become tasks.
+  const cells = await cachedScoreCell.starmap(pairs.map(([fast, slow]) => [prices, ASSETS, fast, slow, start]), { progress: true });
   const seconds = (performance.now() - t0) / 1000;
   const { hits, misses } = memory.stats;
   await memory.flush(); // the results that ran are written before the program ends
