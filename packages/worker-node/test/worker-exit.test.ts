@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encode, type TaskSpec } from '@weft/core';
-import { afterExit } from '../src/worker-exit.ts';
+import { afterExit, crashError } from '../src/worker-exit.ts';
 
 const spec = (maxRetries: number): TaskSpec => ({
   taskId: 't-1', jobId: 'job-1', fn: { module: 'tasks.ts', name: 'f' }, name: 'f', args: encode([]), argRefs: [], resources: { CPU: 1 },
@@ -16,5 +16,15 @@ describe('what becomes of a task whose worker ended', () => {
     ['a task beside a cancelled one (the node ended the worker) is queued again without a charge', 0, 0, true, true, 'requeue'],
   ] as Array<[string, number, number, boolean, boolean, string]>)('%s', (_, maxRetries, retries, started, endedByNode, expected) => {
     expect(afterExit({ spec: spec(maxRetries), retries }, started, endedByNode)).toBe(expected);
+  });
+
+  it.each([
+    ['started, with retries left', -1, true, false],
+    ['beside a cancelled task', 3, true, true],
+    ['its start not yet seen by the node', 3, false, false],
+  ] as Array<[string, number, boolean, boolean]>)('fails a generator that had yielded, %s, with an error that says why', (_, maxRetries, started, endedByNode) => {
+    const task = { spec: spec(maxRetries), retries: 0, yielded: true };
+    expect(afterExit(task, started, endedByNode)).toBe('fail');
+    expect(crashError(task, 'the worker exited with code 1')).toMatchObject({ code: 'WORKER_CRASHED', message: expect.stringContaining('after it had yielded values') });
   });
 });
