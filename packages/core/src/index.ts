@@ -14,7 +14,7 @@
 export { init, shutdown, get, wait, put, cancel, asCompleted, getRuntimeContext, getActor, kill } from './api.ts';
 export type { InitOptions, GetOptions, WaitOptions, CancelOptions, AsCompletedOptions } from './api.ts';
 export type { RuntimeContext } from './runtime/context.ts';
-export { remote } from './remote.ts';
+export { remote, remoteOf } from './remote.ts';
 export type { RemoteFunction, RemoteCalls, TaskOptions, RemoteArgs } from './remote.ts';
 export type { MapOptions, MapProgress } from './map.ts';
 export { ObjectRef } from './object-ref.ts';

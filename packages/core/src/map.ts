@@ -141,7 +141,9 @@ export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> |
         const size = fixed ?? nextChunkSize({ itemMs: measured.itemMs, remaining: source.total === undefined ? undefined : source.total - taken, window });
         const argLists: unknown[][] = [];
         while (argLists.length < Math.min(size, MAX_CHUNK_ITEMS)) {
-          const item = await source.next();
+          // A sync iterator's items are taken without a turn of the event loop each.
+          const next = source.next();
+          const item = next instanceof Promise ? await next : next;
           if (item.done === true) {
             exhausted = true;
             break;

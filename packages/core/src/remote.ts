@@ -10,7 +10,7 @@ import { taskScope } from './runtime/context.ts';
 import { currentRuntime } from './runtime/runtime-slot.ts';
 import { callerModule, registerDefinition } from './runtime/function-registry.ts';
 import { isActorClass, registerActorClass, type ActorClass, type ActorOptions } from './actor.ts';
-import { collect, runMap, type ChunkResult, type ChunkSubmitter, type MapOptions } from './map.ts';
+import { CHUNKS, mapCalls, type ChunkResult, type ChunkSubmitter, type MapOptions } from './map.ts';
 import { ObjectRefGenerator, isGeneratorFunction } from './object-ref-generator.ts';
 export type { RemoteArgs } from './task-args.ts';
 
@@ -127,9 +127,13 @@ function requireRuntime(callName: string) {
   return runtime;
 }
 
-function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: TaskOptions, fn: F, module: string): F & RemoteFunction<F> {
+/**
+ * `fn` as a remote function, registered in `module` under its name (or `as`: `Class.method` for a
+ * static method, which runs bound to its class).
+ */
+function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: TaskOptions, fn: F, module: string, as?: string): F & RemoteFunction<F> {
   if (typeof fn !== 'function') throw new TypeError('remote() takes a function (or a class that extends Actor)');
-  const name = fn.name || 'anonymous';
+  const name = as ?? (fn.name || 'anonymous');
   const key = registerDefinition(module, name, fn);
   const defaults = normalizeTaskOptions(options);
   const callName = defaults.name || name;
@@ -166,15 +170,7 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
       name: opts.name || name,
       submitChunk: (items, offset) => submit(opts, items.flat(), { offset, sizes: items.map((item) => item.length) }) as unknown as ObjectRef<ChunkResult>,
     };
-    type Values = Array<Awaited<ReturnType<F>>>;
-    type Stream = AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
-    return {
-      remote: (...args: unknown[]) => submit(opts, args),
-      map: (items, options = {}) => collect(runMap(chunks, items, false, options, true)) as Promise<Values>,
-      imap: (items, options = {}) => runMap(chunks, items, false, options, true) as Stream,
-      imapUnordered: (items, options = {}) => runMap(chunks, items, false, options, false) as Stream,
-      starmap: (argLists, options = {}) => collect(runMap(chunks, argLists, true, options, true)) as Promise<Values>,
-    };
+    return { remote: (...args: unknown[]) => submit(opts, args), ...mapCalls<F>(chunks), [CHUNKS]: chunks } as RemoteCalls<F>;
   };
   // The remote API is attached to the function itself, so that inside
   // `remote(function fib(n) { fib.remote(n - 1) })` the function's own name, which shadows the
@@ -189,13 +185,25 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
     imap: { value: own.imap },
     imapUnordered: { value: own.imapUnordered },
     starmap: { value: own.starmap },
+    [CHUNKS]: { value: (own as unknown as { [CHUNKS]: ChunkSubmitter })[CHUNKS] },
     options: { value: (more: TaskOptions) => calls(normalizeTaskOptions(more, defaults)) },
   });
   return remoteFn;
 }
 
-/** A class decorator that records an actor class's module and default options. */
-export type ActorDecorator = <C extends ActorClass>(cls: C, context?: unknown) => C;
+/**
+ * What `@remote(options)` returns: a class decorator that records an actor class's module and
+ * default options, or a decorator of a static method that makes it a remote function (found by
+ * workers as `Class.method` in its module). Both decorator flavours are taken: TC39 (`(value,
+ * context)`, what tsx and TypeScript 5 emit) and legacy (`(target, key, descriptor)`).
+ */
+export type ActorDecorator = {
+  <C extends ActorClass>(cls: C, context?: unknown): C;
+  // A method decorator returns nothing (TC39) or a descriptor (legacy): typed loosely, as TypeScript
+  // checks it against the decorated method's own type.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  (value: unknown, context: unknown, descriptor?: PropertyDescriptor): any;
+};
 
 /**
  * Make a remote function. Define it at a module's top level: workers import that module. A
@@ -204,8 +212,12 @@ export type ActorDecorator = <C extends ActorClass>(cls: C, context?: unknown) =
 export function remote<F extends (...args: never[]) => unknown>(fn: F): F & RemoteOf<F>;
 /** Make a remote function with default options. */
 export function remote<F extends (...args: never[]) => unknown>(options: TaskOptions, fn: F): F & RemoteOf<F>;
-/** As a class decorator (`@remote({ maxRestarts: 1 })`): default options of an actor class. */
-export function remote(options?: ActorOptions): ActorDecorator;
+/**
+ * As a decorator: `@remote({ maxRestarts: 1 })` on a class that extends Actor sets its default
+ * options; `@remote({ numCpus: 1 })` on a static method makes it a remote function
+ * (`Pricing.price.remote(p)`, `Pricing.price.map(grid)`).
+ */
+export function remote(options?: ActorOptions & TaskOptions): ActorDecorator;
 export function remote(a?: unknown, b?: unknown): unknown {
   const module = callerModule(remote) ?? '<unknown module>';
   if (isActorClass(a)) return decorateActor(a, module, {});
@@ -213,13 +225,62 @@ export function remote(a?: unknown, b?: unknown): unknown {
   if (isActorClass(b)) return decorateActor(b, module, a as ActorOptions);
   if (typeof b === 'function') return makeRemoteFunction(a as TaskOptions, b as (...args: never[]) => unknown, module);
   if (b === undefined && (a === undefined || (typeof a === 'object' && a !== null))) {
-    const options = (a ?? {}) as ActorOptions;
-    return <C extends ActorClass>(cls: C): C => {
-      if (!isActorClass(cls)) throw new TypeError('@remote(...) decorates classes that extend Actor; wrap functions with remote(fn) instead');
-      return decorateActor(cls, module, options);
-    };
+    const options = (a ?? {}) as ActorOptions & TaskOptions;
+    return ((target: unknown, context?: unknown, descriptor?: PropertyDescriptor): unknown => {
+      if (descriptor !== undefined) return decorateLegacyMethod(target, context, descriptor, module, options);
+      const kind = (context as { kind?: unknown } | undefined)?.kind;
+      if (kind === 'method') return decorateMethod(target, context as ClassMethodDecoratorContext, module, options);
+      if (!isActorClass(target)) throw new TypeError('@remote(...) decorates classes that extend Actor, or their static methods; wrap functions with remote(fn) instead');
+      return decorateActor(target, module, options);
+    }) as ActorDecorator;
   }
   throw new TypeError('remote() takes a function, options and a function, or (as a decorator) actor options');
+}
+
+/** A TC39 decorator of a static method: once the class exists, the method becomes a remote function bound to it. */
+function decorateMethod(method: unknown, context: ClassMethodDecoratorContext, module: string, options: TaskOptions): void {
+  if (!context.static) throw new TypeError(`@remote(...) decorates static methods only: ${String(context.name)} is an instance method (use an Actor for state)`);
+  const name = String(context.name);
+  context.addInitializer(function (this: unknown) {
+    const cls = this as Record<string, unknown> & { name: string };
+    // esbuild (tsx) names a decorated class _Name while it is being defined (and Name after), and
+    // a process under another transpiler (vitest's, legacy decorators) knows it as Name: register
+    // Name.method, and the name seen here too, so that either finds it.
+    const className = cls.name.replace(/^_/, '');
+    const bound = (method as AnyFunction).bind(cls);
+    cls[name] = withSource(makeRemoteFunction(options, bound, module, `${className}.${name}`), method);
+    if (className !== cls.name) registerDefinition(module, `${cls.name}.${name}`, bound);
+  });
+}
+
+/** A legacy decorator of a static method (`target` is the class): its value becomes a remote function bound to it. */
+function decorateLegacyMethod(target: unknown, key: unknown, descriptor: PropertyDescriptor, module: string, options: TaskOptions): PropertyDescriptor {
+  if (typeof target !== 'function') throw new TypeError(`@remote(...) decorates static methods only: ${String(key)} is an instance method (use an Actor for state)`);
+  const method = descriptor.value as AnyFunction;
+  return { ...descriptor, value: withSource(makeRemoteFunction(options, method.bind(target), module, `${target.name}.${String(key)}`), method) };
+}
+
+/**
+ * A bound method's `toString()` is `[native code]`: keep the method's own source text where
+ * Memory looks for it (memory.ts SOURCE_TEXT), so a cached static method keys on its code.
+ */
+function withSource<R extends object>(remoteFn: R, method: unknown): R {
+  Object.defineProperty(remoteFn, Symbol.for('weft.remote.source'), { value: String(method) });
+  return remoteFn;
+}
+
+type AnyFunction = (...args: never[]) => unknown;
+
+/**
+ * A static method decorated with `@remote(...)`, typed as the remote function it is: TypeScript
+ * does not let a decorator change a member's type, so `remoteOf(Pricing.price).map(grid)` is the
+ * typed way to write `Pricing.price.map(grid)`. Throws TypeError for a function that is not remote.
+ */
+export function remoteOf<F extends (...args: never[]) => unknown>(fn: F): F & RemoteFunction<F> {
+  if (typeof fn !== 'function' || typeof (fn as { remote?: unknown }).remote !== 'function') {
+    throw new TypeError('remoteOf() takes a remote function: a static method decorated with @remote(...), or what remote(fn) returned');
+  }
+  return fn as F & RemoteFunction<F>;
 }
 
 function decorateActor<C extends ActorClass>(cls: C, module: string, options: ActorOptions): C {

@@ -109,17 +109,25 @@ export class Executor {
     }
     const values: unknown[] = [];
     const started = performance.now();
-    let at = 0;
-    for (const [i, size] of batch.sizes.entries()) {
-      const itemArgs = args.slice(at, at + size);
-      at += size;
-      try {
-        values.push(await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, () => fn(...itemArgs)));
-      } catch (error) {
-        const payload = userError(task.name, error);
-        return { status: 'error', error: payload.code === ERROR_CODES.TASK_ERROR ? { ...payload, message: `item ${batch.offset + i}: ${payload.message}` } : payload };
+    // One scope for the chunk, and an await only for an item that returns a promise: the items of
+    // a map of tiny calls cost a call each.
+    const failed = await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, async () => {
+      let at = 0;
+      for (let i = 0; i < batch.sizes.length; i++) {
+        const size = batch.sizes[i] as number;
+        const itemArgs = size === 1 ? [args[at]] : args.slice(at, at + size);
+        at += size;
+        try {
+          const value = fn(...itemArgs);
+          values.push(isThenable(value) ? await value : value);
+        } catch (error) {
+          const payload = userError(task.name, error);
+          return payload.code === ERROR_CODES.TASK_ERROR ? { ...payload, message: `item ${batch.offset + i}: ${payload.message}` } : payload;
+        }
       }
-    }
+      return undefined;
+    });
+    if (failed) return { status: 'error', error: failed };
     return encodeResult(`task ${task.name}`, { values, ms: performance.now() - started });
   }
 
@@ -188,4 +196,8 @@ export function encodeResult(name: string, value: unknown): Result {
     const message = error instanceof Error ? error.message : String(error);
     return { status: 'error', error: { code: ERROR_CODES.SERIALIZATION, message: `${name} returned a value that cannot be sent: ${message}` } };
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -123,10 +123,12 @@ describe('map', () => {
 
 describe('asCompleted', () => {
   it('gives the refs in the order their tasks finish', async () => {
-    const refs = [sleepy.remote(300), sleepy.remote(10), sleepy.remote(150)];
+    // Two CPUs: the third starts once the 10 ms one is done, and ends long before the first (with
+    // room for a worker to start on a loaded machine).
+    const refs = [sleepy.remote(2_000), sleepy.remote(10), sleepy.remote(300)];
     const order: number[] = [];
     for await (const ref of asCompleted(refs)) order.push(await get(ref));
-    expect(order).toEqual([10, 150, 300]);
+    expect(order).toEqual([10, 300, 2_000]);
   });
 });
 

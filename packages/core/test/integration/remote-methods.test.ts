@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, init, remoteOf, shutdown } from '@weft/core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Memory, get, init, remoteOf, shutdown } from '@weft/core';
 import { Pricing } from '../fixtures/pricing.ts';
 
 beforeAll(async () => {
@@ -37,5 +40,20 @@ describe('@remote on a static method', () => {
       }
       return Bad;
     }).toThrow(/static methods only/);
+  });
+
+  it('can be cached: memory.cache keys it on the method source text, and a second call runs no task', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-static-cache-'));
+    try {
+      const memory = new Memory(folder);
+      const price = memory.cache(remoteOf(Pricing.price));
+      expect(await get(price.remote({ spot: 130, strike: 100 }))).toBe(60);
+      await memory.flush();
+      expect(await get(price.remote({ spot: 130, strike: 100 }))).toBe(60);
+      expect(await price.map([{ spot: 130, strike: 100 }, { spot: 90, strike: 100 }])).toEqual([60, 0]);
+      expect(memory.stats).toEqual({ hits: 2, misses: 2 });
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
