@@ -34,6 +34,8 @@ const EMBEDDED_COMPARISONS: readonly Comparison[] = [
   { figure: "W5.s", baseline: "piscina.W5.s", op: "<=", factor: 3 },
   { figure: "W6.s", baseline: "piscina.W6.s", op: "<=", factor: 3 },
   { figure: "W7.efficiency", baseline: "piscina.W7.efficiency", op: ">=", factor: 1.0 },
+  // I/O fan-out (issue 13): overlapping async tasks beside Promise.all of the same fetches in one process.
+  { figure: "W9.s", baseline: "floor.W9_promise_all_s", op: "<=", factor: 1.5 },
   // The result cache (issue 13): a hit beside a plain read of its file.
   { figure: "W11.us", baseline: "floor.W11_read_us", op: "<=" },
 ];
@@ -69,9 +71,9 @@ const LIMITS: Readonly<Record<string, number>> = {
 const FIGURE_ORDER = [
   "startup.s", "W1.tasks_per_s", "W2.median_us", "W2.p99_us",
   "W3a.calls_per_s", "W3b.median_us", "W3b.p99_us", "W3n.calls_per_s", "W4.s", "W4.gb_per_s", "W4.mb1_us", "W4x.s", "W4x.gb_per_s",
-  "W5.s", "W6.s", "W7.t1_s", "W7.t2_s", "W7.efficiency", "W11.us",
+  "W5.s", "W6.s", "W7.t1_s", "W7.t2_s", "W7.efficiency", "W9.s", "W11.us",
   "piscina.startup.s", "piscina.W1.tasks_per_s", "piscina.W2.median_us", "piscina.W2.p99_us",
-  "piscina.W5.s", "piscina.W6.s", "piscina.W7.efficiency", "floor.copy_gb_per_s", "floor.W11_read_us",
+  "piscina.W5.s", "piscina.W6.s", "piscina.W7.efficiency", "floor.copy_gb_per_s", "floor.W9_promise_all_s", "floor.W9_lanes_s", "floor.W11_read_us",
   "floor.ws_rtt_us", "floor.ws_pipelined_msgs_per_s", "floor.ws_100mb_gb_per_s",
   "recovery.detect_s", "recovery.reschedule_s", "recovery.tasks_done_s", "recovery.rebuild_s", "recovery.detect_silent_s",
   "fuzz.frames_per_s", "fuzz.frames", "fuzz.sessions", "fuzz.closes", "fuzz.crashes", "fuzz.violations", "fuzz.good_rounds",

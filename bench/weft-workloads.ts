@@ -11,6 +11,7 @@ import {
 import { now, quantile, secondsSince } from "./stats.ts";
 import { add, leaf, parent, pi, sum, tiny } from "./tasks.ts";
 import { w11 } from "./cache-workload.ts";
+import { w9 } from "./download-workload.ts";
 
 /**
  * A workload that has not finished after this long is reported as failed, so that one hang in
@@ -217,7 +218,7 @@ const NUM_CPUS = 2;
 
 const STEADY_WORKLOADS = [
   ["W1", w1], ["W2", w2], ["W3", async (ctx: RunContext) => { await w3ab(ctx); await w3n(ctx, NUM_CPUS); }], ["W4", w4], ["W5", w5], ["W6", w6], ["W7", w7],
-  ["W11", w11],
+  ["W9", w9], ["W11", w11],
 ] as const;
 
 /**
