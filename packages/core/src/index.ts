@@ -46,7 +46,7 @@ export { logger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { PROTOCOL_VERSION, CLOSE_CODES } from './protocol/messages.ts';
 export type {
-  ClientMessage, NodeMessage, TaskSpec, Result, ResourceSet, FunctionDescriptor, ActorSpec, ActorCallSpec, ActorInfo, ActorOptionsSpec,
+  ClientMessage, NodeMessage, TaskSpec, TaskBatch, Result, ResourceSet, FunctionDescriptor, ActorSpec, ActorCallSpec, ActorInfo, ActorOptionsSpec,
   NodeToHead, HeadToNode, PeerMessage, PeerInfo, NodeStats, ActorLocation, ObjectLocation, HeadReply, TaskEvent, Hello, Welcome, PeerRole,
 } from './protocol/messages.ts';
 export { inProcessPair, PortConnection } from './protocol/connection.ts';

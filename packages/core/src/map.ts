@@ -51,8 +51,8 @@ export function mapCalls<F extends (...args: never[]) => unknown>(chunks: ChunkS
   type Stream = AsyncGenerator<Awaited<ReturnType<F>>, void, undefined>;
   return {
     map: (items, options = {}) => collect(runMap(chunks, items, false, options, true, cache)) as Promise<Values>,
-    imap: (items, options = {}) => runMap(chunks, items, false, options, true, cache) as Stream,
-    imapUnordered: (items, options = {}) => runMap(chunks, items, false, options, false, cache) as Stream,
+    imap: (items, options = {}) => each(runMap(chunks, items, false, options, true, cache)) as Stream,
+    imapUnordered: (items, options = {}) => each(runMap(chunks, items, false, options, false, cache)) as Stream,
     starmap: (argLists, options = {}) => collect(runMap(chunks, argLists, true, options, true, cache)) as Promise<Values>,
   };
 }
@@ -61,8 +61,12 @@ export function mapCalls<F extends (...args: never[]) => unknown>(chunks: ChunkS
 export interface ChunkSubmitter {
   /** The function's name, for the progress bar. */
   readonly name: string;
-  /** Run the function on each item (an argument list) as one task; its result is `{ values, ms }`. */
-  submitChunk(items: unknown[][], offset: number): ObjectRef<ChunkResult>;
+  /**
+   * Run the function on each item as one task; its result is `{ values, ms }`. `args` are the
+   * items' arguments one after another: `sizes` says how many each item has, and without it each
+   * item is one argument.
+   */
+  submitChunk(args: unknown[], sizes: number[] | undefined, offset: number): ObjectRef<ChunkResult>;
 }
 
 /** What a chunk task returns: the items' results in order, and how long their calls took. */
@@ -74,7 +78,7 @@ export interface ChunkResult {
 interface Chunk {
   offset: number;
   count: number;
-  /** Its task; absent for an item found in the cache. */
+  /** Its task; absent for items found in the cache. */
   ref: ObjectRef<ChunkResult> | undefined;
   outcome: Promise<{ chunk: Chunk; result?: ChunkResult; error?: unknown }>;
   settled: boolean;
@@ -97,19 +101,67 @@ function checkOptions(options: MapOptions): void {
   }
 }
 
-/** An iterator over the items, sync or async, and their number when it is known. */
-function itemsOf(items: Iterable<unknown> | AsyncIterable<unknown>): { next(): Promise<IteratorResult<unknown>> | IteratorResult<unknown>; close(): void; total: number | undefined } {
+/** Items taken from the input; `done` once it has no more. */
+interface Taken {
+  items: unknown[];
+  done: boolean;
+}
+
+/** The input, taken a chunk at a time: an array by slices, a sync iterator without a turn of the event loop per item. */
+interface ItemSource {
+  take(count: number): Taken | Promise<Taken>;
+  close(): void;
+  /** The number of items, when it is known. */
+  total: number | undefined;
+}
+
+function itemsOf(items: Iterable<unknown> | AsyncIterable<unknown>): ItemSource {
   if (items === null || typeof items !== 'object' && typeof items !== 'function') throw new TypeError('map takes an array or an (async) iterable of items');
-  const total = Array.isArray(items) ? items.length : undefined;
+  if (Array.isArray(items)) {
+    let at = 0;
+    return {
+      take: (count) => {
+        const taken = items.slice(at, at + count);
+        at += taken.length;
+        return { items: taken, done: at >= items.length };
+      },
+      close: () => {},
+      total: items.length,
+    };
+  }
   const asyncIterator = (items as AsyncIterable<unknown>)[Symbol.asyncIterator];
   if (typeof asyncIterator === 'function') {
     const iterator = asyncIterator.call(items);
-    return { next: () => iterator.next(), close: () => void iterator.return?.(), total };
+    return {
+      take: async (count) => {
+        const taken: unknown[] = [];
+        while (taken.length < count) {
+          const item = await iterator.next();
+          if (item.done === true) return { items: taken, done: true };
+          taken.push(item.value);
+        }
+        return { items: taken, done: false };
+      },
+      close: () => void iterator.return?.(),
+      total: undefined,
+    };
   }
   const syncIterator = (items as Iterable<unknown>)[Symbol.iterator];
   if (typeof syncIterator !== 'function') throw new TypeError('map takes an array or an (async) iterable of items');
   const iterator = syncIterator.call(items);
-  return { next: () => iterator.next(), close: () => void iterator.return?.(), total };
+  return {
+    take: (count) => {
+      const taken: unknown[] = [];
+      while (taken.length < count) {
+        const item = iterator.next();
+        if (item.done === true) return { items: taken, done: true };
+        taken.push(item.value);
+      }
+      return { items: taken, done: false };
+    },
+    close: () => void iterator.return?.(),
+    total: undefined,
+  };
 }
 
 /** The default window: twice the cluster's CPUs (the node's view), at least 2. */
@@ -120,11 +172,11 @@ async function defaultWindow(): Promise<number> {
 }
 
 /**
- * The engine of every map: values in input order (`ordered`) or in completion order. `star`: each
- * item is an argument list; otherwise it is the only argument.
+ * The engine of every map: the values of each chunk, as an array, in input order (`ordered`) or
+ * in completion order. `star`: each item is an argument list; otherwise it is the only argument.
  */
 export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> | AsyncIterable<unknown>, star: boolean,
-  options: MapOptions, ordered: boolean, cache?: ItemCache): AsyncGenerator<unknown, void, undefined> {
+  options: MapOptions, ordered: boolean, cache?: ItemCache): AsyncGenerator<unknown[], void, undefined> {
   checkOptions(options);
   const source = itemsOf(items);
   const window = options.maxInFlight ?? await defaultWindow();
@@ -139,31 +191,13 @@ export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> |
     for (;;) {
       while (!exhausted && chunks.length < window) {
         const size = fixed ?? nextChunkSize({ itemMs: measured.itemMs, remaining: source.total === undefined ? undefined : source.total - taken, window });
-        const argLists: unknown[][] = [];
-        while (argLists.length < Math.min(size, MAX_CHUNK_ITEMS)) {
-          // A sync iterator's items are taken without a turn of the event loop each.
-          const next = source.next();
-          const item = next instanceof Promise ? await next : next;
-          if (item.done === true) {
-            exhausted = true;
-            break;
-          }
-          const args = star ? argumentList(item.value, taken + argLists.length) : [item.value];
-          const found = cache ? await cache.lookup(args) : undefined;
-          if (found?.hit !== true) {
-            argLists.push(args);
-            continue;
-          }
-          // Found in the cache: the items before it go as a chunk, and it as a chunk of its own, done.
-          if (argLists.length > 0) chunks.push(submit(target, argLists.splice(0), taken, cache));
-          taken = chunks.at(-1) ? (chunks.at(-1) as Chunk).offset + (chunks.at(-1) as Chunk).count : taken;
-          chunks.push(cachedChunk(taken, found.value));
-          taken += 1;
-          if (chunks.length >= window) break;
-        }
-        if (argLists.length === 0) continue;
-        chunks.push(submit(target, argLists, taken, cache));
-        taken += argLists.length;
+        const next = source.take(Math.min(size, MAX_CHUNK_ITEMS));
+        const { items: batch, done } = next instanceof Promise ? await next : next;
+        exhausted = done;
+        if (batch.length === 0) continue;
+        if (cache) chunks.push(...await lookUp(target, batch, star, taken, cache));
+        else chunks.push(submit(target, batch, star, taken));
+        taken += batch.length;
       }
       if (chunks.length === 0) break;
       const { chunk, result, error } = ordered ? await (chunks[0] as Chunk).outcome : await Promise.race(chunks.map((c) => c.outcome));
@@ -176,7 +210,7 @@ export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> |
       if (chunk.ref !== undefined) measured = updateItemMs(measured, chunk.count, done.ms);
       if (cache && chunk.argLists) done.values.forEach((value, i) => cache.save((chunk.argLists as unknown[][])[i] as unknown[], value));
       progress.update({ done: chunk.count, failed: 0 });
-      for (const value of done.values) yield value;
+      yield done.values;
     }
     finished = true;
   } finally {
@@ -188,17 +222,53 @@ export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> |
   }
 }
 
-/** An item whose value the cache had. */
-function cachedChunk(offset: number, value: unknown): Chunk {
-  const chunk: Chunk = { offset, count: 1, ref: undefined, settled: true, outcome: undefined as unknown as Chunk['outcome'] };
-  chunk.outcome = Promise.resolve({ chunk, result: { values: [value], ms: 0 } });
+/**
+ * The chunks of a batch of items of a map over a cached function: each run of items the cache
+ * has is a chunk of their values, done; each run of the others a task.
+ */
+async function lookUp(target: ChunkSubmitter, batch: unknown[], star: boolean, offset: number, cache: ItemCache): Promise<Chunk[]> {
+  const chunks: Chunk[] = [];
+  let misses: unknown[] = [];
+  let hits: unknown[] = [];
+  let start = offset;
+  const flush = (): void => {
+    if (misses.length > 0) chunks.push(submit(target, misses, star, start, cache));
+    else if (hits.length > 0) chunks.push(cachedChunk(start, hits));
+    start += misses.length + hits.length;
+    misses = [];
+    hits = [];
+  };
+  for (let i = 0; i < batch.length; i++) {
+    const item = batch[i];
+    const found = await cache.lookup(star ? argumentList(item, offset + i) : [item]);
+    if (found.hit ? misses.length > 0 : hits.length > 0) flush();
+    if (found.hit) hits.push(found.value);
+    else misses.push(item);
+  }
+  flush();
+  return chunks;
+}
+
+/** Items whose values the cache had. */
+function cachedChunk(offset: number, values: unknown[]): Chunk {
+  const chunk: Chunk = { offset, count: values.length, ref: undefined, settled: true, outcome: undefined as unknown as Chunk['outcome'] };
+  chunk.outcome = Promise.resolve({ chunk, result: { values, ms: 0 } });
   return chunk;
 }
 
-function submit(target: ChunkSubmitter, argLists: unknown[][], offset: number, cache?: ItemCache): Chunk {
-  const ref = target.submitChunk(argLists, offset);
+/** Submit a chunk of items (argument lists if `star`) as one task. */
+function submit(target: ChunkSubmitter, items: unknown[], star: boolean, offset: number, cache?: ItemCache): Chunk {
+  let ref: ObjectRef<ChunkResult>;
+  let argLists: unknown[][] | undefined;
+  if (star) {
+    argLists = items.map((item, i) => argumentList(item, offset + i));
+    ref = target.submitChunk(argLists.flat(), argLists.map((args) => args.length), offset);
+  } else {
+    ref = target.submitChunk(items, undefined, offset);
+    if (cache) argLists = items.map((item) => [item]);
+  }
   const runtime = currentRuntime();
-  const chunk: Chunk = { offset, count: argLists.length, ref, settled: false, outcome: undefined as unknown as Chunk['outcome'],
+  const chunk: Chunk = { offset, count: items.length, ref, settled: false, outcome: undefined as unknown as Chunk['outcome'],
     ...(cache ? { argLists } : {}) };
   chunk.outcome = (runtime as NonNullable<typeof runtime>).get([ref.id]).then(
     ([result]) => { chunk.settled = true; return { chunk, result: result as ChunkResult }; },
@@ -214,8 +284,16 @@ function argumentList(item: unknown, index: number): unknown[] {
 }
 
 /** Every value of a map, in input order. */
-export async function collect(stream: AsyncGenerator<unknown, void, undefined>): Promise<unknown[]> {
-  const values: unknown[] = [];
-  for await (const value of stream) values.push(value);
-  return values;
+export async function collect(stream: AsyncGenerator<unknown[], void, undefined>): Promise<unknown[]> {
+  let values: unknown[] | undefined;
+  for await (const chunk of stream) {
+    if (values === undefined) values = chunk;
+    else for (let i = 0; i < chunk.length; i++) values.push(chunk[i]);
+  }
+  return values ?? [];
+}
+
+/** The values of a map one at a time (imap, imapUnordered). */
+async function* each(stream: AsyncGenerator<unknown[], void, undefined>): AsyncGenerator<unknown, void, undefined> {
+  for await (const chunk of stream) yield* chunk;
 }

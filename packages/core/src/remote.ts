@@ -5,7 +5,7 @@
 import { SystemError, ERROR_CODES } from './errors.ts';
 import type { ObjectRef } from './object-ref.ts';
 import { encodeArgs, modulePathFor, type RemoteArgs } from './task-args.ts';
-import type { FunctionDescriptor, ResourceSet, TaskSpec } from './protocol/messages.ts';
+import type { FunctionDescriptor, ResourceSet, TaskBatch, TaskSpec } from './protocol/messages.ts';
 import { taskScope } from './runtime/context.ts';
 import { currentRuntime } from './runtime/runtime-slot.ts';
 import { callerModule, registerDefinition } from './runtime/function-registry.ts';
@@ -141,7 +141,7 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
   // The descriptor depends only on the working directory: computed once per runtime, not per call.
   let descriptor: FunctionDescriptor | undefined;
   let descriptorDir: string | undefined;
-  const submit = (opts: Required<TaskOptions>, args: unknown[], batch?: { offset: number; sizes: number[] }): ObjectRef<Awaited<ReturnType<F>>> => {
+  const submit = (opts: Required<TaskOptions>, args: unknown[], batch?: TaskBatch): ObjectRef<Awaited<ReturnType<F>>> => {
     const runtime = requireRuntime(callName);
     // Inside a task, the task's job and its folder (a worker runs tasks of many jobs).
     const scope = taskScope.getStore();
@@ -168,7 +168,7 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
   const calls = (opts: Required<TaskOptions>): RemoteCalls<F> => {
     const chunks: ChunkSubmitter = {
       name: opts.name || name,
-      submitChunk: (items, offset) => submit(opts, items.flat(), { offset, sizes: items.map((item) => item.length) }) as unknown as ObjectRef<ChunkResult>,
+      submitChunk: (args, sizes, offset) => submit(opts, args, sizes ? { offset, sizes } : { offset }) as unknown as ObjectRef<ChunkResult>,
     };
     return { remote: (...args: unknown[]) => submit(opts, args), ...mapCalls<F>(chunks), [CHUNKS]: chunks } as RemoteCalls<F>;
   };

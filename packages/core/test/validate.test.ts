@@ -189,6 +189,9 @@ describe('message validators', () => {
     [validateNodeMessage, { ...node['stream-item'], objectId: '../x' }, 'stream-item.objectId must be an id'],
     [validatePeerMessage, { ...peers['task-yield'], result: { status: 'remote', location: { ...location, nodeId: 7 } } },
       'task-yield.result.location.nodeId must be an id'],
+    // A map's chunk: an offset and, when its items have several arguments, their counts.
+    [validateClientMessage, { ...client['submit-task'], task: { ...task, batch: { offset: -1 } } }, 'submit-task.task.batch.offset must be an integer >= 0'],
+    [validateClientMessage, { ...client['submit-task'], task: { ...task, batch: { offset: 0, sizes: [1, 'two'] } } }, 'submit-task.task.batch.sizes[1] must be an integer >= 0'],
     // Option ranges as the API checks them (remote.ts, actor.ts).
     [validateClientMessage, { ...client['create-actor'], spec: { ...spec, options: { ...spec.options, maxConcurrency: 0 } } },
       'create-actor.spec.options.maxConcurrency must be an integer >= 1'],

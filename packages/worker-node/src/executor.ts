@@ -15,7 +15,7 @@
  */
 import {
   ERROR_CODES, SystemError, WeftError, decode, encode, taskScope, toErrorPayload, userStack,
-  type ClientRuntime, type EncodedValue, type ErrorPayload, type Result, type TaskSpec,
+  type ClientRuntime, type EncodedValue, type ErrorPayload, type Result, type TaskSpec, type TaskBatch,
 } from '@weft/core';
 import type { ModuleLoader } from './module-loader.ts';
 
@@ -103,23 +103,28 @@ export class Executor {
   }
 
   /** A chunk of a map: the function once per item, in order; `{ values, ms }`, or the first item's error, naming its index. */
-  async #runBatch(task: TaskSpec, batch: { offset: number; sizes: number[] }, fn: AnyFunction, args: unknown[]): Promise<Result> {
-    if (batch.sizes.reduce((total, size) => total + size, 0) !== args.length) {
-      return { status: 'error', error: { code: ERROR_CODES.SYSTEM, message: `chunk of ${task.name}: ${args.length} arguments for items of ${batch.sizes.join('+')}` } };
+  async #runBatch(task: TaskSpec, batch: TaskBatch, fn: AnyFunction, args: unknown[]): Promise<Result> {
+    const { sizes } = batch;
+    if (sizes && sizes.reduce((total, size) => total + size, 0) !== args.length) {
+      return { status: 'error', error: { code: ERROR_CODES.SYSTEM, message: `chunk of ${task.name}: ${args.length} arguments for items of ${sizes.join('+')}` } };
     }
-    const values: unknown[] = [];
+    const count = sizes ? sizes.length : args.length;
+    const values: unknown[] = new Array(count);
     const started = performance.now();
-    // One scope for the chunk, and an await only for an item that returns a promise: the items of
-    // a map of tiny calls cost a call each.
+    // One scope for the chunk, and an await only for an item that returns a thenable: the items
+    // of a map of tiny calls cost a call each.
     const failed = await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, async () => {
       let at = 0;
-      for (let i = 0; i < batch.sizes.length; i++) {
-        const size = batch.sizes[i] as number;
-        const itemArgs = size === 1 ? [args[at]] : args.slice(at, at + size);
-        at += size;
+      for (let i = 0; i < count; i++) {
         try {
-          const value = fn(...itemArgs);
-          values.push(isThenable(value) ? await value : value);
+          let value: unknown;
+          if (sizes === undefined) value = fn(args[i]);
+          else {
+            const size = sizes[i] as number;
+            value = fn(...args.slice(at, at + size));
+            at += size;
+          }
+          values[i] = isThenable(value) ? await value : value;
         } catch (error) {
           const payload = userError(task.name, error);
           return payload.code === ERROR_CODES.TASK_ERROR ? { ...payload, message: `item ${batch.offset + i}: ${payload.message}` } : payload;

@@ -52,16 +52,23 @@ export interface TaskSpec {
    * and the task's own result is the number of values yielded. Absent: it returns one value.
    */
   generator?: boolean;
-  /**
-   * A chunk of a map: `args` holds the argument lists of `sizes.length` items back to back (item i
-   * has `sizes[i]` arguments; top-level refs among them are listed in `argRefs`), the first being
-   * item `offset` of the map. The function runs once per item, in order, and the task returns
-   * `{ values, ms }`: its results, and how long the calls took. An item that throws fails the
-   * chunk with a TaskError naming the item's index. Absent: one call.
-   */
-  batch?: { offset: number; sizes: number[] };
+  /** A chunk of a map (see TaskBatch). Absent: one call. */
+  batch?: TaskBatch;
   /** The task that submitted this one (a cancel of it cancels this one too); absent: a driver. */
   parentTaskId?: string;
+}
+
+/**
+ * A chunk of a map: `args` holds the argument lists of its items back to back, the first being
+ * item `offset` of the map: item i has `sizes[i]` arguments, or, without `sizes`, one (a map of
+ * one argument per item, the common case, sends no sizes). Top-level refs among them are listed
+ * in `argRefs`. The function runs once per item, in order, and the task returns `{ values, ms }`:
+ * its results, and how long the calls took. An item that throws fails the chunk with a TaskError
+ * naming the item's index.
+ */
+export interface TaskBatch {
+  offset: number;
+  sizes?: number[];
 }
 
 /** Options of an actor, as the node keeps them. */

@@ -16,7 +16,7 @@ import { isId } from '../ids.ts';
 import {
   CLOSE_CODES, type ActorCallSpec, type ActorInfo, type ActorOptionsSpec, type ActorSpec, type ClientMessage,
   type FunctionDescriptor, type Hello, type HeadToNode, type NodeMessage, type NodeStats, type NodeToHead,
-  type ObjectLocation, type PeerInfo, type PeerMessage, type TaskSpec, type Welcome,
+  type ObjectLocation, type PeerInfo, type PeerMessage, type TaskBatch, type TaskSpec, type Welcome,
 } from './messages.ts';
 
 /** A message that failed to decode or validate; `reason` says which field and why. */
@@ -148,7 +148,7 @@ const actorState = oneOf('pending', 'alive', 'restarting', 'dead');
 const task = shape<TaskSpec>({
   taskId: id, jobId: id, fn: fnDescriptor, name: str, args: encoded, argRefs, resources, maxRetries: limit,
   maxConcurrency: opt(posInt),
-  retryExceptions: bool, batch: opt(shape<{ offset: number; sizes: number[] }>({ offset: uint, sizes: arrayOf(uint) })), parentTaskId: opt(id),
+  retryExceptions: bool, batch: opt(shape<TaskBatch>({ offset: uint, sizes: opt(arrayOf(uint)) })), parentTaskId: opt(id),
   generator: opt(bool),
 });
 const actorSpec = shape<ActorSpec>({

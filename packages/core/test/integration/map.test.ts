@@ -132,11 +132,17 @@ describe('asCompleted', () => {
   });
 });
 
+/** Resolves once parentOf has submitted its child (it writes `file`.submitted). */
+async function submitted(file: string): Promise<void> {
+  for (let i = 0; i < 200 && !existsSync(`${file}.submitted`); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  expect(existsSync(`${file}.submitted`)).toBe(true);
+}
+
 describe('cancel', () => {
   it('cancels the tasks a cancelled task submitted too, by default', async () => {
     const file = path.join(dir, 'recursive');
     const parent = parentOf.remote(600, file);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await submitted(file);
     await cancel(parent);
     await new Promise((resolve) => setTimeout(resolve, 900));
     expect(marks(file)).toEqual([]);
@@ -145,7 +151,7 @@ describe('cancel', () => {
   it('leaves them running with recursive: false', async () => {
     const file = path.join(dir, 'not-recursive');
     const parent = parentOf.remote(600, file);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await submitted(file);
     await cancel(parent, { recursive: false });
     for (let i = 0; i < 50 && marks(file).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(marks(file)).toEqual([1]);
