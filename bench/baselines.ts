@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import {
-  W1_TASKS, W2_CALLS, W4_BIG_BYTES, W5_LEAVES, W6_CHILDREN, W6_PARENTS, W7_TASKS,
+  W1_TASKS, W2_CALLS, W4_BIG_BYTES, W8_ITEMS, W8_PISCINA_CHUNKS, W5_LEAVES, W6_CHILDREN, W6_PARENTS, W7_TASKS,
   WARMUP_TASKS, gbPerS, type RunContext, type WorkloadId,
 } from "./config.ts";
 import { now, quantile, secondsSince } from "./stats.ts";
@@ -101,11 +101,39 @@ function copyFloor(): number {
   return gbPerS(W4_BIG_BYTES, secondsSince(t0));
 }
 
+/**
+ * W8's yardsticks on a 2-thread pool: one `run` per item, and the best of a few hand-chunked
+ * loops (a chunk of items per `run`, as a user batching piscina by hand would), items/s.
+ */
+async function mapFigures(ctx: RunContext): Promise<void> {
+  const pool = makePool(2);
+  try {
+    await pool.run(0, { name: "tiny" });
+    const perItem = await burst(pool, W8_ITEMS);
+    ctx.log.add("piscina.W8.items_per_s", W8_ITEMS / perItem);
+    let best = 0;
+    for (const size of W8_PISCINA_CHUNKS) {
+      const t0 = now();
+      const chunks: Promise<unknown>[] = [];
+      for (let at = 0; at < W8_ITEMS; at += size) {
+        chunks.push(pool.run(Array.from({ length: Math.min(size, W8_ITEMS - at) }, (_, i) => at + i), { name: "tinyChunk" }));
+      }
+      const out = (await Promise.all(chunks)) as number[][];
+      if (out.at(-1)?.at(-1) !== W8_ITEMS - 1) throw new Error("piscina chunked map returned a wrong last value");
+      best = Math.max(best, W8_ITEMS / secondsSince(t0));
+    }
+    ctx.log.add("piscina.W8_chunked.items_per_s", best);
+  } finally {
+    await pool.destroy();
+  }
+}
+
 /** Measures one repetition of every selected baseline and records it in `ctx.log`. */
 export async function runBaselines(ctx: RunContext): Promise<void> {
   const { log, workloads } = ctx;
   if (workloads.has("W4")) log.add("floor.copy_gb_per_s", copyFloor());
   if (POOL_WORKLOADS.some((w) => workloads.has(w))) await poolFigures(ctx);
+  if (workloads.has("W8")) await mapFigures(ctx);
   if (workloads.has("W7")) {
     const t1 = await piSeconds(1, ctx.piSamples);
     const t2 = await piSeconds(2, ctx.piSamples);

@@ -10,7 +10,7 @@ import type { FigureLog } from "./stats.ts";
  * Counter, and W3n (1:n, one actor per CPU); `--only` also accepts W3a, W3b and W3n for it.
  * W6 and W7 are embedded only; W4x (an object made on one node, used on another) cluster only.
  */
-export const WORKLOAD_IDS = ["startup", "W1", "W2", "W3", "W4", "W4x", "W5", "W6", "W7", "W9", "W11"] as const;
+export const WORKLOAD_IDS = ["startup", "W1", "W2", "W3", "W4", "W4x", "W5", "W6", "W7", "W8", "W9", "W10", "W11"] as const;
 
 /** Workloads of `pnpm bench --cluster` (the others are skipped there). */
 export const CLUSTER_WORKLOADS: ReadonlySet<WorkloadId> = new Set<WorkloadId>(["startup", "W1", "W2", "W3", "W4", "W4x", "W5"]);
@@ -46,6 +46,12 @@ export const W6_CHILDREN = 100;
 export const W7_TASKS = 8;
 /** W7: target duration of one pi task on this machine, in seconds. */
 export const W7_TASK_S = 0.45;
+/** W8: tiny items of one `map` (auto chunks). */
+export const W8_ITEMS = 100_000;
+/** W8: items per chunk the hand-chunked piscina baseline tries (its best is reported). */
+export const W8_PISCINA_CHUNKS = [1_000, 5_000, 25_000] as const;
+/** W10: items of one `imapUnordered`, each about 1 ms of work (bench/tasks.ts spinItem). */
+export const W10_ITEMS = 10_000;
 /** W9: async tasks (downloads) per measurement. */
 export const W9_TASKS = 1_000;
 /** W9: how long the local server takes to answer each request, in ms. */

@@ -7,6 +7,13 @@ export function tiny(i) {
   return i;
 }
 
+/** W8 baseline (chunked): the tiny task over a chunk of items, as a user hand-batching piscina would. */
+export function tinyChunk(items) {
+  const out = new Array(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = tiny(items[i]);
+  return out;
+}
+
 /** W7 baseline: one Monte Carlo pi task; `{ samples, seed }` because piscina passes one value. */
 export function pi({ samples, seed }) {
   return piHits(samples, seed);

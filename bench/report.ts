@@ -34,6 +34,10 @@ const EMBEDDED_COMPARISONS: readonly Comparison[] = [
   { figure: "W5.s", baseline: "piscina.W5.s", op: "<=", factor: 3 },
   { figure: "W6.s", baseline: "piscina.W6.s", op: "<=", factor: 3 },
   { figure: "W7.efficiency", baseline: "piscina.W7.efficiency", op: ">=", factor: 1.0 },
+  // The map layer (issue 13): a map of tiny items far above piscina one run per item, and near
+  // (within 2x of) the best hand-chunked piscina loop, as BENCHMARKS.md asks of Pool.map.
+  { figure: "W8.items_per_s", baseline: "piscina.W8.items_per_s", op: ">=", factor: 10 },
+  { figure: "W8.items_per_s", baseline: "piscina.W8_chunked.items_per_s", op: ">=", factor: 0.5 },
   // I/O fan-out (issue 13): overlapping async tasks beside Promise.all of the same fetches in one process.
   { figure: "W9.s", baseline: "floor.W9_promise_all_s", op: "<=", factor: 1.5 },
   // The result cache (issue 13): a hit beside a plain read of its file.
@@ -71,9 +75,10 @@ const LIMITS: Readonly<Record<string, number>> = {
 const FIGURE_ORDER = [
   "startup.s", "W1.tasks_per_s", "W2.median_us", "W2.p99_us",
   "W3a.calls_per_s", "W3b.median_us", "W3b.p99_us", "W3n.calls_per_s", "W4.s", "W4.gb_per_s", "W4.mb1_us", "W4x.s", "W4x.gb_per_s",
-  "W5.s", "W6.s", "W7.t1_s", "W7.t2_s", "W7.efficiency", "W9.s", "W11.us",
+  "W5.s", "W6.s", "W7.t1_s", "W7.t2_s", "W7.efficiency", "W8.items_per_s", "W9.s", "W10.first_ms", "W10.items_per_s", "W11.us",
   "piscina.startup.s", "piscina.W1.tasks_per_s", "piscina.W2.median_us", "piscina.W2.p99_us",
-  "piscina.W5.s", "piscina.W6.s", "piscina.W7.efficiency", "floor.copy_gb_per_s", "floor.W9_promise_all_s", "floor.W9_lanes_s", "floor.W11_read_us",
+  "piscina.W5.s", "piscina.W6.s", "piscina.W7.efficiency", "piscina.W8.items_per_s", "piscina.W8_chunked.items_per_s",
+  "floor.copy_gb_per_s", "floor.W9_promise_all_s", "floor.W9_lanes_s", "floor.W11_read_us",
   "floor.ws_rtt_us", "floor.ws_pipelined_msgs_per_s", "floor.ws_100mb_gb_per_s",
   "recovery.detect_s", "recovery.reschedule_s", "recovery.tasks_done_s", "recovery.rebuild_s", "recovery.detect_silent_s",
   "fuzz.frames_per_s", "fuzz.frames", "fuzz.sessions", "fuzz.closes", "fuzz.crashes", "fuzz.violations", "fuzz.good_rounds",

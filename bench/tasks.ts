@@ -55,6 +55,13 @@ export const parent = remote(async function parent(p: number, children: number):
   return values.reduce((s, v) => s + v, 0);
 });
 
+/** W10: about 1 ms of CPU work, then the item. */
+export const spinItem = remote(function spinItem(i: number): number {
+  const end = performance.now() + 1;
+  while (performance.now() < end) { /* work */ }
+  return i;
+});
+
 /** W7: one Monte Carlo pi task of `samples` points; the same kernel as the piscina baseline. */
 export const pi = remote(function pi(samples: number, seed: number): number {
   return piHits(samples, seed);

@@ -6,10 +6,10 @@ import { get, init, kill, put, shutdown, type ActorHandle } from "@weft/core";
 import { Counter } from "./actors.ts";
 import {
   W1_TASKS, W2_CALLS, W3A_CALLS, W3B_CALLS, W3N_CALLS, W3_WARMUP_CALLS, W4_BIG_BYTES, W4_SMALL_BYTES, W4_SMALL_OPS, W5_LEAVES, W6_CHILDREN,
-  W6_PARENTS, W7_TASKS, WARMUP_TASKS, gbPerS, type RunContext, type WorkloadId,
+  W6_PARENTS, W7_TASKS, W8_ITEMS, W10_ITEMS, WARMUP_TASKS, gbPerS, type RunContext, type WorkloadId,
 } from "./config.ts";
 import { now, quantile, secondsSince } from "./stats.ts";
-import { add, leaf, parent, pi, sum, tiny } from "./tasks.ts";
+import { add, leaf, parent, pi, spinItem, sum, tiny } from "./tasks.ts";
 import { w11 } from "./cache-workload.ts";
 import { w9 } from "./download-workload.ts";
 
@@ -213,12 +213,42 @@ async function w7(ctx: RunContext): Promise<void> {
   ctx.log.add("W7.efficiency", t1 / (2 * t2));
 }
 
+/**
+ * W8: one map over {@link W8_ITEMS} tiny items, chunks sized automatically (each map starts from
+ * chunks of one item and measures), after a map of a fifth of them off the clock, as the piscina
+ * baseline warms up with a run.
+ */
+async function w8(ctx: RunContext): Promise<void> {
+  const items = Array.from({ length: W8_ITEMS }, (_, i) => i);
+  await tiny.map(items.slice(0, W8_ITEMS / 5));
+  const t0 = now();
+  const values = await tiny.map(items);
+  const s = secondsSince(t0);
+  check("W8 last value", values[W8_ITEMS - 1], W8_ITEMS - 1);
+  ctx.log.add("W8.items_per_s", W8_ITEMS / s);
+}
+
+/** W10: imapUnordered over {@link W10_ITEMS} items of ~1 ms: time to the first value, and the rate. */
+async function w10(ctx: RunContext): Promise<void> {
+  const t0 = now();
+  let first = 0;
+  let seen = 0;
+  for await (const _ of spinItem.imapUnordered(Array.from({ length: W10_ITEMS }, (_, i) => i))) {
+    if (seen === 0) first = secondsSince(t0) * 1000;
+    seen += 1;
+  }
+  const s = secondsSince(t0);
+  check("W10 items", seen, W10_ITEMS);
+  ctx.log.add("W10.first_ms", first);
+  ctx.log.add("W10.items_per_s", W10_ITEMS / s);
+}
+
 /** CPUs of the cluster the steady workloads run on (W7 makes its own at 1 and 2). */
 const NUM_CPUS = 2;
 
 const STEADY_WORKLOADS = [
   ["W1", w1], ["W2", w2], ["W3", async (ctx: RunContext) => { await w3ab(ctx); await w3n(ctx, NUM_CPUS); }], ["W4", w4], ["W5", w5], ["W6", w6], ["W7", w7],
-  ["W9", w9], ["W11", w11],
+  ["W8", w8], ["W9", w9], ["W10", w10], ["W11", w11],
 ] as const;
 
 /**
