@@ -152,7 +152,10 @@ export class ClientHandler {
         if (message.task.parentTaskId !== undefined) this.node.family.add(message.task.taskId, message.task.parentTaskId);
         // The stream of a generator is kept by its owner, this node, before any of its values can come.
         if (message.task.generator) this.node.streams.open(message.task.taskId);
-        return scheduler.submit(message.task, client.id);
+        scheduler.submit(message.task, client.id);
+        // Submitted by a task cancelled recursively, and arriving after the cancel: cancelled too.
+        if (message.task.parentTaskId !== undefined && this.node.family.isCancelled(message.task.parentTaskId)) this.node.cancelTask(message.task.taskId, true);
+        return;
       case 'put-object':
         store.adopt(message.objectId);
         store.addHolder(message.objectId, client.id);

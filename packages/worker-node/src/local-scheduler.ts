@@ -44,6 +44,10 @@ const PIPELINE_BEHIND_MS = 5;
 
 export class LocalScheduler {
   readonly #tasks = new Map<string, TaskRecord>();
+  /** Tasks this node spilled that were cancelled while the head placed them: stopped where they go. */
+  readonly #cancelledUnplaced = new Set<string>();
+  /** Tasks another node cancelled before their spec came here (the head forwards it): cancelled as they arrive. */
+  readonly #cancelledAhead = new Set<string>();
   readonly #queue = new TaskQueue<TaskRecord>();
   readonly #available: ResourceSet;
   readonly #total: ResourceSet;
@@ -116,7 +120,21 @@ export class LocalScheduler {
     this.#tasks.set(spec.taskId, task);
     this.#taskLog.submitted(spec);
     this.store.pin(task.pinned);
+    if (this.#cancelledAhead.delete(spec.taskId)) {
+      this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_CANCELLED, message: `task ${spec.name} (${spec.taskId}) was cancelled` } });
+      return;
+    }
     this.#admit(task);
+  }
+
+  /**
+   * Another node cancelled a task it spilled here whose spec has not come yet (the head forwards
+   * it): it is cancelled when it comes. Bounded: the oldest are forgotten.
+   */
+  cancelAhead(taskId: string): void {
+    if (this.#tasks.has(taskId)) return;
+    this.#cancelledAhead.add(taskId);
+    if (this.#cancelledAhead.size > 10_000) this.#cancelledAhead.delete(this.#cancelledAhead.values().next().value as string);
   }
 
   /** Wait for the task's arguments (or send it where it can run). */
@@ -157,6 +175,8 @@ export class LocalScheduler {
   placedOn(taskId: string, nodeId: string): void {
     const task = this.#tasks.get(taskId);
     if (task?.state === 'spilled') task.placedOn = nodeId;
+    // Cancelled while the head was placing it: stop it where it went.
+    else if (this.#cancelledUnplaced.delete(taskId)) this.cluster.cancelRemote(nodeId, taskId);
   }
 
   /**
@@ -194,6 +214,7 @@ export class LocalScheduler {
 
   /** The result of a task this node spilled, from the node that ran it (or the head's refusal). */
   spilledDone(taskId: string, outcome: Result | ObjectLocation): void {
+    this.#cancelledUnplaced.delete(taskId);
     const task = this.#tasks.get(taskId);
     if (!task || task.state !== 'spilled') return;
     if ('status' in outcome) {
@@ -423,6 +444,7 @@ export class LocalScheduler {
     const task = this.#tasks.get(objectId);
     if (!task || task.state === 'finished') return false;
     if (task.state === 'spilled' && task.placedOn !== undefined) this.cluster.cancelRemote(task.placedOn, objectId);
+    else if (task.state === 'spilled') this.#cancelledUnplaced.add(objectId);
     if (task.state === 'assigned' && task.worker) {
       // Sent ahead but not started: the worker drops it; nothing to interrupt.
       task.worker.conn.send({ type: 'drop-task', taskId: objectId });

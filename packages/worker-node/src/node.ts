@@ -202,6 +202,7 @@ export class WeftNode {
    */
   cancelTask(taskId: string, recursive: boolean): boolean {
     const children = recursive ? this.family.childrenOf(taskId) : [];
+    if (recursive) this.family.cancelledRecursively(taskId);
     const cancelled = this.scheduler.cancel(taskId);
     for (const child of children) this.cancelTask(child, true);
     return cancelled;
@@ -340,7 +341,8 @@ export class WeftNode {
       case 'kill-result':
         return this.router.handle(from, message);
       case 'cancel-task':
-        this.cancelTask(message.taskId, message.recursive ?? true);
+        // Its spec may still be on its way from the head: then it is cancelled as it comes.
+        if (!this.cancelTask(message.taskId, message.recursive ?? true)) this.scheduler.cancelAhead(message.taskId);
         return;
       case 'hello':
       case 'welcome':

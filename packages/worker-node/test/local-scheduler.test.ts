@@ -51,6 +51,45 @@ describe('the local scheduler', () => {
   });
 });
 
+describe('cancelling a spilled task', () => {
+  const setUp = () => {
+    const store = new ObjectStore();
+    const sentCancels: Array<[string, string]> = [];
+    const spilling = { ...cluster, cancelRemote: (nodeId: string, taskId: string) => void sentCancels.push([nodeId, taskId]) };
+    const scheduler = new LocalScheduler('node-aaaaaaaaaaaa', { CPU: 1 }, store, fakePool([]), spilling);
+    return { store, scheduler, sentCancels };
+  };
+  // Needs a resource this node lacks: spilled, and the head places it.
+  const elsewhere = (taskId: string): TaskSpec => ({ ...task(taskId), resources: { CPU: 1, b: 1 } });
+
+  it('stops it where the head placed it, also when the cancel came while the head was placing it', () => {
+    const { store, scheduler, sentCancels } = setUp();
+    scheduler.submit(elsewhere('t-placed'), 'driver-1');
+    scheduler.placedOn('t-placed', 'node-bbbbbbbbbbbb');
+    expect(scheduler.cancel('t-placed')).toBe(true);
+    scheduler.submit(elsewhere('t-placing'), 'driver-1');
+    expect(scheduler.cancel('t-placing')).toBe(true);
+    expect(sentCancels).toEqual([['node-bbbbbbbbbbbb', 't-placed']]);
+    scheduler.placedOn('t-placing', 'node-cccccccccccc');
+    expect(sentCancels).toEqual([['node-bbbbbbbbbbbb', 't-placed'], ['node-cccccccccccc', 't-placing']]);
+    expect(store.get('t-placing')?.result).toMatchObject({ status: 'error', error: { code: 'TASK_CANCELLED' } });
+    // Told once: a second placement word changes nothing.
+    scheduler.placedOn('t-placing', 'node-cccccccccccc');
+    expect(sentCancels).toHaveLength(2);
+  });
+
+  it('cancels, as it arrives, a task its owner cancelled before the head forwarded it here', () => {
+    const { store, scheduler } = setUp();
+    scheduler.cancelAhead('t-late');
+    scheduler.submit(task('t-late'), 'peer:node-bbbbbbbbbbbb', 'node-bbbbbbbbbbbb');
+    expect(store.get('t-late')?.result).toMatchObject({ status: 'error', error: { code: 'TASK_CANCELLED' } });
+    expect(scheduler.counts()).toMatchObject({ running: 0, queued: 0, waiting: 0 });
+    // Only once: the same id submitted again runs.
+    scheduler.submit(task('t-late'), 'peer:node-bbbbbbbbbbbb', 'node-bbbbbbbbbbbb');
+    expect(scheduler.counts()).toMatchObject({ queued: 1 });
+  });
+});
+
 /** A call of an async function whose calls may overlap, up to `maxConcurrency` in one worker. */
 const overlapping = (taskId: string, maxConcurrency: number, maxRetries = 0): TaskSpec => ({
   ...task(taskId), fn: { module: 'tasks.ts', name: 'download' }, name: 'download', maxConcurrency, maxRetries,
