@@ -24,7 +24,7 @@ export type { MapProgress } from './progress.ts';
 export interface MapOptions {
   /** Items per task: a number, or `'auto'` (about 100 ms of work per chunk, measured as it goes). @default 'auto' */
   chunkSize?: number | 'auto';
-  /** Chunks submitted and not yet consumed, at most. @default twice the cluster's CPUs */
+  /** Chunks submitted and not yet consumed, at most. @default twice the cluster's CPUs, times the function's maxConcurrency */
   maxInFlight?: number;
   /**
    * `true`: a bar on stderr in a terminal (done/total, rate, ETA), else a line every few seconds;
@@ -61,6 +61,8 @@ export function mapCalls<F extends (...args: never[]) => unknown>(chunks: ChunkS
 export interface ChunkSubmitter {
   /** The function's name, for the progress bar. */
   readonly name: string;
+  /** Calls of it that may overlap in one worker (its maxConcurrency): the default window scales with it. */
+  readonly maxConcurrency?: number;
   /**
    * Run the function on each item as one task; its result is `{ values, ms }`. `args` are the
    * items' arguments one after another: `sizes` says how many each item has, and without it each
@@ -164,11 +166,15 @@ function itemsOf(items: Iterable<unknown> | AsyncIterable<unknown>): ItemSource 
   };
 }
 
-/** The default window: twice the cluster's CPUs (the node's view), at least 2. */
-async function defaultWindow(): Promise<number> {
+/**
+ * The default window: twice what the cluster runs at once (the node's view of its CPUs, times
+ * the calls that overlap in one worker), at least 2. A map of downloads with maxConcurrency 64
+ * keeps 64 per CPU in flight, not 2.
+ */
+async function defaultWindow(maxConcurrency: number): Promise<number> {
   const runtime = currentRuntime();
   const cpus = runtime ? (await runtime.clusterResources()).CPU ?? 1 : 1;
-  return Math.max(2, Math.ceil(2 * cpus));
+  return Math.max(2, Math.ceil(2 * cpus * maxConcurrency));
 }
 
 /**
@@ -179,7 +185,7 @@ export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> |
   options: MapOptions, ordered: boolean, cache?: ItemCache): AsyncGenerator<unknown[], void, undefined> {
   checkOptions(options);
   const source = itemsOf(items);
-  const window = options.maxInFlight ?? await defaultWindow();
+  const window = options.maxInFlight ?? await defaultWindow(target.maxConcurrency ?? 1);
   const fixed = typeof options.chunkSize === 'number' ? options.chunkSize : undefined;
   const progress = progressReporter(options.progress, target.name, source.total);
   let measured: { itemMs: number | undefined; items: number } = { itemMs: undefined, items: 0 };

@@ -168,6 +168,7 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
   const calls = (opts: Required<TaskOptions>): RemoteCalls<F> => {
     const chunks: ChunkSubmitter = {
       name: opts.name || name,
+      maxConcurrency: opts.maxConcurrency,
       submitChunk: (args, sizes, offset) => submit(opts, args, sizes ? { offset, sizes } : { offset }) as unknown as ObjectRef<ChunkResult>,
     };
     return { remote: (...args: unknown[]) => submit(opts, args), ...mapCalls<F>(chunks), [CHUNKS]: chunks } as RemoteCalls<F>;

@@ -12,6 +12,11 @@
  * worker running its calls with `join`, while fewer than maxConcurrency of them run here, and such
  * a call starts at once beside them, interleaving at their awaits. The node keeps that count; the
  * worker runs what it is told to join. A sync function's calls still run one after another.
+ * The items of a map's chunk of such a function overlap too, so that a chunk of 50 downloads takes
+ * the time of one, not of 50: each item takes one of the function's maxConcurrency slots in this
+ * worker (CallSlots), shared by all its chunks here, which keeps the items in flight within N
+ * however the map cut them into chunks. Plain calls take no slot (the node counts them): a call
+ * waiting for a slot its own caller holds would never start.
  */
 import {
   ERROR_CODES, SystemError, WeftError, decode, encode, taskScope, toErrorPayload, userStack,
@@ -29,6 +34,8 @@ export class Executor {
   #active = 0;
   /** Ids of tasks started and not finished, with whether each is waiting. */
   readonly #running = new Map<string, { waits: number }>();
+  /** Per function with maxConcurrency > 1: the slots the items of its chunks share here. */
+  readonly #slots = new Map<string, CallSlots>();
 
   constructor(runtime: ClientRuntime, loader: ModuleLoader) {
     this.#runtime = runtime;
@@ -102,6 +109,16 @@ export class Executor {
     return encodeResult(`task ${task.name}`, value);
   }
 
+  /** The slots of the task's function when its calls may overlap (maxConcurrency > 1). */
+  #slotsOf(task: TaskSpec): CallSlots | undefined {
+    const limit = task.maxConcurrency ?? 1;
+    if (limit <= 1) return undefined;
+    const key = `${task.jobId}\0${task.fn.module}\0${task.fn.name}\0${String(limit)}`;
+    let slots = this.#slots.get(key);
+    if (!slots) this.#slots.set(key, (slots = new CallSlots(limit)));
+    return slots;
+  }
+
   /** A chunk of a map: the function once per item, in order; `{ values, ms }`, or the first item's error, naming its index. */
   async #runBatch(task: TaskSpec, batch: TaskBatch, fn: AnyFunction, args: unknown[]): Promise<Result> {
     const { sizes } = batch;
@@ -111,23 +128,25 @@ export class Executor {
     const count = sizes ? sizes.length : args.length;
     const values: unknown[] = new Array(count);
     const started = performance.now();
+    // Where each item's arguments start in `args`.
+    const starts = sizes ? prefixSums(sizes) : undefined;
+    const call = (i: number): unknown => (sizes === undefined ? fn(args[i]) : fn(...args.slice(starts![i], starts![i]! + sizes[i]!)));
+    const failure = (i: number, error: unknown): ErrorPayload => {
+      const payload = userError(task.name, error);
+      return payload.code === ERROR_CODES.TASK_ERROR ? { ...payload, message: `item ${batch.offset + i}: ${payload.message}` } : payload;
+    };
+    const slots = this.#slotsOf(task);
+    const scope = { taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) };
     // One scope for the chunk, and an await only for an item that returns a thenable: the items
     // of a map of tiny calls cost a call each.
-    const failed = await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, async () => {
-      let at = 0;
+    const failed = await taskScope.run(scope, async () => {
+      if (slots) return runOverlapping(count, slots, values, call, failure);
       for (let i = 0; i < count; i++) {
         try {
-          let value: unknown;
-          if (sizes === undefined) value = fn(args[i]);
-          else {
-            const size = sizes[i] as number;
-            value = fn(...args.slice(at, at + size));
-            at += size;
-          }
+          const value = call(i);
           values[i] = isThenable(value) ? await value : value;
         } catch (error) {
-          const payload = userError(task.name, error);
-          return payload.code === ERROR_CODES.TASK_ERROR ? { ...payload, message: `item ${batch.offset + i}: ${payload.message}` } : payload;
+          return failure(i, error);
         }
       }
       return undefined;
@@ -201,6 +220,77 @@ export function encodeResult(name: string, value: unknown): Result {
     const message = error instanceof Error ? error.message : String(error);
     return { status: 'error', error: { code: ERROR_CODES.SERIALIZATION, message: `${name} returned a value that cannot be sent: ${message}` } };
   }
+}
+
+/**
+ * The items of a chunk of a function whose calls may overlap: lanes take the next item while the
+ * function's slots allow, so up to maxConcurrency of them await at once. After a failure no item
+ * starts; the ones running are awaited (the node counts the chunk until it is done), and the first
+ * failure, by index, is the chunk's error.
+ */
+async function runOverlapping(count: number, slots: CallSlots, values: unknown[], call: (i: number) => unknown,
+  failure: (i: number, error: unknown) => ErrorPayload): Promise<ErrorPayload | undefined> {
+  let next = 0;
+  let failedAt = -1;
+  let failed: ErrorPayload | undefined;
+  const lane = async (): Promise<void> => {
+    while (failed === undefined && next < count) {
+      await slots.acquire();
+      const i = next++;
+      try {
+        if (i >= count || failed !== undefined) continue;
+        values[i] = await call(i);
+      } catch (error) {
+        if (failedAt < 0 || i < failedAt) {
+          failedAt = i;
+          failed = failure(i, error);
+        }
+      } finally {
+        slots.release();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(count, slots.limit) }, lane));
+  return failed;
+}
+
+/**
+ * Counting slots for the calls of one function in this worker (its maxConcurrency): acquire waits,
+ * in order, while all are taken.
+ */
+class CallSlots {
+  readonly limit: number;
+  #taken = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  acquire(): Promise<void> | void {
+    if (this.#taken < this.limit) {
+      this.#taken += 1;
+      return undefined;
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    // A waiter takes the freed slot over: the count stays.
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#taken -= 1;
+  }
+}
+
+function prefixSums(sizes: number[]): number[] {
+  const starts = new Array<number>(sizes.length);
+  let at = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    starts[i] = at;
+    at += sizes[i] as number;
+  }
+  return starts;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -45,6 +45,23 @@ describe('calls of an async function with maxConcurrency', () => {
     expect(mostInOneWorker()).toBeLessThanOrEqual(64);
   });
 
+  it('overlap as the items of a map\'s chunks too, within maxConcurrency across the chunks of a worker', async () => {
+    expect(await download.map(urls(300), { chunkSize: 50 })).toEqual(pages(300));
+    expect(mostInOneWorker()).toBeGreaterThanOrEqual(32);
+    expect(mostInOneWorker()).toBeLessThanOrEqual(64);
+    server.reset();
+    expect(await download.map(urls(300))).toEqual(pages(300));
+    expect(mostInOneWorker()).toBeGreaterThanOrEqual(32);
+    expect(mostInOneWorker()).toBeLessThanOrEqual(64);
+  });
+
+  it('fail a map of overlapping items with the first failed item of the chunk, by index', async () => {
+    const paths = Array.from({ length: 100 }, (_, i) => (i === 61 || i === 77 ? `/fail/${i}` : `/page/${i}`));
+    const error = await rejectionOf(download.map(paths.map((p) => server.url(p)), { chunkSize: 100 }));
+    expect(error).toBeInstanceOf(TaskError);
+    expect((error as TaskError).message).toMatch(/item 61: .*HTTP 500/);
+  });
+
   it('never overlap in a worker with the default maxConcurrency of 1', async () => {
     const bodies = await get(urls(12).map((url) => downloadOneAtATime.remote(url)));
     expect(bodies).toEqual(pages(12));
