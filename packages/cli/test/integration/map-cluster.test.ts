@@ -1,11 +1,12 @@
 /**
  * map and friends on a real cluster started through the CLI (a head with its node, and a second
- * node): chunks run on both nodes, values come back in input order, a failed item names its index.
+ * node): chunks run on both nodes, values come back in input order, a failed item names its index,
+ * progress counts every item, and a static method made remote with `@remote` runs on both nodes.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TaskError, init, shutdown } from '@weft/core';
-import { failOn, squareWhere } from '../fixtures/map-cluster-tasks.ts';
+import { TaskError, get, init, remoteOf, shutdown, type MapProgress } from '@weft/core';
+import { Grid, failOn, squareWhere } from '../fixtures/map-cluster-tasks.ts';
 import { CliCluster, until } from '../support/cli-cluster.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
@@ -42,5 +43,23 @@ describe('map on a cluster of two nodes', () => {
     expect(error).toBeInstanceOf(TaskError);
     expect((error as TaskError).message).toMatch(/item 123: no 123/);
     expect((error as TaskError).cause).toBe('RangeError');
+  }, 60_000);
+
+  it('reports progress to a function until every item is done, with the chunks on both nodes', async () => {
+    const seen: MapProgress[] = [];
+    const argLists = Array.from({ length: 200 }, (_, i) => [i, 1] as [number, number]);
+    const results = await squareWhere.starmap(argLists, { progress: (p) => seen.push(p) });
+    expect(new Set(results.map((r) => r.nodeId)).size).toBe(2);
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.map((p) => p.done)).toEqual([...seen.map((p) => p.done)].sort((a, b) => a - b));
+    expect(seen.at(-1)).toMatchObject({ done: 200, total: 200, failed: 0 });
+  }, 60_000);
+
+  it('runs a static method made remote by @remote on both nodes, bound to its class', async () => {
+    const cell = remoteOf(Grid.cell);
+    expect(await get(cell.remote(1, 0))).toMatchObject({ value: 1001 });
+    const results = await cell.starmap(Array.from({ length: 200 }, (_, i) => [i, 2] as [number, number]));
+    expect(results.map((r) => r.value)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1000));
+    expect(new Set(results.map((r) => r.nodeId)).size).toBe(2);
   }, 60_000);
 });
