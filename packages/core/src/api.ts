@@ -2,7 +2,8 @@
  * The driver-facing API: init, shutdown, get, wait, put, cancel, getRuntimeContext. The same
  * functions work inside tasks, where they use the worker's runtime.
  */
-import { ObjectRef } from './object-ref.ts';
+import { ObjectRef, assertCurrent } from './object-ref.ts';
+import { ObjectRefGenerator } from './object-ref-generator.ts';
 import { ERROR_CODES, GetTimeoutError, SystemError, ValueNotFoundError } from './errors.ts';
 import { ActorHandleBase, makeHandle, type ActorHandle } from './actor.ts';
 import { randomId } from './ids.ts';
@@ -181,6 +182,7 @@ function runtimeOrThrow(what: string): ClientRuntime {
 
 function checkRef(value: unknown, what: string): ObjectRef {
   if (!(value instanceof ObjectRef)) throw new TypeError(`${what} takes ObjectRefs, got ${value === null ? 'null' : typeof value}`);
+  assertCurrent(value, what);
   return value;
 }
 
@@ -255,12 +257,14 @@ export interface CancelOptions {
 }
 
 /**
- * Cancel the task behind a ref: whoever gets it sees TaskCancelledError, and so do the tasks it
- * submitted (unless `recursive: false`). Finished tasks are not affected.
+ * Cancel the task behind a ref (or a streaming generator's task, as Ray's `cancel` takes an
+ * ObjectRefGenerator): whoever gets it sees TaskCancelledError, and so do the tasks it submitted
+ * (unless `recursive: false`). Finished tasks are not affected.
  */
-export async function cancel(ref: ObjectRef, options: CancelOptions = {}): Promise<void> {
+export async function cancel(ref: ObjectRef | ObjectRefGenerator, options: CancelOptions = {}): Promise<void> {
   if (options.recursive !== undefined && typeof options.recursive !== 'boolean') throw new TypeError('cancel(): recursive must be a boolean');
-  await runtimeOrThrow('cancel()').cancel(checkRef(ref, 'cancel()').id, options.recursive ?? true);
+  const target = ref instanceof ObjectRefGenerator ? ref.completed() : ref;
+  await runtimeOrThrow('cancel()').cancel(checkRef(target, 'cancel()').id, options.recursive ?? true);
 }
 
 /** Where this code runs: node, worker, job, and the task or actor when inside one. */

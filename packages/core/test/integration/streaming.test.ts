@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ObjectRef, ObjectRefGenerator, TaskCancelledError, TaskError, WorkerCrashedError, get, init, shutdown,
+  ObjectRef, ObjectRefGenerator, TaskCancelledError, TaskError, WorkerCrashedError, cancel, get, init, shutdown,
 } from '@weft/core';
 import { add, sumArray } from '../fixtures/basic-tasks.ts';
 import { attemptsIn } from '../fixtures/attempts.ts';
@@ -121,6 +121,15 @@ describe('a remote generator', () => {
     expect(await get(first.value as ObjectRef<string>)).toBe('first');
     expect(await rejectionOf(gen.next())).toBeInstanceOf(TaskCancelledError);
     expect(await gen.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('is stopped by cancel(gen) as by gen.cancel()', async () => {
+    const gen = yieldThenWait.remote(tmpFile('never-2'), SIGNAL_TIMEOUT_MS);
+    const first = await gen.next();
+    await cancel(gen);
+    expect(await get(first.value as ObjectRef<string>)).toBe('first');
+    expect(await rejectionOf(gen.next())).toBeInstanceOf(TaskCancelledError);
+    expect(await rejectionOf(get(gen.completed()))).toBeInstanceOf(TaskCancelledError);
   });
 
   it('yields refs that can be passed to other tasks', async () => {
