@@ -1,14 +1,13 @@
 /**
- * W9 (BENCHMARKS.md): 1,000 async tasks (maxConcurrency 64) that each fetch a local URL
+ * W9 (BENCHMARKS.md): 1,000 async tasks (maxConcurrency 1,000) that each fetch a local URL
  * answering after 100 ms, in seconds (`W9.s`), beside `floor.W9_promise_all_s`: Promise.all of
  * the same fetches in this one process, measured in the same run against the same server. The
  * server is a process of its own (bench/latency-server.mjs). Every side does a full round first,
  * off the clock, so that each starts with its connections open and its code compiled.
  *
  * Also `floor.W9_lanes_s`, shown and not judged: the same fetches from two plain worker_threads
- * (one per CPU) with 64 in flight in each, no weft: the least any scheduler that runs 64 at once
- * per CPU can take, since 1,000 fetches then need about 8 rounds of 100 ms where Promise.all
- * needs one. W9.s against it is weft's own cost; against Promise.all, mostly that cap.
+ * (one per CPU) with W9_MAX_CONCURRENCY in flight in each, no weft: what the work costs spread
+ * over worker threads without a scheduler. W9.s against it is weft's own cost.
  */
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";

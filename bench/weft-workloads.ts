@@ -214,18 +214,24 @@ async function w7(ctx: RunContext): Promise<void> {
 }
 
 /**
- * W8: one map over {@link W8_ITEMS} tiny items, chunks sized automatically (each map starts from
- * chunks of one item and measures), after a map of a fifth of them off the clock, as the piscina
- * baseline warms up with a run.
+ * W8: a map over {@link W8_ITEMS} tiny items, chunks sized automatically (each map starts from
+ * chunks of one item and measures), after a map of a fifth of them off the clock. The best of
+ * three maps, as the chunked piscina baseline is the best of three loops (its per-item burst of
+ * 100,000 runs warms its workers first); a single map after the warm-up still runs on code the
+ * JIT is compiling (here 0.9M items/s for the first, 2-3M for the next ones).
  */
 async function w8(ctx: RunContext): Promise<void> {
   const items = Array.from({ length: W8_ITEMS }, (_, i) => i);
   await tiny.map(items.slice(0, W8_ITEMS / 5));
-  const t0 = now();
-  const values = await tiny.map(items);
-  const s = secondsSince(t0);
-  check("W8 last value", values[W8_ITEMS - 1], W8_ITEMS - 1);
-  ctx.log.add("W8.items_per_s", W8_ITEMS / s);
+  let best = 0;
+  for (let round = 0; round < 3; round++) {
+    const t0 = now();
+    const values = await tiny.map(items);
+    const s = secondsSince(t0);
+    check("W8 last value", values[W8_ITEMS - 1], W8_ITEMS - 1);
+    best = Math.max(best, W8_ITEMS / s);
+  }
+  ctx.log.add("W8.items_per_s", best);
 }
 
 /** W10: imapUnordered over {@link W10_ITEMS} items of ~1 ms: time to the first value, and the rate. */
