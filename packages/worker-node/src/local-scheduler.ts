@@ -22,45 +22,40 @@
  *
  * Overlapping calls (maxConcurrency > 1, task-groups.ts): a queued call joins its function's calls
  * in a worker with room, starting at once and taking nothing; nothing is sent ahead behind them.
+ *
+ * The scheduler owns the task records and decides; what each worker runs and the resources it
+ * holds are kept in worker-assignments.ts, what is remembered of tasks elsewhere in spilled-tasks.ts.
  */
 import {
-  ERROR_CODES, logger, type EncodedValue, type ObjectLocation, type ResourceSet, type Result, type TaskSpec,
+  ERROR_CODES, logger, type ObjectLocation, type ResourceSet, type Result, type TaskSpec,
 } from '@weft/core';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
-import { describeResources, fits, give, take } from './resources.ts';
+import { describeResources, fits } from './resources.ts';
 import { RunTimes } from './run-times.ts';
 import { SPILL_SHORT_MS, shouldSpill } from './spill-policy.ts';
+import { SpilledTasks, afterNodeLoss } from './spilled-tasks.ts';
 import { newTaskRecord, type ClusterLink, type TaskRecord } from './task-record.ts';
 import { TaskLog } from './task-log.ts';
 import { afterExit, crashError, describeExit } from './worker-exit.ts';
 import { TaskQueue } from './task-queue.ts';
-import { TaskGroups, hold, lend, overlaps, type TaskGroup } from './task-groups.ts';
-import { takesTasks, type WorkerHandle, type WorkerPool } from './worker-pool.ts';
+import { overlaps } from './task-groups.ts';
+import { WorkerAssignments } from './worker-assignments.ts';
+import type { WorkerHandle, WorkerPool } from './worker-pool.ts';
 
 /** Tasks sent ahead to one worker at most. */
 const PIPELINE_DEPTH = 16;
-/** Tasks are sent ahead behind a tiny task only this long after it started. */
-const PIPELINE_BEHIND_MS = 5;
 
 export class LocalScheduler {
   readonly #tasks = new Map<string, TaskRecord>();
-  /** Tasks this node spilled that were cancelled while the head placed them: stopped where they go. */
-  readonly #cancelledUnplaced = new Set<string>();
-  /** Tasks another node cancelled before their spec came here (the head forwards it): cancelled as they arrive. */
-  readonly #cancelledAhead = new Set<string>();
   readonly #queue = new TaskQueue<TaskRecord>();
-  readonly #available: ResourceSet;
   readonly #total: ResourceSet;
   readonly #runTimes = new RunTimes();
   readonly #taskLog: TaskLog;
-  /** Specs of spilled tasks whose results sit on other nodes: re-run if that node dies (lineage). */
-  readonly #lineage = new Map<string, TaskSpec>();
-  /** A worker with tasks sent ahead starts those before more calls join a group there. */
-  readonly #groups = new TaskGroups((worker) => takesTasks(worker) && worker.backlog.length === 0);
+  /** What runs in each worker, and the resources it holds. */
+  readonly #workers: WorkerAssignments;
+  /** What is remembered of tasks that run elsewhere. */
+  readonly #spilled: SpilledTasks;
   readonly #log = logger('local-scheduler');
-
-  /** Tasks spilled since the cluster's free resources were last reported. */
-  #spilledSinceView = 0;
 
   constructor(
     private readonly nodeId: string,
@@ -70,13 +65,14 @@ export class LocalScheduler {
     private readonly cluster: ClusterLink,
   ) {
     this.#total = { ...total };
-    this.#available = { ...total };
     this.#taskLog = new TaskLog(nodeId);
+    this.#workers = new WorkerAssignments(total, store, this.#taskLog, this.#runTimes, (taskId) => this.#tasks.get(taskId));
+    this.#spilled = new SpilledTasks(nodeId, cluster);
   }
 
   /** Resources not held by running tasks and actors. */
   available(): ResourceSet {
-    return { ...this.#available };
+    return this.#workers.available();
   }
 
   /** Called first in every dispatch, when resources may have been freed (actor placement). */
@@ -89,14 +85,12 @@ export class LocalScheduler {
 
   /** Take `held` if `needed` is free now (an actor being placed); false otherwise. */
   reserve(needed: ResourceSet, held: ResourceSet): boolean {
-    if (!fits(needed, this.#available)) return false;
-    take(this.#available, held);
-    return true;
+    return this.#workers.reserve(needed, held);
   }
 
   /** Give back what `reserve` took. */
   release(held: ResourceSet): void {
-    give(this.#available, held);
+    this.#workers.release(held);
     this.dispatch();
   }
 
@@ -120,7 +114,7 @@ export class LocalScheduler {
     this.#tasks.set(spec.taskId, task);
     this.#taskLog.submitted(spec);
     this.store.pin(task.pinned);
-    if (this.#cancelledAhead.delete(spec.taskId)) {
+    if (this.#spilled.takeCancelledAhead(spec.taskId)) {
       this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_CANCELLED, message: `task ${spec.name} (${spec.taskId}) was cancelled` } });
       return;
     }
@@ -132,9 +126,7 @@ export class LocalScheduler {
    * it): it is cancelled when it comes. Bounded: the oldest are forgotten.
    */
   cancelAhead(taskId: string): void {
-    if (this.#tasks.has(taskId)) return;
-    this.#cancelledAhead.add(taskId);
-    if (this.#cancelledAhead.size > 10_000) this.#cancelledAhead.delete(this.#cancelledAhead.values().next().value as string);
+    if (!this.#tasks.has(taskId)) this.#spilled.cancelAhead(taskId);
   }
 
   /** Wait for the task's arguments (or send it where it can run). */
@@ -164,19 +156,13 @@ export class LocalScheduler {
   }
 
   #spill(task: TaskRecord): void {
-    task.state = 'spilled';
-    task.placedOn = undefined;
     this.#taskLog.forget(task.spec.taskId);
-    this.#spilledSinceView += 1;
-    this.cluster.spill(task.spec, this.nodeId);
+    this.#spilled.send(task);
   }
 
-  /** The head says where a task this node spilled went. */
+  /** The head says where a task this node spilled went (one cancelled while it was placed is stopped there). */
   placedOn(taskId: string, nodeId: string): void {
-    const task = this.#tasks.get(taskId);
-    if (task?.state === 'spilled') task.placedOn = nodeId;
-    // Cancelled while the head was placing it: stop it where it went.
-    else if (this.#cancelledUnplaced.delete(taskId)) this.cluster.cancelRemote(nodeId, taskId);
+    this.#spilled.placedOn(this.#tasks.get(taskId), taskId, nodeId);
   }
 
   /**
@@ -187,14 +173,9 @@ export class LocalScheduler {
     for (const task of [...this.#tasks.values()]) {
       if (task.state !== 'spilled' || task.placedOn !== nodeId) continue;
       task.placedOn = undefined;
-      if (task.spec.maxRetries >= 0 && task.retries >= task.spec.maxRetries) {
-        this.#finish(task, { status: 'error', error: { code: ERROR_CODES.NODE_DIED,
-          message: `task ${task.spec.name} (${task.spec.taskId}) failed: node ${nodeId}, which ran it, ${why}, after ${task.retries} retries (maxRetries ${task.spec.maxRetries})` } });
-        continue;
-      }
-      if (task.yielded) {
-        this.#finish(task, { status: 'error', error: { code: ERROR_CODES.NODE_DIED,
-          message: `generator task ${task.spec.name} (${task.spec.taskId}) failed: node ${nodeId}, which ran it, ${why}; it had yielded values, so it is not run again` } });
+      const error = afterNodeLoss(task, nodeId, why);
+      if (error) {
+        this.#finish(task, { status: 'error', error });
         continue;
       }
       task.retries += 1;
@@ -214,7 +195,7 @@ export class LocalScheduler {
 
   /** The result of a task this node spilled, from the node that ran it (or the head's refusal). */
   spilledDone(taskId: string, outcome: Result | ObjectLocation): void {
-    this.#cancelledUnplaced.delete(taskId);
+    this.#spilled.settled(taskId);
     const task = this.#tasks.get(taskId);
     if (!task || task.state !== 'spilled') return;
     if ('status' in outcome) {
@@ -223,22 +204,22 @@ export class LocalScheduler {
     }
     task.state = 'finished';
     this.#tasks.delete(taskId);
-    this.#lineage.set(taskId, task.spec);
+    this.#spilled.remember(task.spec);
     this.store.located(this.store.ensure(taskId), outcome);
     this.store.unpin(task.pinned);
   }
 
   /** Forget the lineage of a freed object. */
   forget(objectId: string): void {
-    this.#lineage.delete(objectId);
+    this.#spilled.forget(objectId);
   }
 
   /** Re-run the task that made `objectId`, whose only copy was lost; false when there is none. */
   rebuild(objectId: string): boolean {
-    const spec = this.#lineage.get(objectId);
+    const spec = this.#spilled.lineageOf(objectId);
     const entry = this.store.get(objectId);
     if (!spec || !entry) return false;
-    this.#lineage.delete(objectId);
+    this.#spilled.forget(objectId);
     this.store.rebuilding(entry);
     this.#log.warn({ objectId, name: spec.name }, 'object lost with its node; re-running the task that made it');
     const task = newTaskRecord(spec, undefined);
@@ -283,94 +264,42 @@ export class LocalScheduler {
         this.#queue.shift();
         continue;
       }
-      const group = this.#groups.roomFor(task.spec);
+      const group = this.#workers.roomFor(task.spec);
       if (group) {
         this.#queue.shift();
-        this.#assign(task, group.worker, group);
+        this.#workers.assign(task, group.worker, group);
         continue;
       }
       // First in, first out: a big task at the head waits for room rather than starve.
-      const worker = fits(task.spec.resources, this.#available) ? this.pool.idleWorker() : undefined;
+      const worker = this.#workers.isFree(task.spec.resources) ? this.pool.idleWorker() : undefined;
       if (worker) {
         this.#queue.shift();
-        this.#assign(task, worker);
-        this.#promote(worker);
+        this.#workers.assign(task, worker);
+        this.#workers.promote(worker);
         continue;
       }
       const ahead = !overlaps(task.spec) && this.#runTimes.isTiny(task.spec) ? this.pool.pipelineWorker(task.spec.resources, PIPELINE_DEPTH) : undefined;
       if (ahead) {
         this.#queue.shift();
-        this.#assign(task, ahead);
+        this.#workers.assign(task, ahead);
         continue;
       }
       const spill = shouldSpill({ placed: task.placed, queued: this.#queue.length, localCpus: Math.max(1, this.#total.CPU ?? 1),
-        view: this.cluster.remoteView(), spilledSinceView: this.#spilledSinceView, short: this.#runTimes.isUnder(task.spec, SPILL_SHORT_MS) });
+        view: this.cluster.remoteView(), spilledSinceView: this.#spilled.sinceView(), short: this.#runTimes.isUnder(task.spec, SPILL_SHORT_MS) });
       if (spill) {
         this.#queue.shift();
         this.#spill(task);
         continue;
       }
-      if (fits(task.spec.resources, this.#available) && this.pool.canGrow()) this.pool.spawn();
+      if (this.#workers.isFree(task.spec.resources) && this.pool.canGrow()) this.pool.spawn();
       return;
     }
   }
 
   /** Other nodes reported their free resources again. */
   viewUpdated(): void {
-    this.#spilledSinceView = 0;
+    this.#spilled.viewUpdated();
     this.dispatch();
-  }
-
-  /**
-   * Send a task to a worker; it starts there when the worker has no active task, or at once when
-   * it joins `group` (the running calls of its function there), taking nothing more.
-   */
-  #assign(task: TaskRecord, worker: WorkerHandle, group?: TaskGroup): void {
-    task.state = group ? 'running' : 'assigned';
-    task.worker = worker;
-    worker.tasks.add(task.spec.taskId);
-    if (group) {
-      this.#groups.join(group);
-      task.group = group;
-      this.#taskLog.started(task.spec.taskId, worker.id);
-      this.#hold(task, worker);
-    } else {
-      worker.backlog.push(task.spec.taskId);
-    }
-    const argValues: Array<[string, EncodedValue]> = [];
-    for (const [, id] of task.spec.argRefs) {
-      const result = this.store.get(id)?.result;
-      if (result?.status === 'ok') argValues.push([id, result.value]);
-    }
-    worker.conn.send({ type: 'execute-task', task: task.spec, argValues, ...(group ? { join: true } : {}) });
-  }
-
-  /** Start the worker's next tasks as the worker itself does: whenever none is active. */
-  #promote(worker: WorkerHandle): void {
-    while (worker.active === 0) {
-      const taskId = worker.backlog.shift();
-      if (taskId === undefined) return;
-      const task = this.#tasks.get(taskId);
-      if (!task || task.state !== 'assigned') continue;
-      task.state = 'running';
-      this.#taskLog.started(taskId, worker.id);
-      if (overlaps(task.spec)) task.group = this.#groups.open(task.spec, worker);
-      this.#hold(task, worker);
-      worker.shape = task.spec.resources;
-      worker.aheadUntil = !task.group && this.#runTimes.isTiny(task.spec) ? performance.now() + PIPELINE_BEHIND_MS : 0;
-    }
-  }
-
-  /** A running task holds its resources (it started, or its get returned); a group's calls hold them once. */
-  #hold(task: TaskRecord, worker: WorkerHandle): void {
-    worker.active += 1;
-    if (!task.group || hold(task.group)) take(this.#available, task.spec.resources);
-  }
-
-  /** A running task lends its resources (it waits in get) or gives them back (it left); a group's, with its last holder. */
-  #lend(task: TaskRecord, worker: WorkerHandle): void {
-    worker.active -= 1;
-    if (!task.group || lend(task.group)) give(this.#available, task.spec.resources);
   }
 
   /** A worker reports a task's outcome. */
@@ -382,8 +311,8 @@ export class LocalScheduler {
     // still 'assigned' here did start in the worker: its unblock crossed this node's view.
     if (!task || task.worker !== worker || (task.state !== 'running' && task.state !== 'assigned')) return;
     if (runMs !== undefined) this.#runTimes.record(task.spec, runMs);
-    this.#leaveWorker(task);
-    this.#promote(worker);
+    this.#workers.leave(task);
+    this.#workers.promote(worker);
     // A worker whose cancelled calls still run (see cancel) is ended once nothing else runs in it.
     if (worker.cancelled.size > 0 && worker.tasks.size === 0) this.pool.kill(worker, `cancelled task ${[...worker.cancelled].join(', ')} still ran`);
     const retry = result.status === 'error' && result.error.code === ERROR_CODES.TASK_ERROR && task.spec.retryExceptions
@@ -413,48 +342,33 @@ export class LocalScheduler {
   /** The running task `taskId` waits in get/wait: lend its CPUs. */
   blocked(taskId: string | undefined): void {
     const task = taskId === undefined ? undefined : this.#tasks.get(taskId);
-    if (task?.state === 'assigned' && task.worker) {
-      // The worker started it before this node's view did (see taskDone): it starts here
-      // already waiting, holding nothing.
-      const backlog = task.worker.backlog;
-      backlog.splice(backlog.indexOf(task.spec.taskId), 1);
-      task.state = 'running';
-      task.waits = 1;
-      return;
-    }
-    if (!task || task.state !== 'running' || !task.worker) return;
-    task.waits += 1;
-    if (task.waits > 1) return;
-    this.#lend(task, task.worker);
-    this.#promote(task.worker);
+    const worker = task?.worker;
+    if (!task || !worker || !this.#workers.blocked(task, worker)) return;
+    this.#workers.promote(worker);
     this.dispatch();
   }
 
   /** The task's get/wait returned: it takes its CPUs back (even if that oversubscribes). */
   unblocked(taskId: string | undefined): void {
     const task = taskId === undefined ? undefined : this.#tasks.get(taskId);
-    if (!task || task.state !== 'running' || !task.worker || task.waits === 0) return;
-    task.waits -= 1;
-    if (task.waits > 0) return;
-    this.#hold(task, task.worker);
+    if (task) this.#workers.unblocked(task);
   }
 
   /** Cancel the task that makes `objectId`; false when it finished already (or is unknown). */
   cancel(objectId: string): boolean {
     const task = this.#tasks.get(objectId);
     if (!task || task.state === 'finished') return false;
-    if (task.state === 'spilled' && task.placedOn !== undefined) this.cluster.cancelRemote(task.placedOn, objectId);
-    else if (task.state === 'spilled') this.#cancelledUnplaced.add(objectId);
+    if (task.state === 'spilled') this.#spilled.cancel(task);
     if (task.state === 'assigned' && task.worker) {
       // Sent ahead but not started: the worker drops it; nothing to interrupt.
       task.worker.conn.send({ type: 'drop-task', taskId: objectId });
-      this.#leaveWorker(task);
+      this.#workers.leave(task);
     }
     const worker = task.state === 'running' ? task.worker : undefined;
     const beside = task.group !== undefined && task.group.members > 1;
     if (worker) {
-      this.#leaveWorker(task);
-      this.#promote(worker);
+      this.#workers.leave(task);
+      this.#workers.promote(worker);
     }
     this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_CANCELLED, message: `task ${task.spec.name} (${objectId}) was cancelled` } });
     // JavaScript cannot interrupt a running function: end its worker; its other tasks are re-queued
@@ -474,7 +388,7 @@ export class LocalScheduler {
       const task = this.#tasks.get(taskId);
       if (!task || (task.state !== 'running' && task.state !== 'assigned')) continue;
       const outcome = afterExit(task, task.state === 'running', worker.killedFor !== undefined);
-      this.#leaveWorker(task);
+      this.#workers.leave(task);
       if (outcome === 'fail') {
         this.#finish(task, { status: 'error', error: crashError(task, cause) });
         continue;
@@ -489,22 +403,6 @@ export class LocalScheduler {
     worker.backlog.length = 0;
     worker.cancelled.clear();
     this.dispatch();
-  }
-
-  #leaveWorker(task: TaskRecord): void {
-    const worker = task.worker;
-    if (!worker) return;
-    worker.tasks.delete(task.spec.taskId);
-    if (task.state === 'assigned') {
-      const index = worker.backlog.indexOf(task.spec.taskId);
-      if (index >= 0) worker.backlog.splice(index, 1);
-    } else if (task.waits === 0) {
-      this.#lend(task, worker);
-    }
-    if (task.group) this.#groups.leave(task.group);
-    task.group = undefined;
-    task.waits = 0;
-    task.worker = undefined;
   }
 
   #requeue(task: TaskRecord): void {

@@ -7,7 +7,7 @@
 import {
   inProcessPair, logger, ownerOf, randomId, toErrorPayload,
   type ClientMessage, type Connection, type HeadToNode, type NodeMessage, type NodeToHead, type ObjectLocation,
-  type PeerInfo, type PeerMessage, type ResourceSet, type Result, type TaskSpec,
+  type PeerMessage, type ResourceSet, type TaskSpec,
 } from '@weft/core';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,9 +23,10 @@ import { LocalScheduler } from './local-scheduler.ts';
 import { Membership } from './membership.ts';
 import { TaskFamily } from './task-family.ts';
 import { describeExit } from './worker-exit.ts';
-import { ObjectResolver, ownBytes, ownValue, peerHolder } from './object-resolver.ts';
+import { ObjectResolver, ownValue, peerHolder } from './object-resolver.ts';
 import { ObjectStore, type ObjectEntry } from './object-store.ts';
 import { ObjectWaits } from './object-waits.ts';
+import { PeerHandler } from './peer-handler.ts';
 import { PeerNetwork, type PeerConnector } from './peer-network.ts';
 import { WorkerPool, type WorkerHandle } from './worker-pool.ts';
 
@@ -88,8 +89,9 @@ export class WeftNode {
   readonly #log = logger('node');
   readonly #minWorkers: number;
   #heartbeat: NodeJS.Timeout | undefined;
-  #remoteView = { free: 0, cpus: 0, queued: 0 };
   readonly #membership: Membership;
+  /** Messages from other nodes, and what follows when one joins, leaves or dies. */
+  readonly #peerHandler: PeerHandler;
 
   constructor(options: NodeOptions) {
     this.nodeId = options.nodeId ?? randomId('node');
@@ -106,7 +108,7 @@ export class WeftNode {
       onExit: (worker, code) => this.#workerExited(worker, code),
     });
     this.head = new HeadConnection(options.head, {
-      peers: (nodes) => this.#peersChanged(nodes),
+      peers: (nodes) => this.#peerHandler.peersChanged(nodes),
       runTask: (task, owner, argLocations) => void this.#runTask(task, owner, argLocations),
       spillFailed: (taskId, error) => this.scheduler.spilledDone(taskId, { status: 'error', error }),
       taskPlaced: (taskId, nodeId) => this.scheduler.placedOn(taskId, nodeId),
@@ -117,7 +119,7 @@ export class WeftNode {
       },
       hostActor: (received, owner, restarts) => {
         const spec = { ...received, args: ownValue(received.args) };
-        this.#learn(spec.argRefs, [], owner);
+        this.#peerHandler.learn(spec.argRefs, [], owner);
         // Known at once, so that calls which arrive while its job's code installs wait for it.
         this.actors.create(spec, this.jobs.ensure(spec.jobId), { owner, restarts });
       },
@@ -128,18 +130,15 @@ export class WeftNode {
       lost: (reason) => this.#headLost(reason),
       reconnected: () => this.#announce(),
     });
-    this.#membership = new Membership(this.nodeId, () => this.head.silentMs(), options.onFenced, () => this.#peersChanged(this.head.peers()));
+    this.#membership = new Membership(this.nodeId, () => this.head.silentMs(), options.onFenced, () => this.#peerHandler.peersChanged(this.head.peers()));
     this.peers = new PeerNetwork(this.nodeId, options.connectPeer, {
-      message: (from, message) => this.#peerMessage(from, message),
-      disconnected: (nodeId, reason) => this.#peerDisconnected(nodeId, reason),
-      unreachable: (nodeId, reason) => {
-        this.#log.warn({ nodeId, reason }, 'cannot reach a peer node; what waited on it fails or is rebuilt');
-        this.#nodeDied(nodeId);
-      },
+      message: (from, message) => this.#peerHandler.handle(from, message),
+      disconnected: (nodeId, reason) => this.#peerHandler.disconnected(nodeId, reason),
+      unreachable: (nodeId, reason) => this.#peerHandler.unreachable(nodeId, reason),
     });
     this.scheduler = new LocalScheduler(this.nodeId, this.#total, this.store, this.pool, {
       spill: (task, owner) => this.head.spill(task, owner, this.scheduler.argLocations(task)),
-      remoteView: () => this.#remoteView,
+      remoteView: () => this.#peerHandler.remoteView(),
       clusterResources: () => this.head.clusterResources(),
       cancelRemote: (nodeId, taskId) => this.peers.send(nodeId, { type: 'cancel-task', taskId }),
     });
@@ -155,7 +154,7 @@ export class WeftNode {
     this.streams = new GeneratorStreams(this.store, {
       blocked: (taskId) => this.scheduler.blocked(taskId), unblocked: (taskId) => this.scheduler.unblocked(taskId),
       forward: (entry, owner, message) => this.#returnResult(entry, owner, message), spilledYield: (taskId) => this.scheduler.yielded(taskId),
-      release: (to, objectId, afterBorrows) => this.#release(to, objectId, afterBorrows),
+      release: (to, objectId, afterBorrows) => this.#peerHandler.release(to, objectId, afterBorrows),
     });
     this.clients = new ClientHandler(this);
     this.spiller = new ObjectSpiller(this.store, options.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3),
@@ -166,6 +165,11 @@ export class WeftNode {
     this.borrows = new Borrows(this.store, this.peers);
     this.store.onBorrow = (entry) => this.borrows.borrow(entry);
     this.store.onUnborrow = (entry) => this.peers.send(entry.owner as string, { type: 'release-object', objectId: entry.id });
+    this.#peerHandler = new PeerHandler({
+      nodeId: this.nodeId, store: this.store, peers: this.peers, scheduler: this.scheduler, router: this.router,
+      resolver: this.resolver, borrows: this.borrows, streams: this.streams,
+      recovering: () => this.#membership.recovering(), cancelTask: (taskId, recursive) => this.cancelTask(taskId, recursive),
+    });
     if (options.jobId !== undefined) this.jobs.set(options.jobId, options.workingDir);
   }
 
@@ -233,29 +237,10 @@ export class WeftNode {
     this.state = 'stopped';
   }
 
-  /**
-   * Record where objects named in a message from another node are. The arguments of a task or call
-   * that `owner` sent here belong to `owner`: one whose bytes are not ready yet (the owner sent
-   * the task before its dependencies finished) is asked of the owner when needed, and so is one
-   * whose copy dies with its node (the owner rebuilds it).
-   */
-  #learn(argRefs: Array<[number, string]>, locations: ObjectLocation[], owner: string): void {
-    const listed = new Set(this.peers.known().map((peer) => peer.nodeId));
-    for (const location of locations) {
-      if (location.nodeId === this.nodeId) continue;
-      // A location on a node that is gone (the message was sent before its death was known) is
-      // no use: the owner is asked instead.
-      if (!listed.has(location.nodeId)) continue;
-      const entry = this.store.ensure(location.objectId);
-      // Size 0: only who owns it, which its id tells (ownerOf).
-      if (!entry.result && !entry.spilled && location.size > 0) this.store.setLocation(entry, location);
-    }
-  }
-
   async #runTask(received: TaskSpec, owner: string, argLocations: ObjectLocation[]): Promise<void> {
     // Its arguments arrived in a network frame (or from this node's own queue: copying is cheap).
     const task = { ...received, args: ownValue(received.args) };
-    this.#learn(task.argRefs, argLocations, owner);
+    this.#peerHandler.learn(task.argRefs, argLocations, owner);
     try {
       await this.jobs.ensure(task.jobId);
     } catch (error) {
@@ -307,135 +292,6 @@ export class WeftNode {
     // The owner held it for this node (a borrow, or a subscription): no more.
     if (entry.owner !== undefined && entry.borrowed) this.peers.send(entry.owner, { type: 'release-object', objectId: entry.id });
     if (entry.location && entry.location.nodeId !== this.nodeId) this.peers.send(entry.location.nodeId, { type: 'release-object', objectId: entry.id });
-  }
-
-  /** Let `to` drop the copy it kept for this node; `afterBorrows`: once the refs inside it are borrowed here. */
-  #release(to: string, objectId: string, afterBorrows: boolean): void {
-    if (afterBorrows) void this.borrows.settled().then(() => this.peers.send(to, { type: 'release-object', objectId }));
-    else this.peers.send(to, { type: 'release-object', objectId });
-  }
-
-  #peerMessage(from: string, message: PeerMessage): void {
-    switch (message.type) {
-      case 'task-result': {
-        const outcome: Result | ObjectLocation = message.result.status === 'remote' ? message.result.location : ownBytes(message.result);
-        if (this.router.isRemoteCall(message.taskId)) this.router.remoteDone(message.taskId, outcome);
-        else this.scheduler.spilledDone(message.taskId, outcome);
-        this.#tellLocation(message.taskId);
-        // A value with refs inside was kept by its sender until the refs are borrowed here.
-        if ('status' in outcome && outcome.status === 'ok' && outcome.value.refs) this.#release(from, message.taskId, true);
-        return;
-      }
-      case 'task-yield':
-        return this.streams.told(from, message);
-      case 'borrow-ack':
-        return this.borrows.acked(message.requestId, message.missing);
-      case 'subscribe-object':
-        this.resolver.handle(from, message);
-        this.#tellLocation(message.objectId);
-        return;
-      case 'actor-call':
-        this.#learn(message.call.argRefs, message.argLocations, message.owner);
-        return this.router.handle(from, { ...message, call: { ...message.call, args: ownValue(message.call.args) } });
-      case 'kill-actor':
-      case 'kill-result':
-        return this.router.handle(from, message);
-      case 'cancel-task':
-        // Its spec may still be on its way from the head: then it is cancelled as it comes.
-        if (!this.cancelTask(message.taskId, message.recursive ?? true)) this.scheduler.cancelAhead(message.taskId);
-        return;
-      case 'hello':
-      case 'welcome':
-        return;
-      default:
-        return this.resolver.handle(from, message);
-    }
-  }
-
-  #peersChanged(listed: PeerInfo[]): void {
-    const alive = new Set(listed.map((node) => node.nodeId));
-    const missing = this.peers.known().filter((peer) => !alive.has(peer.nodeId));
-    // A restarted head has not heard from every node yet: keep the missing ones for now.
-    const recovering = this.#membership.recovering();
-    const nodes = recovering ? [...listed, ...missing] : listed;
-    const gone = recovering ? [] : missing.map((peer) => peer.nodeId);
-    this.peers.setPeers(nodes);
-    for (const nodeId of gone) this.#nodeDied(nodeId);
-    // What other nodes can take now: their free CPUs, plus a queue of one task per CPU (so that
-    // they do not idle until the next report).
-    let free = 0;
-    let total = 0;
-    let queued = 0;
-    for (const node of nodes) {
-      if (node.nodeId === this.nodeId || node.available === undefined) continue;
-      const cpus = node.resources.CPU ?? 0;
-      total += cpus;
-      queued += node.queued ?? 0;
-      free += Math.max(0, node.available.CPU ?? 0) + Math.max(0, cpus - (node.queued ?? 0));
-    }
-    this.#remoteView = { free, cpus: total, queued };
-    this.scheduler.viewUpdated();
-  }
-
-  /**
-   * Another node died: tasks this node had spilled there run again; calls to its actors in flight
-   * fail and later ones wait for the actor to restart elsewhere; objects whose only copy was there
-   * are rebuilt from the task that made them when this node owns it, else fail with ObjectLostError.
-   */
-  #nodeDied(nodeId: string): void {
-    this.#log.warn({ nodeId }, 'peer node died');
-    this.scheduler.nodeDied(nodeId);
-    this.router.nodeDied(nodeId);
-    this.borrows.nodeDied(nodeId);
-    // What it held here (its borrows, results it owned that ran here) and waited for goes.
-    this.store.dropSubscriber(nodeId);
-    this.store.dropClient(peerHolder(nodeId));
-    this.resolver.nodeDied(nodeId, (entry) => this.scheduler.rebuild(entry.id) || this.#askOwner(entry, nodeId));
-  }
-
-  /**
-   * The last connection with a listed peer closed (it went silent for the keepalive timeout, or
-   * was reset): what it had not answered may be lost. Pulls and subscriptions are asked again over
-   * a new connection, tasks spilled there run again, and calls to its actors in flight fail. If it
-   * died, the head says so within the death timeout, and #nodeDied does the rest.
-   */
-  #peerDisconnected(nodeId: string, reason: string): void {
-    // A peer stopping on purpose flushed what it owed before it closed.
-    if (reason.includes('node stopping')) {
-      this.#log.info({ nodeId, reason }, 'peer connection closed');
-      return;
-    }
-    this.#log.warn({ nodeId, reason }, 'lost the connection to a peer node; asking again what it had not answered');
-    const why = `lost its connection to node ${this.nodeId} (${reason})`;
-    this.scheduler.nodeDied(nodeId, why);
-    this.router.nodeDied(nodeId, why);
-    this.resolver.reissue(nodeId);
-  }
-
-  /**
-   * Nodes subscribed to an object whose bytes are ready on another (live) node are told where:
-   * the subscriber pulls them from there. (The resolver answers only when the bytes are here.)
-   */
-  #tellLocation(objectId: string): void {
-    const entry = this.store.get(objectId);
-    const location = entry?.location;
-    if (!entry || entry.result || !location || !entry.subscribers) return;
-    if (location.nodeId !== this.nodeId && !this.peers.known().some((peer) => peer.nodeId === location.nodeId)) return;
-    for (const nodeId of this.store.takeSubscribers(entry) ?? []) this.peers.send(nodeId, { type: 'object-ready', objectId, result: { status: 'remote', location } });
-  }
-
-  /**
-   * The only copy of an object owned by another node died with `deadNode`: ask the owner for it
-   * again (it rebuilds it from lineage, or says it is lost). False when the owner is gone too.
-   */
-  #askOwner(entry: ObjectEntry, deadNode: string): boolean {
-    const owner = entry.owner;
-    if (owner === undefined || owner === deadNode || owner === this.nodeId) return false;
-    if (!this.peers.known().some((peer) => peer.nodeId === owner)) return false;
-    this.store.setLocation(entry, undefined);
-    this.store.setFetching(entry, false);
-    if (entry.waiters.length > 0) this.resolver.fetch(entry);
-    return true;
   }
 
   #sendHeartbeat(): void {
