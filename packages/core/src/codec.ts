@@ -16,7 +16,7 @@
  * gets views of that memory.
  */
 import { Packr, addExtension } from 'msgpackr';
-import { ObjectRef } from './object-ref.ts';
+import { ObjectRef, assertCurrent } from './object-ref.ts';
 import { ActorHandleBase, handleFromWire } from './actor-handle-base.ts';
 import { SerializationError } from './errors.ts';
 
@@ -30,6 +30,8 @@ const EXT_OBJECT_REF = 0x20;
 const EXT_TYPED_ARRAY = 0x21;
 const EXT_ARRAY_BUFFER = 0x22;
 const EXT_ACTOR_HANDLE = 0x23;
+/** Opens the message of a stale ref met while encoding; encodeArgs puts the call's name in its place. */
+export const SENDING_A_VALUE = 'sending a value';
 
 const TYPED_ARRAY_KINDS = [Uint8Array, Int8Array, Uint8ClampedArray, Int16Array, Uint16Array,
   Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array, Buffer] as const;
@@ -103,6 +105,9 @@ addExtension({
   Class: ObjectRef,
   type: EXT_OBJECT_REF,
   write(ref: ObjectRef) {
+    // Checked here, where every ref that leaves this thread passes (nested in arguments, in put()
+    // values, in results): the node must never hear of an object of a runtime that was shut down.
+    assertCurrent(ref, SENDING_A_VALUE);
     encodeRefs?.push(ref.id);
     return ref.owner === undefined ? ref.id : [ref.id, ref.owner];
   },

@@ -3,8 +3,8 @@
  * (top-level refs kept apart, to be resolved before the call runs) and where their code lives.
  */
 import path from 'node:path';
-import { encode } from './codec.ts';
-import { SerializationError } from './errors.ts';
+import { SENDING_A_VALUE, encode } from './codec.ts';
+import { ObjectLostError, SerializationError } from './errors.ts';
 import { ObjectRef } from './object-ref.ts';
 import type { TaskSpec } from './protocol/messages.ts';
 
@@ -29,6 +29,9 @@ export function encodeArgs(args: unknown[], callName: string): Pick<TaskSpec, 'a
   } catch (error) {
     if (error instanceof SerializationError) {
       throw new SerializationError(`${callName}.remote(): an argument ${error.message.replace(/^cannot send/, 'is')}`);
+    }
+    if (error instanceof ObjectLostError && error.message.startsWith(SENDING_A_VALUE)) {
+      throw new ObjectLostError(`${callName}.remote()${error.message.slice(SENDING_A_VALUE.length)}`);
     }
     throw error;
   }

@@ -217,7 +217,8 @@ export class ClientRuntime implements RefSink {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#awayTimer);
-    refTracker.attach(undefined);
+    // Its refs die with it: a runtime started later must not hear of them (ref-tracker.ts, generations).
+    refTracker.detach(this);
     // The job ends with this connection, not after the death timeout.
     this.#conn.send({ type: 'driver-exit' });
     this.#conn.close('runtime shut down');
