@@ -13,6 +13,7 @@ import type { Connection } from '../protocol/connection.ts';
 import { DEATH_TIMEOUT_MS } from '../protocol/liveness.ts';
 import { refTracker, type RefSink } from './ref-tracker.ts';
 import { taskScope, type RuntimeContext } from './context.ts';
+import { currentRuntime } from './runtime-slot.ts';
 
 interface Pending<T> {
   resolve(value: T): void;
@@ -224,8 +225,16 @@ export class ClientRuntime implements RefSink {
     this.#conn.close('runtime shut down');
   }
 
+  /** Why a call through this runtime fails after shutdown(): none running, or a newer one that this object is not of. */
+  #closedError(): SystemError {
+    const current = currentRuntime();
+    if (current === undefined || current === this) return new SystemError('weft is shut down: call init() first', 'NOT_INITIALIZED');
+    return new SystemError('this belongs to a weft runtime that was shut down (a generator, map or actor handle made before shutdown()); '
+      + 'nothing outlives shutdown(), not even after init() again: make it anew in the current runtime', 'NOT_INITIALIZED');
+  }
+
   #request<T>(requestId: number, message: ClientMessage, timeoutMs?: number, timeoutError?: () => Error): Promise<T> {
-    if (this.#closed) return Promise.reject(new SystemError('weft is shut down: call init() first', 'NOT_INITIALIZED'));
+    if (this.#closed) return Promise.reject(this.#closedError());
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       if (timeoutMs !== undefined && timeoutError) {

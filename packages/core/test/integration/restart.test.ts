@@ -10,6 +10,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { init, shutdown } from '@weft/core';
+import { countTo } from '../fixtures/streaming-generators.ts';
+import { rejectionOf } from '../support/outcome.ts';
 import { restartAndUse, type Failure, type RestartReport } from '../fixtures/restart-driver.ts';
 
 const run = promisify(execFile);
@@ -57,4 +60,22 @@ describe('a driver that calls init() again after shutdown()', () => {
     expect(logs.filter((line) => line.level >= 40 || 'dropped' in line).map(({ msg, nodeId, dropped }) => ({ msg, nodeId, dropped }))).toEqual([]);
     expectReport(JSON.parse(stdout.trim().split('\n').pop() as string) as RestartReport);
   });
+
+  it('fails the next() of a generator of the first runtime with an error that says so', async () => {
+    await init({ numCpus: 1 });
+    let gen: ReturnType<typeof countTo.remote>;
+    try {
+      gen = countTo.remote(3);
+      expect((await gen.next()).done).toBe(false);
+    } finally {
+      await shutdown();
+    }
+    await init({ numCpus: 1 });
+    try {
+      const error = await rejectionOf(gen.next());
+      expect((error as Error).message).toMatch(/belongs to a weft runtime that was shut down .*make it anew in the current runtime/);
+    } finally {
+      await shutdown();
+    }
+  }, 60_000);
 });
