@@ -5,7 +5,8 @@
  * import { init, remote, get, shutdown } from '@weft/core';
  * export const square = remote(function square(x: number) { return x * x; });
  * await init();
- * console.log(await get([1, 2, 3].map((x) => square.remote(x)))); // [1, 4, 9]
+ * console.log(await square.map([1, 2, 3]));   // [1, 4, 9], in parallel, in chunks
+ * console.log(await get(square.remote(4)));   // 16: one task, its ObjectRef at once
  * await shutdown();
  * ```
  *
