@@ -13,8 +13,12 @@
  * driver, to measure the speed-up, and checks that both runs give bit-identical results:
  * with a seed per batch, the answer does not depend on how the work was scheduled.
  *
+ * Between the two, one streaming task (a remote `async function*`) simulates in steps and yields
+ * each step's totals; the driver prints the estimate from each as it arrives.
+ *
  * Shows: a CPU-bound parallel map with per-item seeds, a progress bar, results streamed in order,
- * reproducible parallel simulation, and the speed-up over one thread.
+ * a streaming generator task (ObjectRefGenerator), reproducible parallel simulation, and the
+ * speed-up over one thread.
  *
  * Run:   pnpm tsx examples/monte-carlo-options.ts [batches] [pathsPerBatch]
  *        (defaults: 64 batches of 2,000,000 paths; about 3 s in parallel on 2 cores, then
@@ -84,6 +88,15 @@ export interface Batch {
 /** One batch of paths, as a task (the map runs it once per batch). */
 export const priceBatch = remote(function priceBatch({ option, seed, paths }: Batch): BatchResult {
   return simulateBatch(option, seed, paths);
+});
+
+/**
+ * One long simulation as a streaming task (an `async function*`: `.remote()` returns an
+ * ObjectRefGenerator): it yields each step's totals as soon as the step is done, so the driver
+ * prints the estimate converging while the task is still running. Step k uses seed `seed + k`.
+ */
+export const convergingPrice = remote(async function* convergingPrice({ option, seed, paths }: Batch, steps: number) {
+  for (let k = 0; k < steps; k++) yield simulateBatch(option, seed + k, paths);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +191,21 @@ try {
   const parallelSeconds = (performance.now() - t0) / 1000;
   console.log();
 
+  // Streaming: one task, whose steps come back as it yields them (each ref readable at once).
+  const STEPS = 6;
+  const STEP_PATHS = 500_000;
+  const STREAM_SEED = BASE_SEED + 1_000_000;
+  console.log(`one streaming task, ${STEPS} steps of ${fmt(STEP_PATHS)} paths, each printed as it is yielded:`);
+  const streamed: BatchResult[] = [];
+  for await (const ref of convergingPrice.remote({ option, seed: STREAM_SEED, paths: STEP_PATHS }, STEPS)) {
+    streamed.push(await get(ref));
+    const sofar = summarize(streamed);
+    console.log(`after ${fmt(sofar.paths).padStart(9)} paths   ${sofar.price.toFixed(5)} ± ${(1.96 * sofar.standardError).toFixed(5)}`);
+  }
+  const streamedInDriver = Array.from({ length: STEPS }, (_, k) => simulateBatch(option, STREAM_SEED + k, STEP_PATHS));
+  const streamIdentical = streamed.length === STEPS && JSON.stringify(streamed) === JSON.stringify(streamedInDriver);
+  console.log();
+
   // The same batches, one after another, in this thread.
   t0 = performance.now();
   const sequentialResults: BatchResult[] = [];
@@ -198,6 +226,9 @@ try {
   console.log(`one thread            ${sequentialSeconds.toFixed(2)} s  (same batches, same seeds, in the driver)`);
   console.log(`speed-up              ${(sequentialSeconds / parallelSeconds).toFixed(2)}×`);
   console.log(`results identical     ${sameAsSequential ? "yes" : "NO"} (parallel vs one thread, batch by batch)`);
+  console.log(`streamed identical    ${streamIdentical ? "yes" : "NO"} (the streaming task's ${STEPS} steps vs the same steps in the driver)`);
+  // A failed check fails the run (exit code 1), so scripts and tests see it.
+  if (!sameAsSequential || !streamIdentical) process.exitCode = 1;
 } finally {
   await shutdown();
 }
