@@ -83,9 +83,21 @@ export class ActorHost {
       const job = spec === undefined ? {} : { jobId: spec.jobId, workingDir: this.#loader.dirOf(spec.jobId) };
       const value: unknown = await taskScope.run({ taskId: call.callId, actorId: call.actorId, ...job },
         () => (method as (...a: unknown[]) => unknown).apply(instance, args));
+      // A generator object would encode as {} (it has no own fields): say what is not supported.
+      if (isGeneratorObject(value)) {
+        return { status: 'error', error: { code: ERROR_CODES.TASK_ERROR, taskName: call.name, remoteName: 'TypeError', remoteStack: '',
+          message: `${call.name} is a generator method: actor methods cannot stream yet; return an array, or yield from a remote function* (or async function*) instead` } };
+      }
       return encodeResult(call.name, value);
     } catch (error) {
       return { status: 'error', error: userError(call.name, error) };
     }
   }
+}
+
+/** Whether `value` is what calling a `function*` or `async function*` returns. */
+function isGeneratorObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const tag = Object.prototype.toString.call(value);
+  return tag === '[object Generator]' || tag === '[object AsyncGenerator]';
 }

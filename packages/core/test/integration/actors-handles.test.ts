@@ -48,6 +48,16 @@ describe('typed actor handles', () => {
     expect(typeof typeErrors).toBe('function');
   });
 
+  it('fails a call of a generator method with a TaskError saying actor methods cannot stream, and the actor lives on', async () => {
+    const counter = Counter.remote(3);
+    for (const ref of [counter.countUp.remote(5), counter.countUpLater.remote(5)] as ObjectRef<unknown>[]) {
+      const error = await get(ref).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskError);
+      expect((error as TaskError).message).toMatch(/Counter\.countUp(Later)? is a generator method: actor methods cannot stream yet/);
+    }
+    expect(await get(counter.inc.remote(1))).toBe(4);
+  });
+
   it('keeps the actor state between calls', async () => {
     const c = Counter.remote(10);
     expect(await get(c.inc.remote(1))).toBe(11);
