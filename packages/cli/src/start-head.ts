@@ -12,7 +12,7 @@ import { runForeground, type Started } from './foreground.ts';
 import { readOptionFile } from './options.ts';
 import { isWeftProcess } from './processes.ts';
 import { ensureSession, explicitSession, linkLatest, newSession, readPid, readToken, writeToken } from './session.ts';
-import { cpus, randomToken, type StartOptions } from './start.ts';
+import { cpus, randomToken, type StartOptions } from './start-options.ts';
 
 /** The head's default port. */
 export const DEFAULT_HEAD_PORT = 7350;

@@ -11,7 +11,7 @@ import { CliError } from './errors.ts';
 import { runForeground, type Started } from './foreground.ts';
 import { fromEnv, readOptionFile } from './options.ts';
 import { ensureSession, explicitSession, findSession, linkLatest, newSession, readToken, reserveNodeName } from './session.ts';
-import { cpus, wsUrl, type StartOptions } from './start.ts';
+import { cpus, wsUrl, type StartOptions } from './start-options.ts';
 
 /** What a node process writes to `node-<n>.json` once it listens. */
 export interface NodeRecord {

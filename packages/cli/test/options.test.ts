@@ -5,7 +5,7 @@ import { InvalidArgumentError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBytes, parsePort, parsePositiveInt, parseResources } from '../src/options.ts';
 import { recordedNames, reserveNodeName, writePid } from '../src/session.ts';
-import { wsUrl } from '../src/start.ts';
+import { wsUrl } from '../src/start-options.ts';
 import { bytes, table } from '../src/table.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-cli-unit-'));
