@@ -4,15 +4,15 @@
  * join once the child listens; with `--block` it is that process.
  */
 import path from 'node:path';
+import { portInUseMessage } from '@weft/core';
 import { startHeadServer } from '@weft/scheduler';
 import { NodeAddressError, chooseHeadAddress, startNodeBesideHead, wsUrlOf } from '@weft/worker-node';
 import { startInBackground } from './background.ts';
 import { CliError } from './errors.ts';
 import { runForeground, type Started } from './foreground.ts';
-import { readOptionFile } from './options.ts';
 import { isWeftProcess } from './processes.ts';
 import { ensureSession, explicitSession, linkLatest, newSession, readPid, readToken, writeToken } from './session.ts';
-import { cpus, randomToken, type StartOptions } from './start-options.ts';
+import { checkTlsPair, cpus, randomToken, readTlsFiles, type StartOptions } from './start-options.ts';
 
 /** The head's default port. */
 export const DEFAULT_HEAD_PORT = 7350;
@@ -28,9 +28,7 @@ export interface HeadRecord {
 
 /** Runs `weft start --head`. */
 export async function startHead(options: StartOptions): Promise<void> {
-  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
-    throw new CliError('--tls-cert and --tls-key go together: give both to serve wss, or neither');
-  }
+  checkTlsPair(options);
   const explicit = explicitSession(options.session);
   const session = explicit !== undefined ? ensureSession(explicit) : newSession();
   const running = readPid(session, 'head');
@@ -55,9 +53,9 @@ export async function startHead(options: StartOptions): Promise<void> {
 
 /** Starts the head server and the node beside it. */
 async function serve(options: StartOptions, session: string, token: string): Promise<Started<Omit<HeadRecord, 'pid'>>> {
-  const cert = options.tlsCert === undefined ? undefined : readOptionFile('--tls-cert', options.tlsCert);
-  const key = options.tlsKey === undefined ? undefined : readOptionFile('--tls-key', options.tlsKey);
-  const ca = options.tlsCa === undefined ? cert : readOptionFile('--tls-ca', options.tlsCa);
+  const { cert, key, ca: trusted } = readTlsFiles(options);
+  // The node beside the head trusts the head's own certificate unless told otherwise.
+  const ca = trusted ?? cert;
   const port = options.port ?? DEFAULT_HEAD_PORT;
   const host = options.host ?? '127.0.0.1';
   let advertise: string;
@@ -74,7 +72,7 @@ async function serve(options: StartOptions, session: string, token: string): Pro
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new CliError(`port ${port} on ${host} is in use: stop what holds it or pass --port`);
+      throw new CliError(portInUseMessage(port, host, 'pass --port'));
     }
     throw error;
   }

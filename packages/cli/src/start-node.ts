@@ -4,14 +4,14 @@
  * new one; it is `node-<n>` there.
  */
 import path from 'node:path';
-import { WebSocketConnectError } from '@weft/core';
+import { WebSocketConnectError, portInUseMessage } from '@weft/core';
 import { NodeAddressError, nodeAddresses, startClusterNode } from '@weft/worker-node';
 import { startInBackground } from './background.ts';
 import { CliError } from './errors.ts';
 import { runForeground, type Started } from './foreground.ts';
-import { fromEnv, readOptionFile } from './options.ts';
+import { fromEnv } from './options.ts';
 import { ensureSession, explicitSession, findSession, linkLatest, newSession, readToken, reserveNodeName } from './session.ts';
-import { cpus, wsUrl, type StartOptions } from './start-options.ts';
+import { checkTlsPair, cpus, readTlsFiles, wsUrl, type StartOptions } from './start-options.ts';
 
 /** What a node process writes to `node-<n>.json` once it listens. */
 export interface NodeRecord {
@@ -25,9 +25,7 @@ export interface NodeRecord {
 
 /** Runs `weft start --address …`. */
 export async function startNode(options: StartOptions): Promise<void> {
-  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
-    throw new CliError('--tls-cert and --tls-key go together: give both to serve wss, or neither');
-  }
+  checkTlsPair(options);
   const head = wsUrl(options.address ?? '');
   const explicit = explicitSession(options.session);
   const latest = explicit === undefined ? findSession(undefined) : undefined;
@@ -58,9 +56,7 @@ export async function startNode(options: StartOptions): Promise<void> {
 
 /** Starts the node and connects it to the head. */
 async function join(options: StartOptions, head: string, session: string, name: string, token: string): Promise<Started<Omit<NodeRecord, 'pid'>>> {
-  const cert = options.tlsCert === undefined ? undefined : readOptionFile('--tls-cert', options.tlsCert);
-  const key = options.tlsKey === undefined ? undefined : readOptionFile('--tls-key', options.tlsKey);
-  const ca = options.tlsCa === undefined ? undefined : readOptionFile('--tls-ca', options.tlsCa);
+  const { cert, key, ca } = readTlsFiles(options);
   const port = options.port ?? 0;
   try {
     const node = await startClusterNode({
@@ -94,7 +90,7 @@ function explain(error: unknown, head: string, options: StartOptions, port: numb
   if (error instanceof NodeAddressError) return new CliError(error.message);
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
-    return new CliError(`port ${port} on ${options.host ?? 'the chosen interface'} is in use: stop what holds it or pass --port`);
+    return new CliError(portInUseMessage(port, options.host ?? 'the chosen interface', 'pass --port'));
   }
   if (code === 'EADDRNOTAVAIL') {
     return new CliError(`cannot listen on ${options.host ?? options.nodeIpAddress ?? 'the chosen interface'}: it is not an address of this machine; pass --host <an interface of this machine>`);

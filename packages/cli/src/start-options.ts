@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CliError } from './errors.ts';
+import { readOptionFile } from './options.ts';
 
 /** Options of `weft start`, as commander parses them. */
 export interface StartOptions {
@@ -40,6 +41,21 @@ export interface StartOptions {
   daemon?: boolean;
   /** The node's name in the session, reserved by the parent (hidden). */
   nodeName?: string;
+}
+
+/** Refuses `--tls-cert` without `--tls-key` or the other way round. */
+export function checkTlsPair(options: StartOptions): void {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    throw new CliError('--tls-cert and --tls-key go together: give both to serve wss, or neither');
+  }
+}
+
+/** The PEM files the TLS options name, read; each absent when its option is. */
+export function readTlsFiles(options: StartOptions): { cert: Buffer | undefined; key: Buffer | undefined; ca: Buffer | undefined } {
+  const cert = options.tlsCert === undefined ? undefined : readOptionFile('--tls-cert', options.tlsCert);
+  const key = options.tlsKey === undefined ? undefined : readOptionFile('--tls-key', options.tlsKey);
+  const ca = options.tlsCa === undefined ? undefined : readOptionFile('--tls-ca', options.tlsCa);
+  return { cert, key, ca };
 }
 
 /** `1 CPU`, `4 CPUs` */

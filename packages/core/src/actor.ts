@@ -15,13 +15,13 @@
  * Workers find the class by its module and name: export it from the module that defines it (or
  * decorate it with `@remote()`).
  */
-import { ERROR_CODES, SystemError } from './errors.ts';
+import { SystemError } from './errors.ts';
 import type { ObjectRef } from './object-ref.ts';
 import type { ActorOptionsSpec, ActorSpec, FunctionDescriptor } from './protocol/messages.ts';
 import { classModule } from './runtime/class-location.ts';
 import { lookupDefinition } from './runtime/function-registry.ts';
 import { taskScope } from './runtime/context.ts';
-import { currentRuntime } from './runtime/runtime-slot.ts';
+import { requireRuntime } from './runtime/runtime-slot.ts';
 import { encodeArgs, modulePathFor, type RemoteArgs } from './task-args.ts';
 import { ActorHandleBase, setHandleFactory } from './actor-handle-base.ts';
 
@@ -97,12 +97,6 @@ export function makeHandle<T>(actorId: string, className: string): ActorHandle<T
 }
 
 setHandleFactory(makeHandle);
-
-function requireRuntime(what: string) {
-  const runtime = currentRuntime();
-  if (!runtime) throw new SystemError(`${what} was called before init(): call await init() first`, ERROR_CODES.NOT_INITIALIZED);
-  return runtime;
-}
 
 function callMethod(actorId: string, method: string, name: string, args: unknown[]): ObjectRef<unknown> {
   const runtime = requireRuntime(`${name}.remote()`);

@@ -8,6 +8,7 @@ import { ERROR_CODES, GetTimeoutError, SystemError, ValueNotFoundError } from '.
 import { ActorHandleBase, makeHandle, type ActorHandle } from './actor.ts';
 import { randomId } from './ids.ts';
 import { ClientRuntime, currentRuntime, setRuntime } from './runtime/client-runtime.ts';
+import { requireRuntime } from './runtime/runtime-slot.ts';
 import { taskScope, type RuntimeContext } from './runtime/context.ts';
 import { startEmbedded, type EmbeddedCluster } from './runtime/embedded.ts';
 import { POOL_MIN_BYTES, SharedMemoryPool } from './runtime/shared-memory-pool.ts';
@@ -174,12 +175,6 @@ export async function shutdown(): Promise<void> {
   await Promise.all([stopping?.stop(), pool?.close()]);
 }
 
-function runtimeOrThrow(what: string): ClientRuntime {
-  const runtime = currentRuntime();
-  if (!runtime) throw new SystemError(`${what} was called before init(): call await init() first`, ERROR_CODES.NOT_INITIALIZED);
-  return runtime;
-}
-
 function checkRef(value: unknown, what: string): ObjectRef {
   if (!(value instanceof ObjectRef)) throw new TypeError(`${what} takes ObjectRefs, got ${value === null ? 'null' : typeof value}`);
   assertCurrent(value, what);
@@ -197,7 +192,7 @@ export function get<T>(ref: ObjectRef<T>, options?: GetOptions): Promise<T>;
 export function get<const R extends readonly ObjectRef<unknown>[]>(refs: R, options?: GetOptions): Promise<{ -readonly [K in keyof R]: R[K] extends ObjectRef<infer T> ? T : never }>;
 export function get<T>(refs: ObjectRef<T>[], options?: GetOptions): Promise<T[]>;
 export async function get(refs: ObjectRef | readonly ObjectRef[], options: GetOptions = {}): Promise<unknown> {
-  const runtime = runtimeOrThrow('get()');
+  const runtime = requireRuntime('get()');
   const timeoutMs = timeLimit(options.timeoutMs) ?? undefined;
   if (Array.isArray(refs)) {
     const ids = refs.map((ref) => checkRef(ref, 'get()').id);
@@ -227,7 +222,7 @@ function timeLimit(timeoutMs: number | undefined): number | null {
 
 /** Split refs into `ready` (at most `numReturns`, in completion order) and `pending`. */
 export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOptions = {}): Promise<{ ready: ObjectRef<T>[]; pending: ObjectRef<T>[] }> {
-  const runtime = runtimeOrThrow('wait()');
+  const runtime = requireRuntime('wait()');
   if (!Array.isArray(refs)) throw new TypeError('wait() takes an array of ObjectRefs');
   const ids = refs.map((ref) => checkRef(ref, 'wait()').id);
   if (new Set(ids).size !== ids.length) throw new RangeError('wait() was given the same ObjectRef twice; pass each once');
@@ -247,7 +242,7 @@ export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOption
 /** Store a value in the object store; returns its ref at once. Do not mutate the value afterwards. */
 export function put<T>(value: T): ObjectRef<T> {
   if (value instanceof ObjectRef) throw new TypeError('put() of an ObjectRef is not allowed: pass the ref itself where it is needed');
-  return runtimeOrThrow('put()').put(value);
+  return requireRuntime('put()').put(value);
 }
 
 /** Options of `cancel`. */
@@ -264,12 +259,12 @@ export interface CancelOptions {
 export async function cancel(ref: ObjectRef | ObjectRefGenerator, options: CancelOptions = {}): Promise<void> {
   if (options.recursive !== undefined && typeof options.recursive !== 'boolean') throw new TypeError('cancel(): recursive must be a boolean');
   const target = ref instanceof ObjectRefGenerator ? ref.completed() : ref;
-  await runtimeOrThrow('cancel()').cancel(checkRef(target, 'cancel()').id, options.recursive ?? true);
+  await requireRuntime('cancel()').cancel(checkRef(target, 'cancel()').id, options.recursive ?? true);
 }
 
 /** Where this code runs: node, worker, job, and the task or actor when inside one. */
 export function getRuntimeContext(): RuntimeContext {
-  const context = runtimeOrThrow('getRuntimeContext()').context();
+  const context = requireRuntime('getRuntimeContext()').context();
   const scope = taskScope.getStore();
   if (scope) {
     context.taskId = scope.taskId;
@@ -283,7 +278,7 @@ export function getRuntimeContext(): RuntimeContext {
 /** The handle of the live actor named `name`. Throws when there is none. */
 export async function getActor<T = unknown>(name: string): Promise<ActorHandle<T>> {
   if (typeof name !== 'string' || name === '') throw new TypeError('getActor() takes an actor name');
-  const info = await runtimeOrThrow('getActor()').findActor(name);
+  const info = await requireRuntime('getActor()').findActor(name);
   if (!info) throw new ValueNotFoundError(`no live actor is named '${name}': create it with YourClass.options({ name: '${name}' }).remote()`);
   return makeHandle<T>(info.actorId, info.className);
 }
@@ -291,7 +286,7 @@ export async function getActor<T = unknown>(name: string): Promise<ActorHandle<T
 /** End an actor now. Calls in flight and later calls fail with ActorDiedError; it is not restarted. */
 export async function kill(handle: ActorHandleBase): Promise<void> {
   if (!(handle instanceof ActorHandleBase)) throw new TypeError('kill() takes an actor handle');
-  await runtimeOrThrow('kill()').killActor(handle.actorId);
+  await requireRuntime('kill()').killActor(handle.actorId);
 }
 
 /** Options of `asCompleted`. */

@@ -42,7 +42,8 @@ export { SharedMemoryPool, POOL_MIN_BYTES } from './runtime/shared-memory-pool.t
 export type { EncodedValue } from './codec.ts';
 export { toErrorPayload, fromErrorPayload, userStack } from './errors.ts';
 export { nextId, ownerOf, randomId, isId, yieldId, MAX_ID_LENGTH } from './ids.ts';
-export { amountOf, fits, give, sumOf, take } from './resource-set.ts';
+export { amountOf, describeResources, fits, give, sumOf, take } from './resource-set.ts';
+export { argumentObjectIds } from './task-args.ts';
 export { logger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { PROTOCOL_VERSION, CLOSE_CODES } from './protocol/messages.ts';
@@ -56,7 +57,7 @@ export { ReconnectingConnection } from './protocol/reconnecting.ts';
 export type { ReconnectHooks } from './protocol/reconnecting.ts';
 export { connectWebSocket, WebSocketConnectError } from './protocol/ws-client.ts';
 export type { ConnectOptions } from './protocol/ws-client.ts';
-export { listenWebSocket } from './protocol/ws-server.ts';
+export { listenWebSocket, portInUseMessage } from './protocol/ws-server.ts';
 export type { Accept, ListenOptions, WebSocketListener } from './protocol/ws-server.ts';
 export {
   ProtocolError, validateClientMessage, validateNodeMessage, validateNodeToHead, validateHeadToNode, validatePeerMessage,

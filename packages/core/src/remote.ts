@@ -2,12 +2,11 @@
  * `remote(fn)` and `remote(options, fn)`: turn a function defined at a module's top level into
  * a remote function whose `.remote(...)` runs it as a task and returns an ObjectRef at once.
  */
-import { SystemError, ERROR_CODES } from './errors.ts';
 import type { ObjectRef } from './object-ref.ts';
 import { encodeArgs, modulePathFor, type RemoteArgs } from './task-args.ts';
 import type { FunctionDescriptor, ResourceSet, TaskBatch, TaskSpec } from './protocol/messages.ts';
 import { taskScope } from './runtime/context.ts';
-import { currentRuntime } from './runtime/runtime-slot.ts';
+import { requireRuntime } from './runtime/runtime-slot.ts';
 import { callerModule, registerDefinition } from './runtime/function-registry.ts';
 import { isActorClass, registerActorClass, type ActorClass, type ActorOptions } from './actor.ts';
 import { CHUNKS, mapCalls, type ChunkResult, type ChunkSubmitter, type MapOptions } from './map.ts';
@@ -119,14 +118,6 @@ export function resourcesOf(options: Required<TaskOptions>): ResourceSet {
   return options.numCpus > 0 ? { ...options.resources, CPU: options.numCpus } : { ...options.resources };
 }
 
-
-
-function requireRuntime(callName: string) {
-  const runtime = currentRuntime();
-  if (!runtime) throw new SystemError(`${callName}.remote() was called before init(): call await init() first`, ERROR_CODES.NOT_INITIALIZED);
-  return runtime;
-}
-
 /**
  * `fn` as a remote function, registered in `module` under its name (or `as`: `Class.method` for a
  * static method, which runs bound to its class).
@@ -142,7 +133,7 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
   let descriptor: FunctionDescriptor | undefined;
   let descriptorDir: string | undefined;
   const submit = (opts: Required<TaskOptions>, args: unknown[], batch?: TaskBatch): ObjectRef<Awaited<ReturnType<F>>> => {
-    const runtime = requireRuntime(callName);
+    const runtime = requireRuntime(`${callName}.remote()`);
     // Inside a task, the task's job and its folder (a worker runs tasks of many jobs).
     const scope = taskScope.getStore();
     const workingDir = scope?.workingDir ?? runtime.identity.workingDir;

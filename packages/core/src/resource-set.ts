@@ -43,3 +43,9 @@ export function sumOf(sets: Iterable<ResourceSet>): ResourceSet {
   for (const set of sets) give(total, set);
   return total;
 }
+
+/** `{ CPU: 2, gpu: 1 }` as "2 CPU, 1 gpu", for messages; "nothing" for an empty set. */
+export function describeResources(resources: ResourceSet): string {
+  const parts = Object.entries(resources).map(([name, amount]) => `${amount} ${name}`);
+  return parts.length === 0 ? 'nothing' : parts.join(', ');
+}

@@ -36,3 +36,11 @@ export function encodeArgs(args: unknown[], callName: string): Pick<TaskSpec, 'a
     throw error;
   }
 }
+
+/**
+ * @internal The ids of the objects a call's arguments refer to: its top-level refs, then the refs
+ * inside the encoded values. A node pins them while the call waits and runs.
+ */
+export function argumentObjectIds(call: Pick<TaskSpec, 'args' | 'argRefs'>): string[] {
+  return [...call.argRefs.map(([, id]) => id), ...(call.args.refs ?? [])];
+}

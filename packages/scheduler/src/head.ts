@@ -14,7 +14,7 @@
  * the node and takes it back with its actors.
  */
 import {
-  DEATH_TIMEOUT_MS, ERROR_CODES, inProcessPair, logger, randomId,
+  DEATH_TIMEOUT_MS, ERROR_CODES, describeResources, inProcessPair, logger, randomId,
   type ActorLocation, type ActorSpec, type Connection, type HeadReply, type HeadToNode, type NodeToHead, type ObjectLocation, type TaskSpec,
 } from '@weft/core';
 import { ActorRegistry } from './actor-registry.ts';
@@ -39,12 +39,6 @@ export interface HeadOptions {
 const KILL_ACK_TIMEOUT_MS = 5_000;
 /** How long a state query of a node may take. */
 const QUERY_TIMEOUT_MS = 2_000;
-
-/** Describe a resource map for messages. */
-function describe(resources: Record<string, number>): string {
-  const parts = Object.entries(resources).map(([name, amount]) => `${amount} ${name}`);
-  return parts.length === 0 ? 'nothing' : parts.join(', ');
-}
 
 export class Head {
   /** This head instance: a restarted head has another. */
@@ -222,7 +216,7 @@ export class Head {
     this.#log.debug({ taskId: task.taskId, from, to: nodeId }, 'placed a spilled task');
     if (!target || nodeId === null) {
       session.conn.send({ type: 'spill-failed', taskId: task.taskId, error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
-        message: `task ${task.name} needs ${describe(task.resources)} but the whole cluster has ${describe(this.nodes.totals())}; `
+        message: `task ${task.name} needs ${describeResources(task.resources)} but the whole cluster has ${describeResources(this.nodes.totals())}; `
           + 'ask for less (options({ numCpus })) or add a node that has it' } });
       return;
     }
@@ -241,7 +235,7 @@ export class Head {
     if (!target || nodeId === null) {
       if (name !== undefined) this.actors.release(name, spec.actorId);
       return { status: 'error', error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
-        message: `it needs ${describe(spec.options.placement)} to be placed but the whole cluster has ${describe(this.nodes.totals())}` } };
+        message: `it needs ${describeResources(spec.options.placement)} to be placed but the whole cluster has ${describeResources(this.nodes.totals())}` } };
     }
     this.actors.placed(spec, owner, nodeId);
     target.conn.send({ type: 'host-actor', spec, owner });

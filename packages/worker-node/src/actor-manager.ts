@@ -21,7 +21,7 @@
  * with the reason it died.
  */
 import {
-  ERROR_CODES, logger, type ActorCallSpec, type ActorInfo, type ActorLocation, type ActorSpec, type EncodedValue,
+  ERROR_CODES, argumentObjectIds, logger, type ActorCallSpec, type ActorInfo, type ActorLocation, type ActorSpec, type EncodedValue,
   type ErrorPayload, type Result,
 } from '@weft/core';
 import type { ObjectStore } from './object-store.ts';
@@ -91,7 +91,7 @@ export class ActorManager {
    * placed once `installed` (its job's code on this node) and its arguments are ready.
    */
   create(spec: ActorSpec, installed: Promise<unknown> = Promise.resolve(), placed = { owner: this.nodeId, restarts: 0 }): void {
-    const pinned = [...spec.argRefs.map(([, id]) => id), ...(spec.args.refs ?? [])];
+    const pinned = argumentObjectIds(spec);
     const actor: ActorRecord = { spec, placed: { ...placed }, state: 'pending', worker: undefined, deathCause: undefined, holding: false,
       queue: [], inflight: new Map(), pinned };
     this.#actors.set(spec.actorId, actor);
@@ -164,7 +164,7 @@ export class ActorManager {
   submit(call: ActorCallSpec, owner: string, ownerNode?: string): void {
     this.store.addHolder(call.callId, owner);
     if (ownerNode !== undefined) this.store.returnResultTo(call.callId, ownerNode);
-    const pinned = [...call.argRefs.map(([, id]) => id), ...(call.args.refs ?? [])];
+    const pinned = argumentObjectIds(call);
     this.store.pin(pinned);
     const record: CallRecord = { call, retries: 0, pinned };
     const actor = this.#actors.get(call.actorId);

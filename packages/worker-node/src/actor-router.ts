@@ -5,7 +5,7 @@
  * wait here, in order. A call's result returns to this node, which owns it.
  */
 import {
-  ERROR_CODES, SystemError, toErrorPayload,
+  ERROR_CODES, SystemError, argumentObjectIds, toErrorPayload,
   type ActorCallSpec, type ActorInfo, type ActorSpec, type ErrorPayload, type ObjectLocation, type PeerMessage, type Result,
 } from '@weft/core';
 import type { ActorManager } from './actor-manager.ts';
@@ -100,7 +100,7 @@ export class ActorRouter {
       return;
     }
     this.store.addHolder(call.callId, owner);
-    const pinned = [...call.argRefs.map(([, id]) => id), ...(call.args.refs ?? [])];
+    const pinned = argumentObjectIds(call);
     this.store.pin(pinned);
     this.#remote.set(call.callId, { nodeId: route.nodeId, pinned, name: call.name });
     this.peers.send(route.nodeId, { type: 'actor-call', call, owner: this.selfId, argLocations: this.argLocations(call.argRefs) });

@@ -2,7 +2,7 @@
  * A task as the local scheduler tracks it, and what the scheduler needs from the rest of the
  * cluster (the node provides it).
  */
-import type { ResourceSet, TaskSpec } from '@weft/core';
+import { argumentObjectIds, type ResourceSet, type TaskSpec } from '@weft/core';
 import type { TaskGroup } from './task-groups.ts';
 import type { WorkerHandle } from './worker-pool.ts';
 
@@ -45,8 +45,7 @@ export interface TaskRecord {
 
 /** A new record of a task waiting for its arguments, pinning them (and the refs inside them). */
 export function newTaskRecord(spec: TaskSpec, ownerNode: string | undefined): TaskRecord {
-  const pinned = spec.argRefs.map(([, id]) => id);
-  if (spec.args.refs) pinned.push(...spec.args.refs);
+  const pinned = argumentObjectIds(spec);
   return { spec, state: 'waiting', ownerNode, placed: ownerNode !== undefined, placedOn: undefined, missingDeps: 0, retries: 0,
     worker: undefined, waits: 0, pinned };
 }

@@ -203,11 +203,16 @@ function notFound(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
 }
 
+/** What to tell a user whose `port` on `host` another process holds; `otherwise`: the other way out. */
+export function portInUseMessage(port: number, host: string, otherwise = 'choose another port'): string {
+  return `port ${port} on ${host} is in use: stop what holds it or ${otherwise}`;
+}
+
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: Error & { code?: string }) => {
       reject(error.code === 'EADDRINUSE'
-        ? Object.assign(new Error(`port ${port} on ${host} is in use: stop what holds it or choose another port`), { code: error.code })
+        ? Object.assign(new Error(portInUseMessage(port, host)), { code: error.code })
         : error);
     });
     server.listen(port, host, () => {

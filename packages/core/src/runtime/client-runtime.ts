@@ -38,14 +38,6 @@ export interface RuntimeIdentity {
   workingDir: string;
 }
 
-/** Options of `wait`. */
-export interface WaitOptions {
-  /** How many refs must be ready. @default 1 */
-  numReturns?: number;
-  /** Give up after this long and return what is ready. @default no limit */
-  timeoutMs?: number;
-}
-
 export class ClientRuntime implements RefSink {
   readonly identity: RuntimeIdentity;
   readonly #conn: Connection<NodeMessage, ClientMessage>;

@@ -1,9 +1,11 @@
 /**
  * The runtime of this thread (the driver's after init(), or a worker's). Kept in a module of its
- * own, with no imports, so that anything (the codec's actor-handle extension included) can
- * reach the runtime without an import cycle; and on globalThis, so that two copies of this
- * module (a test runner's and Node's) still share one runtime.
+ * own, importing only the error classes (which import nothing), so that anything (the codec's
+ * actor-handle extension included) can reach the runtime without an import cycle; and on
+ * globalThis, so that two copies of this module (a test runner's and Node's) still share one
+ * runtime.
  */
+import { ERROR_CODES, SystemError } from '../errors.ts';
 import type { ClientRuntime } from './client-runtime.ts';
 
 const SLOT = Symbol.for('weft.runtime');
@@ -12,6 +14,13 @@ type Slot = { [SLOT]?: ClientRuntime };
 /** The runtime of this thread, if init() ran (driver) or the thread is a worker. */
 export function currentRuntime(): ClientRuntime | undefined {
   return (globalThis as Slot)[SLOT];
+}
+
+/** The runtime of this thread; `what` (e.g. `'get()'`) was called before init() when there is none. */
+export function requireRuntime(what: string): ClientRuntime {
+  const runtime = currentRuntime();
+  if (!runtime) throw new SystemError(`${what} was called before init(): call await init() first`, ERROR_CODES.NOT_INITIALIZED);
+  return runtime;
 }
 
 /** @internal Install (or clear) the runtime of this thread. */
