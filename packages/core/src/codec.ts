@@ -69,19 +69,8 @@ class Unserializable {
     if (proto === null || proto === Object.prototype) return false;
     return !(value instanceof Date || value instanceof Set || value instanceof Map || value instanceof Error
       || value instanceof RegExp || value instanceof ArrayBuffer || ArrayBuffer.isView(value)
-      || value instanceof ObjectRef || value instanceof ActorHandleBase || Array.isArray(value) || isSendableClass(value));
+      || value instanceof ObjectRef || value instanceof ActorHandleBase || Array.isArray(value));
   }
-}
-
-const sendableClasses: Array<abstract new (...args: never[]) => unknown> = [];
-
-/** @internal Let instances of `cls` through the unserializable check (it has its own extension). */
-export function registerSendableClass(cls: abstract new (...args: never[]) => unknown): void {
-  sendableClasses.push(cls);
-}
-
-function isSendableClass(value: object): boolean {
-  return sendableClasses.some((cls) => value instanceof cls);
 }
 
 function describe(value: unknown): string {

@@ -31,7 +31,7 @@ const failed: Result = {
 const location: ObjectLocation = { objectId: 'obj-1', nodeId: 'n-1', size: 1024 };
 const peer: PeerInfo = { nodeId: 'n-1', address: 'ws://127.0.0.1:4000', resources: { CPU: 2 } };
 const hello = { type: 'hello', version: PROTOCOL_VERSION, role: 'node', id: 'n-1' } as const;
-const welcome = { type: 'welcome', version: PROTOCOL_VERSION, id: 'head', jobId: 'j-1' } as const;
+const welcome = { type: 'welcome', version: PROTOCOL_VERSION, id: 'head' } as const;
 
 // One valid example per message type; the Record types make a missing type a compile error.
 const client: { [K in ClientMessage['type']]: Extract<ClientMessage, { type: K }> } = {
@@ -71,7 +71,6 @@ const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = 
   resources: { type: 'resources', requestId: 4, total: { CPU: 4, gpu: 1 } },
   received: { type: 'received', count: 12 },
   'drop-task': { type: 'drop-task', taskId: 't-1' },
-  'shutdown-worker': { type: 'shutdown-worker' },
 };
 const toHead: { [K in NodeToHead['type']]: Extract<NodeToHead, { type: K }> } = {
   hello,
@@ -250,7 +249,7 @@ const ID_FIELDS: IdField[] = [
     ['kill-actor', 'actorId'],
   ] as const).map(([type, field]) => [`node-to-head ${type}.${field}`, validateNodeToHead, toHead[type], field.split('.')] as IdField),
   ...([
-    ['welcome', 'id'], ['welcome', 'jobId'], ['registered', 'nodeId'], ['registered', 'headId'], ['fenced', 'nodeId'], ['kill-actor', 'actorId'],
+    ['welcome', 'id'], ['registered', 'nodeId'], ['registered', 'headId'], ['fenced', 'nodeId'], ['kill-actor', 'actorId'],
     ['peers', 'nodes.1.nodeId'], ['run-task', 'task.jobId'], ['run-task', 'owner'], ['spill-failed', 'taskId'], ['host-actor', 'spec.actorId'],
     ['host-actor', 'owner'], ['task-placed', 'taskId'], ['task-placed', 'nodeId'], ['job-finished', 'jobId'],
   ] as const).map(([type, field]) => [`head-to-node ${type}.${field}`, validateHeadToNode, toNode[type], field.split('.')] as IdField),

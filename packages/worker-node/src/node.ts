@@ -139,7 +139,6 @@ export class WeftNode {
     this.scheduler = new LocalScheduler(this.nodeId, this.#total, this.store, this.pool, {
       spill: (task, owner) => this.head.spill(task, owner, this.scheduler.argLocations(task)),
       remoteView: () => this.#peerHandler.remoteView(),
-      clusterResources: () => this.head.clusterResources(),
       cancelRemote: (nodeId, taskId) => this.peers.send(nodeId, { type: 'cancel-task', taskId }),
     });
     this.resolver = new ObjectResolver(this.nodeId, this.store, this.peers);

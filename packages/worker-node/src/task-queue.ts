@@ -28,10 +28,4 @@ export class TaskQueue<T> {
     }
     return item;
   }
-
-  /** Remove the items for which `drop` is true. */
-  removeWhere(drop: (item: T) => boolean): void {
-    this.#items = this.#items.slice(this.#head).filter((item) => item !== undefined && !drop(item));
-    this.#head = 0;
-  }
 }

@@ -2,7 +2,7 @@
  * A task as the local scheduler tracks it, and what the scheduler needs from the rest of the
  * cluster (the node provides it).
  */
-import { argumentObjectIds, type ResourceSet, type TaskSpec } from '@weft/core';
+import { argumentObjectIds, type TaskSpec } from '@weft/core';
 import type { TaskGroup } from './task-groups.ts';
 import type { WorkerHandle } from './worker-pool.ts';
 
@@ -12,8 +12,6 @@ export interface ClusterLink {
   spill(task: TaskSpec, owner: string): void;
   /** Other nodes: what they can take now (free CPUs plus a short queue), their CPUs and queued tasks in all. */
   remoteView(): { free: number; cpus: number; queued: number };
-  /** The cluster's total resources, for error messages. */
-  clusterResources(): ResourceSet;
   /** Cancel a spilled task on the node running it. */
   cancelRemote(nodeId: string, taskId: string): void;
 }

@@ -44,9 +44,6 @@ runtime.onOtherMessage = (message) => {
     case 'drop-task':
       executor.drop(message.taskId);
       return;
-    case 'shutdown-worker':
-      process.exit(0);
-    // falls through (never reached: exit ends the thread)
     default:
       return;
   }

@@ -28,7 +28,7 @@ function fakePool(workers: WorkerHandle[], killed: WorkerHandle[] = []): WorkerP
   } as unknown as WorkerPool;
 }
 
-const cluster = { spill: () => {}, remoteView: () => ({ free: 0, cpus: 0, queued: 0 }), clusterResources: () => ({}), cancelRemote: () => {} };
+const cluster = { spill: () => {}, remoteView: () => ({ free: 0, cpus: 0, queued: 0 }), cancelRemote: () => {} };
 const task = (taskId: string): TaskSpec => ({
   taskId, jobId: 'job-1', fn: { module: 'tasks.ts', name: 'f' }, name: 'f', args: encode([]), argRefs: [], resources: { CPU: 1 },
   maxRetries: 0, retryExceptions: false,

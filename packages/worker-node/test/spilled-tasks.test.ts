@@ -26,7 +26,7 @@ describe('the bookkeeping of spilled tasks', () => {
     const spilled: string[] = [];
     const cancels: Array<[string, string]> = [];
     const tasks = new SpilledTasks('node-aaaaaaaaaaaa', {
-      spill: (task) => void spilled.push(task.taskId), remoteView: () => ({ free: 0, cpus: 0, queued: 0 }), clusterResources: () => ({}),
+      spill: (task) => void spilled.push(task.taskId), remoteView: () => ({ free: 0, cpus: 0, queued: 0 }),
       cancelRemote: (nodeId, taskId) => void cancels.push([nodeId, taskId]),
     });
     return { tasks, spilled, cancels };

@@ -6,6 +6,9 @@
  *
  * Rules: never reuse a field or a type name; deprecate instead. Each optional field says what
  * its absence means. Anything expecting a reply carries a `requestId`.
+ *
+ * Retired, never to be reused: the NodeMessage `shutdown-worker` and the Welcome field `jobId`.
+ * No peer of version 3 ever sent either, so removing them left the version as it was.
  */
 import type { EncodedValue } from '../codec.ts';
 import type { ErrorPayload } from '../errors.ts';
@@ -196,8 +199,7 @@ export type NodeMessage =
    */
   | { type: 'received'; count: number }
   /** Drop a task sent ahead to the worker that has not started (it was cancelled). */
-  | { type: 'drop-task'; taskId: string }
-  | { type: 'shutdown-worker' };
+  | { type: 'drop-task'; taskId: string };
 
 export type ClientMessageType = ClientMessage['type'];
 export type NodeMessageType = NodeMessage['type'];
@@ -225,8 +227,6 @@ export interface Welcome {
   version: number;
   /** The id of the node (or head) that answered. */
   id: string;
-  /** For drivers: the job id the driver runs as; absent for nodes and peers. */
-  jobId?: string;
   /**
    * For a driver that reconnects while the node still keeps its job: how many of its messages the
    * node has handled (the driver sends the rest again). Absent: the node has no job of this driver.
@@ -412,15 +412,14 @@ export type PeerMessage =
 
 /**
  * WebSocket close codes of weft (4000–4999). A connection closed with one of these is not
- * retried blindly: the code says why.
+ * retried blindly: the code says why. 4002 is retired, never to be reused: it was to mean a
+ * wrong token, which the server refuses with HTTP 401 before the upgrade instead.
  */
 export const CLOSE_CODES = {
   /** A frame failed to decode or validate. */
   BAD_FRAME: 4000,
   /** PROTOCOL_VERSION mismatch in the hello. */
   VERSION: 4001,
-  /** Missing or wrong token. */
-  UNAUTHORIZED: 4002,
   /** A frame over the size limit. */
   TOO_BIG: 4003,
   /** The first message was not a hello, or came twice. */

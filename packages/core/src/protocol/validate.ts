@@ -169,7 +169,7 @@ const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
 });
 const helloFields: Fields<Omit<Hello, 'type'>> = { version: uint, role: oneOf('driver', 'node', 'peer'), id };
-const welcomeFields: Fields<Omit<Welcome, 'type'>> = { version: uint, id, jobId: opt(id), received: opt(uint) };
+const welcomeFields: Fields<Omit<Welcome, 'type'>> = { version: uint, id, received: opt(uint) };
 
 // ---- one table per direction --------------------------------------------------------------
 
@@ -232,7 +232,6 @@ export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('n
   resources: { requestId: uint, total: resources },
   received: { count: uint },
   'drop-task': { taskId: id },
-  'shutdown-worker': {},
 });
 
 /** Validates a message a node sends to the head. */

@@ -268,7 +268,6 @@ export class ClientRuntime implements RefSink {
       case 'actor-call':
       case 'execute-task':
       case 'drop-task':
-      case 'shutdown-worker':
         return this.onOtherMessage(message);
     }
   }
