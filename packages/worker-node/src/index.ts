@@ -2,7 +2,8 @@
  * @weft/worker-node: a weft node (object store, worker pool, local scheduler, executor).
  *
  * ```ts
- * const node = await startNode({ numCpus: 2, resources: {}, head: head.link(), workingDir: process.cwd() });
+ * const head = new Head(); // from @weft/scheduler
+ * const node = await startNode({ numCpus: 2, resources: {}, head: head.connectLocal(), workingDir: process.cwd() });
  * const conn = node.connect('driver-1'); // protocol messages in and out
  * ```
  */

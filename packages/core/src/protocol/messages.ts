@@ -1,8 +1,8 @@
 /**
  * The wire protocol: every message between a client (a driver or a worker's runtime) and its
  * node, one discriminated union per direction, tagged by a kebab-case `type`. The same messages
- * travel over an in-process channel (embedded driver), a MessagePort (workers) and later a
- * WebSocket (cluster drivers): only the transport changes.
+ * travel over an in-process channel (embedded driver), a MessagePort (workers) and a WebSocket
+ * (cluster drivers): only the transport changes.
  *
  * Rules: never reuse a field or a type name; deprecate instead. Each optional field says what
  * its absence means. Anything expecting a reply carries a `requestId`.
