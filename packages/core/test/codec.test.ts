@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ObjectRef, SerializationError, SHARED_THRESHOLD_BYTES, decode, encode, isShared } from '@weft/core';
+import { ObjectRef, SerializationError } from '@weft/core';
+import { SHARED_THRESHOLD_BYTES, decode, encode, isShared } from '@weft/core/internal';
 
 describe('codec', () => {
   it('round-trips structured values, cycles included', () => {

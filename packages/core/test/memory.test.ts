@@ -18,7 +18,8 @@ vi.mock('../src/logger.ts', () => {
   return { logger: () => fake };
 });
 
-const { Memory, ObjectRef, remote, encode, packDirectory } = await import('@weft/core');
+const { Memory, ObjectRef, remote } = await import('@weft/core');
+const { encode, packDirectory } = await import('@weft/core/internal');
 const { cachedValue, isCachedFunction, store, uncachedFunction, CACHED_FUNCTION } = await import('../src/memory.ts');
 const { writeEntry } = await import('../src/memory-entry.ts');
 

@@ -5,9 +5,9 @@
  * resources of the others so that saturated nodes know where spilling helps.
  */
 import {
-  KEEPALIVE_INTERVAL_MS, PROTOCOL_VERSION, listenWebSocket, logger, validateClientMessage, validateNodeToHead, validatePeerMessage,
-  type Accept, type Hello, type HeadToNode, type NodeToHead, type Validator,
-} from '@weft/core';
+  KEEPALIVE_INTERVAL_MS, PROTOCOL_VERSION, listenWebSocket, logger, validateClientMessage, validateNodeToHead,
+  validatePeerMessage, type Accept, type Hello, type HeadToNode, type NodeToHead, type Validator,
+} from '@weft/core/internal';
 import { Head } from './head.ts';
 import { stateApi } from './state-api.ts';
 

@@ -3,10 +3,10 @@
  * they arrive, starting a call while fewer than `maxConcurrency` are running. A sync method runs
  * to its end before anything else (JavaScript is single-threaded), so only async methods overlap.
  */
+import { ERROR_CODES } from '@weft/core';
 import {
-  ERROR_CODES, encode, taskScope, toErrorPayload,
-  type ActorCallSpec, type ActorSpec, type ClientRuntime, type EncodedValue, type Result,
-} from '@weft/core';
+  encode, taskScope, toErrorPayload, type ActorCallSpec, type ActorSpec, type ClientRuntime, type EncodedValue, type Result,
+} from '@weft/core/internal';
 import { decodeArgs, encodeResult, userError } from './executor.ts';
 import type { ModuleLoader } from './module-loader.ts';
 

@@ -4,10 +4,11 @@
  * (never through the head), in submission order: calls made before the actor's node is known
  * wait here, in order. A call's result returns to this node, which owns it.
  */
+import { ERROR_CODES, SystemError, type ErrorPayload } from '@weft/core';
 import {
-  ERROR_CODES, SystemError, argumentObjectIds, toErrorPayload,
-  type ActorCallSpec, type ActorInfo, type ActorSpec, type ErrorPayload, type ObjectLocation, type PeerMessage, type Result,
-} from '@weft/core';
+  argumentObjectIds, toErrorPayload, type ActorCallSpec, type ActorInfo, type ActorSpec, type ObjectLocation, type PeerMessage,
+  type Result,
+} from '@weft/core/internal';
 import type { ActorManager } from './actor-manager.ts';
 import type { HeadConnection } from './head-connection.ts';
 import type { ObjectStore } from './object-store.ts';

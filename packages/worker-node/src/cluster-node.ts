@@ -5,10 +5,11 @@
  */
 import path from 'node:path';
 import {
-  POOL_MIN_BYTES, PROTOCOL_VERSION, ReconnectingConnection, SharedMemoryPool, WebSocketConnectError, connectWebSocket, setSharedAllocator, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode,
-  validatePeerMessage, type Accept, type ClientMessage, type Connection, type Hello, type HeadToNode, type NodeMessage,
-  type NodeToHead, type PeerMessage, type ResourceSet, type WebSocketListener,
-} from '@weft/core';
+  POOL_MIN_BYTES, PROTOCOL_VERSION, ReconnectingConnection, SharedMemoryPool, WebSocketConnectError, connectWebSocket,
+  setSharedAllocator, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode, validatePeerMessage,
+  type Accept, type ClientMessage, type Connection, type Hello, type HeadToNode, type NodeMessage, type NodeToHead,
+  type PeerMessage, type ResourceSet, type WebSocketListener,
+} from '@weft/core/internal';
 import { chooseNodeAddresses, interfaceAddresses, routeAddressTo, unbracket, wsUrlOf, type AddressChoice } from './node-address.ts';
 import { startNode, type WeftNode } from './node.ts';
 import { PeerGoneError, type PeerConnector } from './peer-network.ts';

@@ -7,7 +7,7 @@
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isId, logger, unpackDirectory } from '@weft/core';
+import { isId, logger, unpackDirectory } from '@weft/core/internal';
 import { checkId, folderFor } from './safe-path.ts';
 
 export class JobDirectories {

@@ -26,9 +26,8 @@
  * The scheduler owns the task records and decides; what each worker runs and the resources it
  * holds are kept in worker-assignments.ts, what is remembered of tasks elsewhere in spilled-tasks.ts.
  */
-import {
-  ERROR_CODES, logger, type ObjectLocation, type ResourceSet, type Result, type TaskSpec,
-} from '@weft/core';
+import { ERROR_CODES } from '@weft/core';
+import { logger, type ObjectLocation, type ResourceSet, type Result, type TaskSpec } from '@weft/core/internal';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import { describeResources, fits } from './resources.ts';
 import { RunTimes } from './run-times.ts';
@@ -419,7 +418,7 @@ export class LocalScheduler {
   }
 
   /** The recent tasks of this node, for the state API. */
-  recent(): import('@weft/core').TaskEvent[] {
+  recent(): import('@weft/core/internal').TaskEvent[] {
     return this.#taskLog.all();
   }
 

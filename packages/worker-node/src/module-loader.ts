@@ -12,10 +12,8 @@
 import path from 'node:path';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import {
-  DRIVER_CODE_IN_WORKER, ERROR_CODES, SystemError, definitionsIn, findActorClass, lookupDefinition,
-  type ActorClass, type FunctionDescriptor,
-} from '@weft/core';
+import { ERROR_CODES, SystemError, type ActorClass } from '@weft/core';
+import { DRIVER_CODE_IN_WORKER, definitionsIn, findActorClass, lookupDefinition, type FunctionDescriptor } from '@weft/core/internal';
 
 type WorkerStateLike = { importing: boolean };
 

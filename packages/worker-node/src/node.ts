@@ -5,10 +5,9 @@
  * and driver in-process) and a machine of a cluster (WebSockets).
  */
 import {
-  inProcessPair, logger, ownerOf, randomId, toErrorPayload,
-  type ClientMessage, type Connection, type HeadToNode, type NodeMessage, type NodeToHead, type ObjectLocation,
-  type PeerMessage, type ResourceSet, type TaskSpec,
-} from '@weft/core';
+  inProcessPair, logger, ownerOf, randomId, toErrorPayload, type ClientMessage, type Connection, type HeadToNode,
+  type NodeMessage, type NodeToHead, type ObjectLocation, type PeerMessage, type ResourceSet, type TaskSpec,
+} from '@weft/core/internal';
 import os from 'node:os';
 import path from 'node:path';
 import { ActorManager } from './actor-manager.ts';

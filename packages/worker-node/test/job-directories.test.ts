@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packDirectory } from '@weft/core';
+import { packDirectory } from '@weft/core/internal';
 import { JobDirectories } from '../src/job-directories.ts';
 import { fileFor } from '../src/safe-path.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, type TaskSpec } from '@weft/core';
+import { encode, type TaskSpec } from '@weft/core/internal';
 import { afterExit, crashError } from '../src/worker-exit.ts';
 
 const spec = (maxRetries: number): TaskSpec => ({

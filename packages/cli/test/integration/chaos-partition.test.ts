@@ -21,7 +21,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEATH_TIMEOUT_MS, get, init, shutdown, type ActorHandle, type ObjectRef } from '@weft/core';
+import { get, init, shutdown, type ActorHandle, type ObjectRef } from '@weft/core';
+import { DEATH_TIMEOUT_MS } from '@weft/core/internal';
 import { isRunning } from '../../src/processes.ts';
 import { ChaosCounter } from '../fixtures/chaos-counter.ts';
 import type { DagValue } from '../fixtures/chaos-dag.ts';

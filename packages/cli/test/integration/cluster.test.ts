@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { pack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, connectWebSocket, get, init, shutdown, validateNodeMessage } from '@weft/core';
+import { get, init, shutdown } from '@weft/core';
+import { PROTOCOL_VERSION, connectWebSocket, validateNodeMessage } from '@weft/core/internal';
 import { Tally, addThrough, busy, makeArray, sumArray, whereAmI } from '../fixtures/cluster-tasks.ts';
 
 const run = promisify(execFile);

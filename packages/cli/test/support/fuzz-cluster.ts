@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import type { PeerRole } from '@weft/core';
+import type { PeerRole } from '@weft/core/internal';
 import { startHeadServer, type HeadServer } from '@weft/scheduler';
 import { startClusterNode, startNodeBesideHead, type ClusterNode } from '@weft/worker-node';
 import { decodeFrame, encodeFrame } from '../../../core/src/protocol/ws-connection.ts';

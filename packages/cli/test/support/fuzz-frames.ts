@@ -10,7 +10,7 @@
  * must leave it open.
  */
 import fc from 'fast-check';
-import { PROTOCOL_VERSION, encode, type PeerRole } from '@weft/core';
+import { PROTOCOL_VERSION, encode, type PeerRole } from '@weft/core/internal';
 import { validateClientMessage, validateNodeToHead, validatePeerMessage, type Validator } from '../../../core/src/protocol/validate.ts';
 import { decodeFrame, encodeFrame, rejectAfterHandshake } from '../../../core/src/protocol/ws-connection.ts';
 

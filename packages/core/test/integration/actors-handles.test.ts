@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import {
-  ActorHandleBase, ObjectRef, TaskError, get, getActor, getRuntimeContext, init, kill, shutdown, type ActorHandle,
-} from '@weft/core';
+import { ObjectRef, TaskError, get, getActor, getRuntimeContext, init, kill, shutdown, type ActorHandle } from '@weft/core';
+import { ActorHandleBase } from '@weft/core/internal';
 import { add } from '../fixtures/basic-tasks.ts';
 import { ArgProbe } from '../fixtures/actor-args.ts';
 import { WhereAmI } from '../fixtures/context-actor.ts';
