@@ -49,7 +49,6 @@ export class Head {
   readonly scheduler = new GlobalScheduler(this.nodes);
   readonly actors = new ActorRegistry();
   readonly jobs = new JobRegistry();
-  readonly packages = new Map<string, Uint8Array>();
   readonly #sessions = new Map<string, NodeSession>();
   readonly #pending = new Map<number, { session: NodeSession; resolve(result: HeadReply): void }>();
   #nextRequestId = 1;
@@ -152,10 +151,10 @@ export class Head {
       case 'find-actor':
         return this.#reply(session, message.requestId, { status: 'ok', value: this.actors.find(message) });
       case 'put-package':
-        this.packages.set(message.jobId, message.data);
+        this.jobs.putPackage(message.jobId, message.data);
         return this.#reply(session, message.requestId, { status: 'ok', value: true });
       case 'get-package': {
-        const data = this.packages.get(message.jobId);
+        const data = this.jobs.packageOf(message.jobId);
         return this.#reply(session, message.requestId, data
           ? { status: 'ok', value: data }
           : { status: 'error', error: { code: ERROR_CODES.NOT_FOUND, message: `no working directory was uploaded for job ${message.jobId}` } });
@@ -163,7 +162,6 @@ export class Head {
       case 'job-event':
         this.jobs.event(message.jobId, message.state, message.nodeId);
         if (message.state === 'finished') {
-          this.packages.delete(message.jobId);
           // Its tasks and (undetached) actors go, on every node.
           for (const other of this.#sessions.values()) other.conn.send({ type: 'job-finished', jobId: message.jobId });
         }
