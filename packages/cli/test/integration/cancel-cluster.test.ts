@@ -10,20 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskCancelledError, asCompleted, cancel, get, init, shutdown } from '@weft/core';
 import { markItem, parentOfRemoteChild, sleepWhere } from '../fixtures/cancel-cluster-tasks.ts';
-import { CliCluster, until, type CliNode } from '../support/cli-cluster.ts';
+import { CliCluster, pinnedTo, until, type CliNode } from '../support/cli-cluster.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 const cluster = new CliCluster();
 let nodeB: CliNode | undefined;
 let tmp = '';
-// A little of a node's resource pins a task there.
-const on = (name: string) => ({ resources: { [name]: 0.01 } });
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'weft-cancel-cluster-'));
-  await cluster.startHead('--num-cpus', '1', '--resources', '{"a":1}');
-  nodeB = await cluster.addNode(1, { b: 1 });
-  await until(async () => ((await cluster.liveNodes()).length === 2 ? true : undefined), 'two live nodes');
+  nodeB = await cluster.startPair();
   await init({ address: cluster.url, token: cluster.token, workingDir: FIXTURES });
 }, 120_000);
 
@@ -46,7 +42,7 @@ async function submitted(file: string): Promise<void> {
 describe('cancel on a cluster', () => {
   it('cancels, by default, the child a cancelled task submitted to another node', async () => {
     const file = path.join(tmp, 'recursive');
-    const parent = parentOfRemoteChild.options(on('a')).remote(1_000, file);
+    const parent = parentOfRemoteChild.options(pinnedTo('a')).remote(1_000, file);
     await submitted(file);
     await cancel(parent);
     await expect(get(parent)).rejects.toBeInstanceOf(TaskCancelledError);
@@ -54,12 +50,12 @@ describe('cancel on a cluster', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_800));
     expect(marks(file)).toEqual([]);
     // Node b's CPU is free again: a task needing it runs.
-    expect((await get(sleepWhere.options({ ...on('b'), numCpus: 1 }).remote(0))).nodeId).toBe(nodeB?.nodeId);
+    expect((await get(sleepWhere.options({ ...pinnedTo('b'), numCpus: 1 }).remote(0))).nodeId).toBe(nodeB?.nodeId);
   }, 60_000);
 
   it('leaves the child running with recursive: false', async () => {
     const file = path.join(tmp, 'not-recursive');
-    const parent = parentOfRemoteChild.options(on('a')).remote(600, file);
+    const parent = parentOfRemoteChild.options(pinnedTo('a')).remote(600, file);
     await submitted(file);
     await cancel(parent, { recursive: false });
     await until(async () => (marks(file).length > 0 ? true : undefined), 'the child to mark');
@@ -70,7 +66,7 @@ describe('cancel on a cluster', () => {
 describe('asCompleted on a cluster', () => {
   it('gives refs from both nodes in the order their tasks finish', async () => {
     // One CPU each: the 400 ms task runs on a after the 10 ms one, beside the 1.5 s one on b.
-    const refs = [sleepWhere.options(on('b')).remote(1_500), sleepWhere.options(on('a')).remote(10), sleepWhere.options(on('a')).remote(400)];
+    const refs = [sleepWhere.options(pinnedTo('b')).remote(1_500), sleepWhere.options(pinnedTo('a')).remote(10), sleepWhere.options(pinnedTo('a')).remote(400)];
     const seen: Array<{ ms: number; nodeId: string }> = [];
     for await (const ref of asCompleted(refs)) seen.push(await get(ref));
     expect(seen.map((s) => s.ms)).toEqual([10, 400, 1_500]);
@@ -83,7 +79,7 @@ describe('a map on a cluster, left early', () => {
     const file = path.join(tmp, 'break');
     const items = [{ x: 0, ms: 0, file }, { x: 1, ms: 0, file }, ...Array.from({ length: 6 }, (_, i) => ({ x: i + 2, ms: 1_000, file }))];
     const seen: number[] = [];
-    for await (const x of markItem.options(on('b')).imap(items, { chunkSize: 1, maxInFlight: 3 })) {
+    for await (const x of markItem.options(pinnedTo('b')).imap(items, { chunkSize: 1, maxInFlight: 3 })) {
       seen.push(x);
       if (seen.length === 2) break;
     }

@@ -9,14 +9,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { get, getRuntimeContext, init, shutdown } from '@weft/core';
 import { LatencyServer } from '../../../core/test/support/latency-server.ts';
 import { download, downloadOneAtATime } from '../fixtures/overlapping-downloads.ts';
-import { CliCluster, until, type CliNode } from '../support/cli-cluster.ts';
+import { CliCluster, pinnedTo, type CliNode } from '../support/cli-cluster.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 const cluster = new CliCluster();
 let server: LatencyServer;
 let nodeB: CliNode | undefined;
-// A little of a node's resource pins a task there; calls in a group share it.
-const on = (name: string) => ({ resources: { [name]: 0.01 } });
+// pinnedTo('b') pins calls to the second node; calls in a group share the resource.
 const urls = (n: number): string[] => Array.from({ length: n }, (_, i) => server.url(`/page/${i}`));
 const pages = (n: number): string[] => Array.from({ length: n }, (_, i) => `page ${i}`);
 
@@ -29,9 +28,7 @@ function busiest(): [string, number] {
 
 beforeAll(async () => {
   server = await LatencyServer.start(100);
-  await cluster.startHead('--num-cpus', '1', '--resources', '{"a":1}');
-  nodeB = await cluster.addNode(1, { b: 1 });
-  await until(async () => ((await cluster.liveNodes()).length === 2 ? true : undefined), 'two live nodes');
+  nodeB = await cluster.startPair();
   await init({ address: cluster.url, token: cluster.token, workingDir: FIXTURES });
 }, 120_000);
 
@@ -45,7 +42,7 @@ beforeEach(() => server.reset());
 
 describe('calls of an async function with maxConcurrency on a cluster', () => {
   it('overlap by dozens in one worker of the node they were spilled to, with every result in order', async () => {
-    const bodies = await get(urls(100).map((url) => download.options(on('b')).remote(url)));
+    const bodies = await get(urls(100).map((url) => download.options(pinnedTo('b')).remote(url)));
     expect(bodies).toEqual(pages(100));
     const [asker, most] = busiest();
     expect(asker.startsWith(`${nodeB?.nodeId ?? 'node b'}/`)).toBe(true);
@@ -54,14 +51,14 @@ describe('calls of an async function with maxConcurrency on a cluster', () => {
   });
 
   it('overlap on the driver\'s own node too, while the default maxConcurrency never does', async () => {
-    const bodies = await get(urls(100).map((url) => download.options(on('a')).remote(url)));
+    const bodies = await get(urls(100).map((url) => download.options(pinnedTo('a')).remote(url)));
     expect(bodies).toEqual(pages(100));
     const [asker, most] = busiest();
     expect(asker.startsWith(`${getRuntimeContext().nodeId}/`)).toBe(true);
     expect(most).toBeGreaterThanOrEqual(32);
 
     server.reset();
-    expect(await get(urls(8).map((url) => downloadOneAtATime.options(on('b')).remote(url)))).toEqual(pages(8));
+    expect(await get(urls(8).map((url) => downloadOneAtATime.options(pinnedTo('b')).remote(url)))).toEqual(pages(8));
     expect(busiest()[1]).toBe(1);
   });
 });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskCancelledError, TaskError, get, getRuntimeContext, init, shutdown, type ObjectRef } from '@weft/core';
 import { sumArray, whereAmI } from '../fixtures/cluster-tasks.ts';
 import { endless, failAfterThree, waitThenStream } from '../fixtures/streaming-tasks.ts';
-import { CliCluster, until, type CliNode } from '../support/cli-cluster.ts';
+import { CliCluster, pinnedTo, type CliNode } from '../support/cli-cluster.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 /** 2 MiB: stays on the node that yielded it, told to the owner by location. */
@@ -22,14 +22,10 @@ const TIMEOUT_MS = 30_000;
 const cluster = new CliCluster();
 let nodeB: CliNode | undefined;
 let tmp = '';
-// A little of a node's resource pins a task there.
-const on = (name: string) => ({ resources: { [name]: 0.01 } });
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'weft-streaming-cluster-'));
-  await cluster.startHead('--num-cpus', '1', '--resources', '{"a":1}');
-  nodeB = await cluster.addNode(1, { b: 1 });
-  await until(async () => ((await cluster.liveNodes()).length === 2 ? true : undefined), 'two live nodes');
+  nodeB = await cluster.startPair();
   await init({ address: cluster.url, token: cluster.token, workingDir: FIXTURES });
 }, 120_000);
 
@@ -42,7 +38,7 @@ afterAll(async () => {
 describe('a generator task that runs on another node than its owner', () => {
   it('streams its refs back to the owner before it ends: in order, a large value by location, each usable by tasks on the owner\'s node', async () => {
     const signal = path.join(tmp, 'go');
-    const gen = waitThenStream.options(on('b')).remote(signal, N, TIMEOUT_MS);
+    const gen = waitThenStream.options(pinnedTo('b')).remote(signal, N, TIMEOUT_MS);
     const first = await gen.next();
     const firstRef = first.value as ObjectRef<string>;
     // Yielded on b, owned by the driver's node.
@@ -57,7 +53,7 @@ describe('a generator task that runs on another node than its owner', () => {
     expect(await get(letters, { timeoutMs: TIMEOUT_MS })).toEqual(['a', 'b', 'c']);
     const xs = await get(big, { timeoutMs: TIMEOUT_MS });
     expect([xs.length, xs[0], xs[N - 1]]).toEqual([N, 2, 2]);
-    const summed = await get(sumArray.options(on('a')).remote(big), { timeoutMs: TIMEOUT_MS });
+    const summed = await get(sumArray.options(pinnedTo('a')).remote(big), { timeoutMs: TIMEOUT_MS });
     expect(summed).toEqual({ total: 2 * N, length: N, nodeId: getRuntimeContext().nodeId });
     expect(await get(gen.completed(), { timeoutMs: TIMEOUT_MS })).toBe(5);
   }, 90_000);
@@ -66,7 +62,7 @@ describe('a generator task that runs on another node than its owner', () => {
     const refs: Array<ObjectRef<number>> = [];
     let error: unknown;
     try {
-      for await (const ref of failAfterThree.options(on('b')).remote()) refs.push(ref);
+      for await (const ref of failAfterThree.options(pinnedTo('b')).remote()) refs.push(ref);
     } catch (caught) {
       error = caught;
     }
@@ -76,7 +72,7 @@ describe('a generator task that runs on another node than its owner', () => {
   }, 60_000);
 
   it('stops the task on the other node when the loop is left early: its CPU there is free again', async () => {
-    const gen = endless.options(on('b')).remote();
+    const gen = endless.options(pinnedTo('b')).remote();
     const seen: number[] = [];
     for await (const ref of gen) {
       seen.push(await get(ref, { timeoutMs: TIMEOUT_MS }));
@@ -85,6 +81,6 @@ describe('a generator task that runs on another node than its owner', () => {
     expect(seen).toEqual([0, 1, 2]);
     await expect(get(gen.completed(), { timeoutMs: TIMEOUT_MS })).rejects.toBeInstanceOf(TaskCancelledError);
     // b has one CPU, which the generator held: a task that needs it runs only because it was stopped.
-    expect(await get(whereAmI.options(on('b')).remote(), { timeoutMs: TIMEOUT_MS })).toBe(nodeB?.nodeId);
+    expect(await get(whereAmI.options(pinnedTo('b')).remote(), { timeoutMs: TIMEOUT_MS })).toBe(nodeB?.nodeId);
   }, 60_000);
 });

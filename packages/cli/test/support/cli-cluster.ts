@@ -17,6 +17,9 @@ const WEFT = fileURLToPath(new URL('../../bin/weft.mjs', import.meta.url));
 /** How long a killed process may take to be gone. */
 const GONE_TIMEOUT_MS = 10_000;
 
+/** Options that pin a task to the node holding custom resource `name` (a little of it is enough). */
+export const pinnedTo = (name: string): { resources: Record<string, number> } => ({ resources: { [name]: 0.01 } });
+
 /** A node started through `weft start --address`. */
 export interface CliNode {
   /** `node-<n>` in the session. */
@@ -120,6 +123,18 @@ export class CliCluster {
    * `weft stop`, then SIGKILL for anything it left; removes the session. Returns the pids still
    * running after all that (none, unless something is badly wrong).
    */
+  /**
+   * The two-node cluster of the cross-node tests: the head's node with 1 CPU and resource `a`, a
+   * second node with 1 CPU and resource `b` (so `pinnedTo('a' | 'b')` picks the node), both
+   * live. Returns the second node.
+   */
+  async startPair(): Promise<CliNode> {
+    await this.startHead('--num-cpus', '1', '--resources', '{"a":1}');
+    const nodeB = await this.addNode(1, { b: 1 });
+    await until(async () => ((await this.liveNodes()).length === 2 ? true : undefined), 'two live nodes');
+    return nodeB;
+  }
+
   async stop(): Promise<number[]> {
     try {
       await this.#weft('stop', '--session', this.session);
