@@ -4,7 +4,7 @@
  * join once the child listens; with `--block` it is that process.
  */
 import path from 'node:path';
-import { portInUseMessage } from '@weft/core/internal';
+import { portInUseMessage } from '@weft/protocol';
 import { startHeadServer } from '@weft/scheduler';
 import { NodeAddressError, chooseHeadAddress, startNodeBesideHead, wsUrlOf } from '@weft/worker-node';
 import { startInBackground } from './background.ts';

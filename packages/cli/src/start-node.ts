@@ -4,7 +4,7 @@
  * new one; it is `node-<n>` there.
  */
 import path from 'node:path';
-import { WebSocketConnectError, portInUseMessage } from '@weft/core/internal';
+import { WebSocketConnectError, portInUseMessage } from '@weft/protocol';
 import { NodeAddressError, nodeAddresses, startClusterNode } from '@weft/worker-node';
 import { startInBackground } from './background.ts';
 import { CliError } from './errors.ts';

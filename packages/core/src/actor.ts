@@ -15,15 +15,12 @@
  * Workers find the class by its module and name: export it from the module that defines it (or
  * decorate it with `@remote()`).
  */
-import { SystemError } from './errors.ts';
-import type { ObjectRef } from './object-ref.ts';
-import type { ActorOptionsSpec, ActorSpec, FunctionDescriptor } from './protocol/messages.ts';
+import {
+  SystemError, ACTOR_BRAND, isActorClass as isBranded, taskScope, requireRuntime, encodeArgs, modulePathFor,
+  type RemoteArgs, ActorHandleBase, setHandleFactory,
+} from '@weft/protocol';
+import type { ObjectRef, ActorOptionsSpec, ActorSpec, FunctionDescriptor } from '@weft/protocol';
 import { classModule } from './runtime/class-location.ts';
-import { lookupDefinition } from './runtime/function-registry.ts';
-import { taskScope } from './runtime/context.ts';
-import { requireRuntime } from './runtime/runtime-slot.ts';
-import { encodeArgs, modulePathFor, type RemoteArgs } from './task-args.ts';
-import { ActorHandleBase, setHandleFactory } from './actor-handle-base.ts';
 
 export { ActorHandleBase };
 
@@ -65,12 +62,10 @@ export type ActorHandle<T> = ActorHandleBase & {
 };
 
 const ACTOR_DEFAULTS = Symbol.for('weft.actor-defaults');
-/** Marks actor classes of every copy of this module (a CommonJS task module may load a second copy). */
-const ACTOR_BRAND = Symbol.for('weft.Actor');
 
 /** Whether `value` is a class that extends Actor (from any copy of @weft/core). */
 export function isActorClass(value: unknown): value is ActorClass {
-  return typeof value === 'function' && (value.prototype as { [ACTOR_BRAND]?: boolean } | undefined)?.[ACTOR_BRAND] === true;
+  return isBranded(value);
 }
 const MAX_ASYNC_CONCURRENCY = 1000;
 
@@ -187,13 +182,4 @@ Object.defineProperty(Actor.prototype, ACTOR_BRAND, { value: true });
 export function registerActorClass(cls: ActorClass, module: string, key: string, options: ActorOptions): void {
   normalizeActorOptions(options, cls);
   Object.defineProperty(cls, ACTOR_DEFAULTS, { value: { module, key, options }, enumerable: false });
-}
-
-/** @internal Find an actor class in a module a worker imported: registered, or exported by name. */
-export function findActorClass(module: string, namespace: Record<string, unknown>, name: string): ActorClass | undefined {
-  const registered = lookupDefinition(module, name);
-  if (typeof registered === 'function') return registered as ActorClass;
-  const direct = namespace[name];
-  if (isActorClass(direct)) return direct;
-  return Object.values(namespace).find((value): value is ActorClass => isActorClass(value) && value.name === name);
 }

@@ -2,26 +2,18 @@
  * The driver-facing API: init, shutdown, get, wait, put, cancel, getRuntimeContext. The same
  * functions work inside tasks, where they use the worker's runtime.
  */
-import { ObjectRef, assertCurrent } from './object-ref.ts';
+import {
+  ObjectRef, assertCurrent, ERROR_CODES, GetTimeoutError, SystemError, ValueNotFoundError, randomId, ClientRuntime,
+  currentRuntime, setRuntime, requireRuntime, taskScope, type RuntimeContext, POOL_MIN_BYTES, SharedMemoryPool,
+  setSharedAllocator, connectWebSocket, ReconnectingConnection, PROTOCOL_VERSION, type ClientMessage, type NodeMessage,
+  validateNodeMessage, packDirectory, DRIVER_CODE_IN_WORKER, workerState,
+} from '@weft/protocol';
 import { ObjectRefGenerator } from './object-ref-generator.ts';
-import { ERROR_CODES, GetTimeoutError, SystemError, ValueNotFoundError } from './errors.ts';
 import { ActorHandleBase, makeHandle, type ActorHandle } from './actor.ts';
-import { randomId } from './ids.ts';
-import { ClientRuntime, currentRuntime, setRuntime } from './runtime/client-runtime.ts';
-import { requireRuntime } from './runtime/runtime-slot.ts';
-import { taskScope, type RuntimeContext } from './runtime/context.ts';
 import { startEmbedded, type EmbeddedCluster } from './runtime/embedded.ts';
-import { POOL_MIN_BYTES, SharedMemoryPool } from './runtime/shared-memory-pool.ts';
-import { setSharedAllocator } from './codec.ts';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { connectWebSocket } from './protocol/ws-client.ts';
-import { ReconnectingConnection } from './protocol/reconnecting.ts';
-import type { Connection } from './protocol/connection.ts';
-import { PROTOCOL_VERSION, type ClientMessage, type NodeMessage } from './protocol/messages.ts';
-import { validateNodeMessage } from './protocol/validate.ts';
-import { packDirectory } from './runtime/package-dir.ts';
-import { workerState } from './runtime/worker-state.ts';
+import type { Connection } from '@weft/protocol';
 
 /** Options of `init`. */
 export interface InitOptions {
@@ -48,9 +40,6 @@ export interface InitOptions {
 let cluster: EmbeddedCluster | undefined;
 let memoryPool: SharedMemoryPool | undefined;
 let starting: Promise<void> | undefined;
-
-/** Signal thrown by `init()` when a worker imports a driver script: stops its evaluation there. */
-export const DRIVER_CODE_IN_WORKER = Symbol.for('weft.driver-code-in-worker');
 
 /**
  * Start weft. With no `address`, starts an embedded cluster (a head and a node with one worker

@@ -14,12 +14,12 @@
  */
 export { init, shutdown, get, wait, put, cancel, asCompleted, getRuntimeContext, getActor, kill } from './api.ts';
 export type { InitOptions, GetOptions, WaitOptions, CancelOptions, AsCompletedOptions } from './api.ts';
-export type { RuntimeContext } from './runtime/context.ts';
+export type { RuntimeContext } from '@weft/protocol';
 export { remote, remoteOf } from './remote.ts';
 export type { RemoteFunction, RemoteCalls, TaskOptions, RemoteArgs } from './remote.ts';
 export type { MapOptions, MapProgress } from './map.ts';
-export { ObjectRef } from './object-ref.ts';
-export type { RefValue } from './object-ref.ts';
+export { ObjectRef } from '@weft/protocol';
+export type { RefValue } from '@weft/protocol';
 export { ObjectRefGenerator } from './object-ref-generator.ts';
 export type { RemoteGeneratorFunction, RemoteOf, YieldOf } from './remote.ts';
 export { Actor } from './actor.ts';
@@ -31,5 +31,5 @@ export type { CachedFunction, MemoryStats } from './memory.ts';
 export {
   WeftError, TaskError, WorkerCrashedError, ActorDiedError, ObjectLostError, GetTimeoutError,
   TaskCancelledError, NodeDiedError, TaskUnschedulableError, SerializationError, SystemError, ValueNotFoundError, ObjectStoreFullError, ERROR_CODES,
-} from './errors.ts';
-export type { ErrorCode, ErrorPayload } from './errors.ts';
+} from '@weft/protocol';
+export type { ErrorCode, ErrorPayload } from '@weft/protocol';

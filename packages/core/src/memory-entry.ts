@@ -20,7 +20,7 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
-import { allocateFrame } from './codec.ts';
+import { allocateFrame } from '@weft/protocol';
 
 const MAGIC = Buffer.from('weftmem1', 'latin1');
 const TRAILER = Buffer.from('weftend1', 'latin1');

@@ -19,9 +19,7 @@
  * - ObjectRefs and actor handles, at the top level or nested, are refused (see memory.ts).
  */
 import { createHash } from 'node:crypto';
-import { encode } from './codec.ts';
-import { ObjectRef } from './object-ref.ts';
-import { ActorHandleBase } from './actor-handle-base.ts';
+import { encode, ObjectRef, ActorHandleBase } from '@weft/protocol';
 
 /** Changes when the key's recipe (or the entry format) changes, so that old entries are not read. */
 export const KEY_FORMAT = 'weft-memory/1';

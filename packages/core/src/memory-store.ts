@@ -6,13 +6,9 @@
  */
 import { mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decode, encode } from './codec.ts';
-import { ActorHandleBase } from './actor-handle-base.ts';
-import { ObjectRef } from './object-ref.ts';
-import { logger, type Logger } from './logger.ts';
-import type { ClientRuntime } from './runtime/client-runtime.ts';
+import { decode, encode, ActorHandleBase, ObjectRef, logger, type Logger, CACHE_DIR_SIGNATURE, CACHE_DIR_TAG } from '@weft/protocol';
+import type { ClientRuntime } from '@weft/protocol';
 import { ENTRY_NAME, readEntry, readEntrySync, writeEntry, type EntryRead } from './memory-entry.ts';
-import { CACHE_DIR_SIGNATURE, CACHE_DIR_TAG } from './runtime/package-dir.ts';
 
 /** Where one call's result lives: the entry's file and the call's key (hex). */
 export interface EntryAddress {

@@ -30,14 +30,9 @@
  *   in flight).
  */
 import path from 'node:path';
-import { SerializationError } from './errors.ts';
-import type { ObjectRef } from './object-ref.ts';
+import { SerializationError, modulePathFor, findDefinition, currentRuntime, workerState } from '@weft/protocol';
+import type { ObjectRef, ClientRuntime } from '@weft/protocol';
 import type { RemoteArgs, RemoteCalls, RemoteFunction, TaskOptions } from './remote.ts';
-import { modulePathFor } from './task-args.ts';
-import { findDefinition } from './runtime/function-registry.ts';
-import { currentRuntime } from './runtime/runtime-slot.ts';
-import type { ClientRuntime } from './runtime/client-runtime.ts';
-import { workerState } from './runtime/worker-state.ts';
 import { callDigest, functionDigest, UncacheableArgumentError } from './memory-key.ts';
 import { EntryStore, type EntryAddress, type MemoryStats } from './memory-store.ts';
 import { ENTRY_SUFFIX } from './memory-entry.ts';

@@ -10,7 +10,7 @@
  * or with null once the task ended without yielding it. The task's own object (`completed()`)
  * then says how it ended: the number of values, or the error it ended with.
  */
-import type { ObjectRef } from './object-ref.ts';
+import type { ObjectRef } from '@weft/protocol';
 
 /** What a generator needs of the runtime that submitted its task. */
 export interface StreamReader {

@@ -2,16 +2,12 @@
  * `remote(fn)` and `remote(options, fn)`: turn a function defined at a module's top level into
  * a remote function whose `.remote(...)` runs it as a task and returns an ObjectRef at once.
  */
-import type { ObjectRef } from './object-ref.ts';
-import { encodeArgs, modulePathFor, type RemoteArgs } from './task-args.ts';
-import type { FunctionDescriptor, ResourceSet, TaskBatch, TaskSpec } from './protocol/messages.ts';
-import { taskScope } from './runtime/context.ts';
-import { requireRuntime } from './runtime/runtime-slot.ts';
-import { callerModule, registerDefinition } from './runtime/function-registry.ts';
+import type { ObjectRef, FunctionDescriptor, ResourceSet, TaskBatch, TaskSpec } from '@weft/protocol';
+import { encodeArgs, modulePathFor, type RemoteArgs, taskScope, requireRuntime, callerModule, registerDefinition } from '@weft/protocol';
 import { isActorClass, registerActorClass, type ActorClass, type ActorOptions } from './actor.ts';
 import { CHUNKS, mapCalls, type ChunkResult, type ChunkSubmitter, type MapOptions } from './map.ts';
 import { ObjectRefGenerator, isGeneratorFunction } from './object-ref-generator.ts';
-export type { RemoteArgs } from './task-args.ts';
+export type { RemoteArgs } from '@weft/protocol';
 
 /** Options of a remote function (and of one call through `.options(...)`). */
 export interface TaskOptions {

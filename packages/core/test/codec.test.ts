@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ObjectRef, SerializationError } from '@weft/core';
-import { SHARED_THRESHOLD_BYTES, decode, encode, isShared } from '@weft/core/internal';
+import { SHARED_THRESHOLD_BYTES, decode, encode, isShared } from '@weft/protocol';
 
 describe('codec', () => {
   it('round-trips structured values, cycles included', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decode, encode } from '@weft/core/internal';
+import { decode, encode } from '@weft/protocol';
 import { checkEntry, readEntry, readEntrySync, writeEntry } from '../src/memory-entry.ts';
 
 const KEY = 'ab'.repeat(32);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ObjectRef, SerializationError } from '@weft/core';
-import { ActorHandleBase } from '../src/actor-handle-base.ts';
+import { ActorHandleBase } from '@weft/protocol';
 import { callDigest, canonical, functionDigest, UncacheableArgumentError } from '../src/memory-key.ts';
 
 const FN = functionDigest('src/tasks.ts', 'backtest', 'function backtest(p) { return p.fast; }');

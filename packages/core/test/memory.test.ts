@@ -9,17 +9,17 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const warnings = vi.hoisted(() => [] as Array<{ fields: Record<string, unknown>; message: string }>);
-vi.mock('../src/logger.ts', () => {
+vi.mock('@weft/protocol', async (original) => {
   const fake = {
     warn: (fields: Record<string, unknown>, message: string) => warnings.push({ fields, message }),
     info: () => {}, debug: () => {}, error: () => {}, trace: () => {}, fatal: () => {},
     child: () => fake,
   };
-  return { logger: () => fake };
+  return { ...await original<typeof import('@weft/protocol')>(), logger: () => fake };
 });
 
 const { Memory, ObjectRef, remote } = await import('@weft/core');
-const { encode, packDirectory } = await import('@weft/core/internal');
+const { encode, packDirectory } = await import('@weft/protocol');
 const { cachedValue, isCachedFunction, store, uncachedFunction, CACHED_FUNCTION } = await import('../src/memory.ts');
 const { writeEntry } = await import('../src/memory-entry.ts');
 

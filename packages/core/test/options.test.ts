@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Actor, normalizeActorOptions, type ActorOptions } from '../src/actor.ts';
 import { normalizeTaskOptions, remote, resourcesOf, type TaskOptions } from '../src/remote.ts';
-import { validateClientMessage } from '../src/protocol/validate.ts';
+import { validateClientMessage } from '@weft/protocol';
 
 class Counter extends Actor {
   n = 0;

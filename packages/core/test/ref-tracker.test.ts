@@ -8,15 +8,11 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cancel, get, put, wait } from '../src/api.ts';
-import { encode } from '../src/codec.ts';
-import { ObjectLostError } from '../src/errors.ts';
-import { ObjectRef } from '../src/object-ref.ts';
-import { inProcessPair } from '../src/protocol/connection.ts';
-import type { ClientMessage, NodeMessage } from '../src/protocol/messages.ts';
-import { validateClientMessage } from '../src/protocol/validate.ts';
-import { ClientRuntime, setRuntime } from '../src/runtime/client-runtime.ts';
-import { RefTracker, type RefSink } from '../src/runtime/ref-tracker.ts';
-import { encodeArgs } from '../src/task-args.ts';
+import {
+  encode, ObjectLostError, ObjectRef, inProcessPair, validateClientMessage, ClientRuntime, setRuntime, RefTracker,
+  type RefSink, encodeArgs,
+} from '@weft/protocol';
+import type { ClientMessage, NodeMessage } from '@weft/protocol';
 import { rejectionOf } from './support/outcome.ts';
 
 v8.setFlagsFromString('--expose-gc');

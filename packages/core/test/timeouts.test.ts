@@ -1,11 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { get, wait } from '../src/api.ts';
-import { encode } from '../src/codec.ts';
-import { ObjectRef } from '../src/object-ref.ts';
-import { inProcessPair } from '../src/protocol/connection.ts';
-import type { ClientMessage, NodeMessage } from '../src/protocol/messages.ts';
-import { validateClientMessage } from '../src/protocol/validate.ts';
-import { ClientRuntime, setRuntime } from '../src/runtime/client-runtime.ts';
+import { encode, ObjectRef, inProcessPair, validateClientMessage, ClientRuntime, setRuntime } from '@weft/protocol';
+import type { ClientMessage, NodeMessage } from '@weft/protocol';
 
 /** A runtime whose node is this test: what the driver sends is recorded (and validated as a node would). */
 function fakeNode() {

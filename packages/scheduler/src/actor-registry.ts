@@ -9,7 +9,7 @@
  * no longer lives on (a node declared dead whose report arrives late) are ignored, so the
  * registry never shows an actor alive in two places.
  */
-import type { ActorLocation, ActorSpec } from '@weft/core/internal';
+import type { ActorLocation, ActorSpec } from '@weft/protocol';
 
 /** Dead actors remembered (for `weft list actors` and for calls that name them) before the oldest are forgotten. */
 export const MAX_DEAD_ACTORS = 1_000;

@@ -5,7 +5,7 @@
  * (moving code is cheaper than moving data), then the one with the most free CPUs. It answers
  * null when no node could ever run it.
  */
-import { amountOf, fits, take, type ResourceSet } from '@weft/core/internal';
+import { amountOf, fits, take, type ResourceSet } from '@weft/protocol';
 import type { NodeRecord, NodeRegistry } from './node-registry.ts';
 
 /** What the scheduler may weigh besides resources. */

@@ -7,7 +7,7 @@
 import {
   KEEPALIVE_INTERVAL_MS, PROTOCOL_VERSION, listenWebSocket, logger, validateClientMessage, validateNodeToHead,
   validatePeerMessage, type Accept, type Hello, type HeadToNode, type NodeToHead, type Validator,
-} from '@weft/core/internal';
+} from '@weft/protocol';
 import { Head } from './head.ts';
 import { stateApi } from './state-api.ts';
 

@@ -13,11 +13,11 @@
  * starts over as a new, empty node); another instance is a restarted head, which knows nothing of
  * the node and takes it back with its actors.
  */
-import { ERROR_CODES } from '@weft/core';
+import { ERROR_CODES } from '@weft/protocol';
 import {
   DEATH_TIMEOUT_MS, describeResources, inProcessPair, logger, randomId, type ActorLocation, type ActorSpec, type Connection,
   type HeadReply, type HeadToNode, type NodeToHead, type ObjectLocation, type TaskSpec,
-} from '@weft/core/internal';
+} from '@weft/protocol';
 import { ActorRegistry } from './actor-registry.ts';
 import { GlobalScheduler } from './global-scheduler.ts';
 import { JobRegistry } from './job-registry.ts';

@@ -4,7 +4,7 @@
  * dead ones; older ones are forgotten. (Fencing does not need them: a node the head declared dead
  * learns it by the head's instance id, see Head.)
  */
-import { sumOf, type NodeStats, type PeerInfo, type ResourceSet } from '@weft/core/internal';
+import { sumOf, type NodeStats, type PeerInfo, type ResourceSet } from '@weft/protocol';
 
 /** Dead nodes remembered for `weft status` before the oldest are forgotten. */
 export const MAX_DEAD_NODES = 10;

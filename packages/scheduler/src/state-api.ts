@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sumOf, type TaskEvent } from '@weft/core/internal';
+import { sumOf, type TaskEvent } from '@weft/protocol';
 import type { Head } from './head.ts';
 import { DASHBOARD_HTML } from './dashboard.ts';
 

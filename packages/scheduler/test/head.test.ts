@@ -4,7 +4,7 @@
  * nodes an actor no longer lives on, kills, and the bounded history of dead nodes.
  */
 import { describe, expect, it } from 'vitest';
-import { inProcessPair, type ActorSpec, type Connection, type HeadToNode, type NodeToHead, type PeerInfo } from '@weft/core/internal';
+import { inProcessPair, type ActorSpec, type Connection, type HeadToNode, type NodeToHead, type PeerInfo } from '@weft/protocol';
 import { Head } from '../src/head.ts';
 import { MAX_DEAD_NODES } from '../src/node-registry.ts';
 

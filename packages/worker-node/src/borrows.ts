@@ -11,8 +11,7 @@
  * once its own borrows are acknowledged, and a node returns a task's result only once the borrows
  * of its arguments are; see `settled`. Requests to one owner made in one turn travel as one message.
  */
-import { ERROR_CODES } from '@weft/core';
-import { logger, type PeerMessage } from '@weft/core/internal';
+import { ERROR_CODES, logger, type PeerMessage } from '@weft/protocol';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import type { PeerNetwork } from './peer-network.ts';
 

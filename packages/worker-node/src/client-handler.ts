@@ -2,7 +2,7 @@
  * The node's side of its clients: the drivers attached to it (in-process or over a WebSocket)
  * and its workers. Each message is handled by the component that owns it.
  */
-import { DEATH_TIMEOUT_MS, logger, toErrorPayload, type ClientMessage, type Connection, type NodeMessage } from '@weft/core/internal';
+import { DEATH_TIMEOUT_MS, logger, toErrorPayload, type ClientMessage, type Connection, type NodeMessage } from '@weft/protocol';
 import { ownValue } from './object-resolver.ts';
 import type { WaitClient } from './object-waits.ts';
 import type { WeftNode } from './node.ts';

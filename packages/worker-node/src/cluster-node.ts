@@ -9,7 +9,7 @@ import {
   setSharedAllocator, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode, validatePeerMessage,
   type Accept, type ClientMessage, type Connection, type Hello, type HeadToNode, type NodeMessage, type NodeToHead,
   type PeerMessage, type ResourceSet, type WebSocketListener,
-} from '@weft/core/internal';
+} from '@weft/protocol';
 import { chooseNodeAddresses, interfaceAddresses, routeAddressTo, unbracket, wsUrlOf, type AddressChoice } from './node-address.ts';
 import { startNode, type WeftNode } from './node.ts';
 import { PeerGoneError, type PeerConnector } from './peer-network.ts';

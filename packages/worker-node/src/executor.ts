@@ -18,11 +18,11 @@
  * however the map cut them into chunks. Plain calls take no slot (the node counts them): a call
  * waiting for a slot its own caller holds would never start.
  */
-import { ERROR_CODES, SystemError, WeftError, type ErrorPayload } from '@weft/core';
+import { ERROR_CODES, SystemError, WeftError, type ErrorPayload } from '@weft/protocol';
 import {
   decode, encode, taskScope, toErrorPayload, userStack, type ClientRuntime, type EncodedValue, type Result, type TaskSpec,
   type TaskBatch,
-} from '@weft/core/internal';
+} from '@weft/protocol';
 import type { ModuleLoader } from './module-loader.ts';
 
 type AnyFunction = (...args: unknown[]) => unknown;

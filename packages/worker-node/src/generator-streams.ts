@@ -27,7 +27,7 @@
  * `_generator_backpressure_num_objects` is not built); unread values wait in the store, which
  * spills them to disk beyond its memory.
  */
-import { logger, yieldId, type EncodedValue, type ObjectLocation, type PeerMessage, type Result } from '@weft/core/internal';
+import { logger, yieldId, type EncodedValue, type ObjectLocation, type PeerMessage, type Result } from '@weft/protocol';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import { ownBytes, peerHolder } from './object-resolver.ts';
 import type { WaitClient } from './object-waits.ts';

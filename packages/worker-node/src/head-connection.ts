@@ -5,11 +5,11 @@
  * queries). The same class serves the embedded cluster (an in-process connection) and a node
  * on another machine (a WebSocket).
  */
-import { ERROR_CODES, SystemError, type ErrorPayload } from '@weft/core';
+import { ERROR_CODES, SystemError, type ErrorPayload } from '@weft/protocol';
 import {
   fromErrorPayload, logger, sumOf, type ActorLocation, type ActorSpec, type Connection, type HeadReply, type HeadToNode,
   type NodeStats, type NodeToHead, type ObjectLocation, type PeerInfo, type ResourceSet, type TaskSpec,
-} from '@weft/core/internal';
+} from '@weft/protocol';
 
 /** What the node does with the head's messages. */
 export interface HeadHandlers {

@@ -2,12 +2,15 @@
  * Where each job's code is on this node. The embedded job's is the driver's working directory.
  * A cluster job's is its packed working directory, fetched from the head and unpacked once into
  * `<sessionDir>/jobs/<jobId>`, with a `node_modules` link to this node's own installation so that
- * the job's modules import @weft/core (and what this node has installed) from there.
+ * the job's modules import @weft/core (and what this node has installed) from there. This package
+ * does not depend on @weft/core (core depends on it): the installation is found at run time, as
+ * the nearest `node_modules` above this file that holds @weft/core, the way Node resolves it.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isId, logger, unpackDirectory } from '@weft/core/internal';
+import { isId, logger, unpackDirectory } from '@weft/protocol';
 import { checkId, folderFor } from './safe-path.ts';
 
 export class JobDirectories {
@@ -81,13 +84,24 @@ export class JobDirectories {
 
   /** Link the node's node_modules (the one that holds @weft/core) into the job directory. */
   async #linkModules(dir: string): Promise<void> {
-    const own = path.dirname(fileURLToPath(import.meta.url));
-    // packages/worker-node/src → packages/worker-node/node_modules holds @weft/core
-    const modules = path.resolve(own, '..', 'node_modules');
+    const modules = modulesHolding('@weft/core', path.dirname(fileURLToPath(import.meta.url)));
+    if (!modules) {
+      throw new Error(`no node_modules above ${fileURLToPath(import.meta.url)} holds @weft/core, which job code imports: `
+        + 'install @weft/core (or @weft/cli) beside @weft/worker-node on this node');
+    }
     try {
       await symlink(modules, path.join(dir, 'node_modules'), 'dir');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
+  }
+}
+
+/** The nearest `node_modules` at or above `from` that holds `name`, as Node's resolution looks for it. */
+export function modulesHolding(name: string, from: string): string | undefined {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    const modules = path.basename(dir) === 'node_modules' ? undefined : path.join(dir, 'node_modules');
+    if (modules && existsSync(path.join(modules, name, 'package.json'))) return modules;
+    if (path.dirname(dir) === dir) return undefined;
   }
 }

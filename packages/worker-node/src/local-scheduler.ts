@@ -26,8 +26,7 @@
  * The scheduler owns the task records and decides; what each worker runs and the resources it
  * holds are kept in worker-assignments.ts, what is remembered of tasks elsewhere in spilled-tasks.ts.
  */
-import { ERROR_CODES } from '@weft/core';
-import { logger, type ObjectLocation, type ResourceSet, type Result, type TaskSpec } from '@weft/core/internal';
+import { ERROR_CODES, logger, type ObjectLocation, type ResourceSet, type Result, type TaskSpec } from '@weft/protocol';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import { describeResources, fits } from './resources.ts';
 import { RunTimes } from './run-times.ts';
@@ -418,7 +417,7 @@ export class LocalScheduler {
   }
 
   /** The recent tasks of this node, for the state API. */
-  recent(): import('@weft/core/internal').TaskEvent[] {
+  recent(): import('@weft/protocol').TaskEvent[] {
     return this.#taskLog.all();
   }
 

@@ -14,7 +14,7 @@
  *   HEAD_RECOVERY_MS after this node registered with it, a node it does not list yet has not
  *   registered yet rather than died (nodes reconnect with a backoff of at most 5 s).
  */
-import { logger } from '@weft/core/internal';
+import { logger } from '@weft/protocol';
 
 /** How much sooner than the head's death timeout a silent head fences this node. */
 export const LEASE_MARGIN_MS = 1_000;

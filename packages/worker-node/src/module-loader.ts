@@ -12,8 +12,10 @@
 import path from 'node:path';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ERROR_CODES, SystemError, type ActorClass } from '@weft/core';
-import { DRIVER_CODE_IN_WORKER, definitionsIn, findActorClass, lookupDefinition, type FunctionDescriptor } from '@weft/core/internal';
+import {
+  ERROR_CODES, SystemError, type ActorConstructor, DRIVER_CODE_IN_WORKER, definitionsIn, findActorClass,
+  lookupDefinition, type FunctionDescriptor,
+} from '@weft/protocol';
 
 type WorkerStateLike = { importing: boolean };
 
@@ -65,7 +67,7 @@ export class ModuleLoader {
   }
 
   /** The actor class an actor names. */
-  async loadClass(cls: FunctionDescriptor, jobId: string): Promise<ActorClass> {
+  async loadClass(cls: FunctionDescriptor, jobId: string): Promise<ActorConstructor> {
     const { file, namespace } = await this.#load(cls.module, jobId);
     const found = findActorClass(file, namespace ?? {}, cls.name);
     if (!found) {

@@ -7,7 +7,7 @@
 import {
   inProcessPair, logger, ownerOf, randomId, toErrorPayload, type ClientMessage, type Connection, type HeadToNode,
   type NodeMessage, type NodeToHead, type ObjectLocation, type PeerMessage, type ResourceSet, type TaskSpec,
-} from '@weft/core/internal';
+} from '@weft/protocol';
 import os from 'node:os';
 import path from 'node:path';
 import { ActorManager } from './actor-manager.ts';

@@ -8,8 +8,7 @@
 import { mkdirSync, rmSync, statfsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ERROR_CODES } from '@weft/core';
-import { SHARED_THRESHOLD_BYTES, allocateFrame, logger } from '@weft/core/internal';
+import { ERROR_CODES, SHARED_THRESHOLD_BYTES, allocateFrame, logger } from '@weft/protocol';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import { fileFor } from './safe-path.ts';
 

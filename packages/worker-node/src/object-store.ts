@@ -11,8 +11,7 @@
  * argument, or by another object whose value contains its ref. A pending object (its task has
  * not finished) is never freed; it is checked again when it completes.
  */
-import type { ErrorPayload } from '@weft/core';
-import type { ObjectLocation, Result } from '@weft/core/internal';
+import type { ErrorPayload, ObjectLocation, Result } from '@weft/protocol';
 
 /** A value's bytes in a file of the node's spill folder. */
 export interface SpillFile {

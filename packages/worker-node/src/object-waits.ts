@@ -3,8 +3,7 @@
  * (get: all of them; wait: `numReturns` of them, or what is ready at its timeout). While a task
  * waits here, its worker lends its CPUs (see LocalScheduler.blocked).
  */
-import { ERROR_CODES } from '@weft/core';
-import { type NodeMessage, type Result } from '@weft/core/internal';
+import { ERROR_CODES, type NodeMessage, type Result } from '@weft/protocol';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 
 /** Where replies go and who is told about blocking. */

@@ -4,7 +4,7 @@
  * node is lost (tasks spilled there run again, calls to its actors fail, objects whose only copy
  * it held are rebuilt or asked of their owner).
  */
-import { logger, type ObjectLocation, type PeerInfo, type PeerMessage, type Result } from '@weft/core/internal';
+import { logger, type ObjectLocation, type PeerInfo, type PeerMessage, type Result } from '@weft/protocol';
 import type { ActorRouter } from './actor-router.ts';
 import type { Borrows } from './borrows.ts';
 import type { GeneratorStreams } from './generator-streams.ts';

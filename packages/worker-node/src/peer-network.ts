@@ -7,7 +7,7 @@
  * another node answers at its address), the owner is told it is unreachable and what waited to be
  * sent is dropped. In the embedded cluster there are no peers and nothing is ever sent.
  */
-import { logger, type Connection, type PeerInfo, type PeerMessage } from '@weft/core/internal';
+import { logger, type Connection, type PeerInfo, type PeerMessage } from '@weft/protocol';
 
 /** Attempts to open a connection to a peer before giving up (about 10 s with the backoff). */
 const OPEN_ATTEMPTS = 8;

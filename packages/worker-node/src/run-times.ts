@@ -2,7 +2,7 @@
  * How long each function usually runs (by module and key), from the workers' reports: the local
  * scheduler sends tiny tasks ahead to busy workers and spills only tasks worth a network trip.
  */
-import type { TaskSpec } from '@weft/core/internal';
+import type { TaskSpec } from '@weft/protocol';
 
 /** Only functions whose mean run time is below this are "tiny". */
 const TINY_MAX_RUN_MS = 1;

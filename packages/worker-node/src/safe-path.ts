@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { isId } from '@weft/core/internal';
+import { isId } from '@weft/protocol';
 
 /** Throws, naming the id, when `id` is not of weft's form (a path, `..`, empty). */
 export function checkId(id: string, what: string): void {

@@ -6,8 +6,7 @@
  * cancelled before the head forwarded their spec here. The task records stay the scheduler's; this
  * keeps only what outlives them or comes before them.
  */
-import { ERROR_CODES, type ErrorPayload } from '@weft/core';
-import { type TaskSpec } from '@weft/core/internal';
+import { ERROR_CODES, type ErrorPayload, type TaskSpec } from '@weft/protocol';
 import type { ClusterLink, TaskRecord } from './task-record.ts';
 
 /** Cancels of tasks whose spec has not come yet, remembered at most (the oldest are forgotten). */

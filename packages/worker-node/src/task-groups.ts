@@ -18,7 +18,7 @@
  * function with many queued calls cannot keep its CPU from a task queued before them: the group
  * drains, and the CPU goes to that task.
  */
-import type { TaskSpec } from '@weft/core/internal';
+import type { TaskSpec } from '@weft/protocol';
 import type { WorkerHandle } from './worker-pool.ts';
 
 /** Calls of one function running together in one worker. */

@@ -2,7 +2,7 @@
  * The recent tasks of a node, for the state API (`weft list tasks`, the timeline): a bounded
  * ring, so a node that has run millions of tasks keeps only the last TASK_LOG_SIZE.
  */
-import type { TaskEvent, TaskSpec } from '@weft/core/internal';
+import type { TaskEvent, TaskSpec } from '@weft/protocol';
 
 const TASK_LOG_SIZE = 10_000;
 

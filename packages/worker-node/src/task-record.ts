@@ -2,7 +2,7 @@
  * A task as the local scheduler tracks it, and what the scheduler needs from the rest of the
  * cluster (the node provides it).
  */
-import { argumentObjectIds, type TaskSpec } from '@weft/core/internal';
+import { argumentObjectIds, type TaskSpec } from '@weft/protocol';
 import type { TaskGroup } from './task-groups.ts';
 import type { WorkerHandle } from './worker-pool.ts';
 

@@ -7,7 +7,7 @@
  * function (task-groups.ts) hold their resources once, as a group. The scheduler decides what goes
  * where; this keeps the counts in step.
  */
-import type { EncodedValue, ResourceSet, TaskSpec } from '@weft/core/internal';
+import type { EncodedValue, ResourceSet, TaskSpec } from '@weft/protocol';
 import type { ObjectStore } from './object-store.ts';
 import { fits, give, take } from './resources.ts';
 import type { RunTimes } from './run-times.ts';

@@ -1,8 +1,7 @@
 /**
  * Why a worker died, in words for errors and logs, and what becomes of its tasks.
  */
-import { ERROR_CODES, type ErrorPayload } from '@weft/core';
-import { type TaskSpec } from '@weft/core/internal';
+import { ERROR_CODES, type ErrorPayload, type TaskSpec } from '@weft/protocol';
 import type { WorkerHandle } from './worker-pool.ts';
 
 /** Why a worker's thread ended, for errors and logs. */

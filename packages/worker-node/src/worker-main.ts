@@ -3,7 +3,7 @@
  * executor, both on the MessagePort to the node.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ClientRuntime, PortConnection, markWorker, setRuntime, type ClientMessage, type NodeMessage } from '@weft/core/internal';
+import { ClientRuntime, PortConnection, markWorker, setRuntime, type ClientMessage, type NodeMessage } from '@weft/protocol';
 import { Executor } from './executor.ts';
 import { ActorHost } from './actor-host.ts';
 import { ModuleLoader } from './module-loader.ts';

@@ -7,7 +7,7 @@
  * when the thread exits, for whatever reason; the pool reports it with the exit's cause.
  */
 import { Worker } from 'node:worker_threads';
-import { PortConnection, randomId, logger, validateClientMessage, type ClientMessage, type NodeMessage } from '@weft/core/internal';
+import { PortConnection, randomId, logger, validateClientMessage, type ClientMessage, type NodeMessage } from '@weft/protocol';
 import type { WorkerData } from './worker-main.ts';
 
 const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);

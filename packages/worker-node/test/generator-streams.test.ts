@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, nextId, ownerOf, yieldId, type NodeMessage, type PeerMessage, type Result } from '@weft/core/internal';
+import { encode, nextId, ownerOf, yieldId, type NodeMessage, type PeerMessage, type Result } from '@weft/protocol';
 import { GeneratorStreams } from '../src/generator-streams.ts';
 import { ObjectStore } from '../src/object-store.ts';
 

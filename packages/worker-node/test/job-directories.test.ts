@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packDirectory } from '@weft/core/internal';
-import { JobDirectories } from '../src/job-directories.ts';
+import { packDirectory } from '@weft/protocol';
+import { JobDirectories, modulesHolding } from '../src/job-directories.ts';
 import { fileFor } from '../src/safe-path.ts';
 
 let root: string;
@@ -48,5 +48,30 @@ describe('spill file names', () => {
       expect(path.dirname(file)).toBe('/spill');
       expect(path.basename(file)).toMatch(/^x-[0-9a-f]{64}$/);
     }
+  });
+});
+
+describe('the installation job code imports @weft/core from', () => {
+  function installed(folder: string): void {
+    mkdirSync(path.join(folder, '@weft', 'core'), { recursive: true });
+    writeFileSync(path.join(folder, '@weft', 'core', 'package.json'), '{"name":"@weft/core"}');
+  }
+
+  it('is the nearest node_modules above the node package that holds @weft/core (a flat npm install)', () => {
+    const app = path.join(root, 'flat-app');
+    installed(path.join(app, 'node_modules'));
+    const nodePackage = path.join(app, 'node_modules', '@weft', 'worker-node', 'dist');
+    mkdirSync(nodePackage, { recursive: true });
+    expect(modulesHolding('@weft/core', nodePackage)).toBe(path.join(app, 'node_modules'));
+  });
+
+  it('skips node_modules folders that do not hold it, and is undefined when none does', () => {
+    const ws = path.join(root, 'workspace');
+    mkdirSync(path.join(ws, 'packages', 'worker-node', 'node_modules', 'tsx'), { recursive: true });
+    const own = path.join(ws, 'packages', 'worker-node', 'dist');
+    mkdirSync(own, { recursive: true });
+    expect(modulesHolding('@weft/core', own)).toBeUndefined();
+    installed(path.join(ws, 'node_modules'));
+    expect(modulesHolding('@weft/core', own)).toBe(path.join(ws, 'node_modules'));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, type NodeMessage, type TaskSpec } from '@weft/core/internal';
+import { encode, type NodeMessage, type TaskSpec } from '@weft/protocol';
 import { LocalScheduler } from '../src/local-scheduler.ts';
 import { ObjectStore } from '../src/object-store.ts';
 import { takesTasks, type WorkerHandle, type WorkerPool } from '../src/worker-pool.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode } from '@weft/core/internal';
+import { encode } from '@weft/protocol';
 import { ObjectStore } from '../src/object-store.ts';
 
 const ok = (value: unknown) => ({ status: 'ok' as const, value: encode(value) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, type TaskSpec } from '@weft/core/internal';
+import { encode, type TaskSpec } from '@weft/protocol';
 import { SpilledTasks, afterNodeLoss } from '../src/spilled-tasks.ts';
 import { newTaskRecord } from '../src/task-record.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, type TaskSpec } from '@weft/core/internal';
+import { encode, type TaskSpec } from '@weft/protocol';
 import { TaskGroups, groupKey, pickGroup, type TaskGroup } from '../src/task-groups.ts';
 import type { WorkerHandle } from '../src/worker-pool.ts';
 

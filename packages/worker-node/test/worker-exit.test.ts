@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, type TaskSpec } from '@weft/core/internal';
+import { encode, type TaskSpec } from '@weft/protocol';
 import { afterExit, crashError } from '../src/worker-exit.ts';
 
 const spec = (maxRetries: number): TaskSpec => ({

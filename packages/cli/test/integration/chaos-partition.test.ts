@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, init, shutdown, type ActorHandle, type ObjectRef } from '@weft/core';
-import { DEATH_TIMEOUT_MS } from '@weft/core/internal';
+import { DEATH_TIMEOUT_MS } from '@weft/protocol';
 import { isRunning } from '../../src/processes.ts';
 import { ChaosCounter } from '../fixtures/chaos-counter.ts';
 import type { DagValue } from '../fixtures/chaos-dag.ts';

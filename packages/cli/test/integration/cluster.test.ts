@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { pack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, init, shutdown } from '@weft/core';
-import { PROTOCOL_VERSION, connectWebSocket, validateNodeMessage } from '@weft/core/internal';
+import { PROTOCOL_VERSION, connectWebSocket, validateNodeMessage } from '@weft/protocol';
 import { Tally, addThrough, busy, makeArray, sumArray, whereAmI } from '../fixtures/cluster-tasks.ts';
 
 const run = promisify(execFile);

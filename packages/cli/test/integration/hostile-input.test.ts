@@ -13,9 +13,9 @@ import { FUZZ_ENV } from '../support/fuzz-limits.ts';
 
 Object.assign(process.env, FUZZ_ENV);
 const { startFuzzCluster, openCanaries, fuzzFrames, RawClient } = await import('../support/fuzz-cluster.ts');
-const { encodeFrame } = await import('../../../core/src/protocol/ws-connection.ts');
+const { encodeFrame } = await import('@weft/protocol');
 const { get, init, put, shutdown } = await import('@weft/core');
-const { packDirectory } = await import('@weft/core/internal');
+const { packDirectory } = await import('@weft/protocol');
 const { whereAmI, sumArray } = await import('../fixtures/cluster-tasks.ts');
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');

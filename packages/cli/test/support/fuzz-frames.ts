@@ -10,9 +10,10 @@
  * must leave it open.
  */
 import fc from 'fast-check';
-import { PROTOCOL_VERSION, encode, type PeerRole } from '@weft/core/internal';
-import { validateClientMessage, validateNodeToHead, validatePeerMessage, type Validator } from '../../../core/src/protocol/validate.ts';
-import { decodeFrame, encodeFrame, rejectAfterHandshake } from '../../../core/src/protocol/ws-connection.ts';
+import {
+  PROTOCOL_VERSION, encode, type PeerRole, validateClientMessage, validateNodeToHead, validatePeerMessage,
+  type Validator, decodeFrame, encodeFrame, rejectAfterHandshake,
+} from '@weft/protocol';
 
 import { FUZZ_BATCH_BYTES, FUZZ_FRAME_BYTES } from './fuzz-limits.ts';
 

@@ -3,8 +3,7 @@
  * that @weft/core never imports the server packages statically.
  */
 import os from 'node:os';
-import type { Connection } from '../protocol/connection.ts';
-import type { ClientMessage, HeadToNode, NodeMessage, NodeToHead } from '../protocol/messages.ts';
+import type { Connection, ClientMessage, HeadToNode, NodeMessage, NodeToHead } from '@weft/protocol';
 
 /** Options of the embedded cluster. */
 export interface EmbeddedOptions {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { ObjectRef, TaskError, get, getActor, getRuntimeContext, init, kill, shutdown, type ActorHandle } from '@weft/core';
-import { ActorHandleBase } from '@weft/core/internal';
+import { ActorHandleBase } from '@weft/protocol';
 import { add } from '../fixtures/basic-tasks.ts';
 import { ArgProbe } from '../fixtures/actor-args.ts';
 import { WhereAmI } from '../fixtures/context-actor.ts';

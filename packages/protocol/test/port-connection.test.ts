@@ -1,8 +1,8 @@
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PortConnection } from '../src/protocol/connection.ts';
-import type { ClientMessage, NodeMessage } from '../src/protocol/messages.ts';
-import { validateClientMessage } from '../src/protocol/validate.ts';
+import { PortConnection } from '../src/connection.ts';
+import type { ClientMessage, NodeMessage } from '../src/messages.ts';
+import { validateClientMessage } from '../src/validate.ts';
 
 const channels: MessageChannel[] = [];
 afterEach(() => {

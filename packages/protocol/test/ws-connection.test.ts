@@ -6,12 +6,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 // Registers weft's value extensions with msgpackr, as in every process that runs weft.
 import '../src/codec.ts';
-import { KEEPALIVE_INTERVAL_MS } from '../src/protocol/liveness.ts';
-import { CLOSE_CODES, PROTOCOL_VERSION, type Hello, type PeerMessage, type Welcome } from '../src/protocol/messages.ts';
-import { validatePeerMessage } from '../src/protocol/validate.ts';
-import { connectWebSocket, type ConnectOptions } from '../src/protocol/ws-client.ts';
-import { decodeFrame, encodeFrame, type WebSocketConnection } from '../src/protocol/ws-connection.ts';
-import { listenWebSocket, type ListenOptions } from '../src/protocol/ws-server.ts';
+import { KEEPALIVE_INTERVAL_MS } from '../src/liveness.ts';
+import { CLOSE_CODES, PROTOCOL_VERSION, type Hello, type PeerMessage, type Welcome } from '../src/messages.ts';
+import { validatePeerMessage } from '../src/validate.ts';
+import { connectWebSocket, type ConnectOptions } from '../src/ws-client.ts';
+import { decodeFrame, encodeFrame, type WebSocketConnection } from '../src/ws-connection.ts';
+import { listenWebSocket, type ListenOptions } from '../src/ws-server.ts';
 
 const TOKEN = 'test-token';
 const hello = (id: string): Hello => ({ type: 'hello', version: PROTOCOL_VERSION, role: 'peer', id });

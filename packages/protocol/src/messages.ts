@@ -10,8 +10,8 @@
  * Retired, never to be reused: the NodeMessage `shutdown-worker` and the Welcome field `jobId`.
  * No peer of version 3 ever sent either, so removing them left the version as it was.
  */
-import type { EncodedValue } from '../codec.ts';
-import type { ErrorPayload } from '../errors.ts';
+import type { EncodedValue } from './codec.ts';
+import type { ErrorPayload } from './errors.ts';
 
 /** Bumped on every incompatible change; checked in the handshake. */
 export const PROTOCOL_VERSION = 3;

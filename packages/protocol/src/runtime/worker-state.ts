@@ -4,6 +4,9 @@
  */
 const SLOT = Symbol.for('weft.worker-state');
 
+/** Signal thrown by `init()` when a worker imports a driver script: stops its evaluation there. */
+export const DRIVER_CODE_IN_WORKER = Symbol.for('weft.driver-code-in-worker');
+
 /** State of a worker thread. */
 export interface WorkerState {
   importing: boolean;

@@ -15,7 +15,7 @@
  *
  * States: open → (peer gone) → reconnecting → open … ; close() → closed.
  */
-import { logger } from '../logger.ts';
+import { logger } from './logger.ts';
 import type { Connection } from './connection.ts';
 
 const RECONNECT_MIN_MS = 100;

@@ -5,7 +5,7 @@
  * set must not write through `__proto__`. Amounts may go below zero: a task that resumes after
  * waiting in `get` takes its CPUs back even when others borrowed them, as in Ray.
  */
-import type { ResourceSet } from './protocol/messages.ts';
+import type { ResourceSet } from './messages.ts';
 
 /** The amount of `name` in `set`; 0 when absent. */
 export function amountOf(set: ResourceSet, name: string): number {

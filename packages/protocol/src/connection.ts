@@ -3,7 +3,7 @@
  * into one delivery (see batcher.ts).
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
-import { logger } from '../logger.ts';
+import { logger } from './logger.ts';
 import { MicrotaskBatcher } from './batcher.ts';
 import { ProtocolError, type Validator } from './validate.ts';
 

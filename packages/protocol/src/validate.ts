@@ -10,9 +10,9 @@
  * typed so that every message type of a union, and every field of each message, has a check:
  * adding a message or a field without one fails to compile.
  */
-import type { EncodedValue } from '../codec.ts';
-import { ERROR_CODES, type ErrorPayload } from '../errors.ts';
-import { isId } from '../ids.ts';
+import type { EncodedValue } from './codec.ts';
+import { ERROR_CODES, type ErrorPayload } from './errors.ts';
+import { isId } from './ids.ts';
 import {
   CLOSE_CODES, type ActorCallSpec, type ActorInfo, type ActorOptionsSpec, type ActorSpec, type ClientMessage,
   type FunctionDescriptor, type Hello, type HeadToNode, type NodeMessage, type NodeStats, type NodeToHead,

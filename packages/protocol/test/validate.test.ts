@@ -3,13 +3,13 @@ import type { EncodedValue } from '../src/codec.ts';
 import type {
   ActorCallSpec, ActorSpec, ClientMessage, HeadToNode, NodeMessage, NodeToHead, ObjectLocation, PeerInfo, PeerMessage, Result,
   TaskSpec,
-} from '../src/protocol/messages.ts';
-import { CLOSE_CODES, PROTOCOL_VERSION } from '../src/protocol/messages.ts';
+} from '../src/messages.ts';
+import { CLOSE_CODES, PROTOCOL_VERSION } from '../src/messages.ts';
 import {
   ProtocolError, validateClientMessage, validateHeadToNode, validateHello, validateNodeMessage, validateNodeToHead,
   validatePeerMessage, validateWelcome, type Validator,
-} from '../src/protocol/validate.ts';
-import { decodeFrame, encodeFrame } from '../src/protocol/ws-connection.ts';
+} from '../src/validate.ts';
+import { decodeFrame, encodeFrame } from '../src/ws-connection.ts';
 import { isId, nextId, ownerOf, randomId, yieldId } from '../src/ids.ts';
 
 const value: EncodedValue = { data: new Uint8Array([1, 2, 3]) };

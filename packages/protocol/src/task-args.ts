@@ -6,7 +6,7 @@ import path from 'node:path';
 import { SENDING_A_VALUE, encode } from './codec.ts';
 import { ObjectLostError, SerializationError } from './errors.ts';
 import { ObjectRef } from './object-ref.ts';
-import type { TaskSpec } from './protocol/messages.ts';
+import type { TaskSpec } from './messages.ts';
 
 /** An argument as `.remote` accepts it: the value, or a ref to it (resolved before the task runs). */
 export type RemoteArgs<A extends unknown[]> = { [K in keyof A]: A[K] | ObjectRef<A[K]> };

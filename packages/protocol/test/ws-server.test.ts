@@ -2,11 +2,11 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CLOSE_CODES, PROTOCOL_VERSION, type Hello, type PeerMessage, type Welcome } from '../src/protocol/messages.ts';
-import { ProtocolError, validatePeerMessage } from '../src/protocol/validate.ts';
-import { connectWebSocket, type ConnectOptions } from '../src/protocol/ws-client.ts';
-import { encodeFrame } from '../src/protocol/ws-connection.ts';
-import { listenWebSocket, type ListenOptions } from '../src/protocol/ws-server.ts';
+import { CLOSE_CODES, PROTOCOL_VERSION, type Hello, type PeerMessage, type Welcome } from '../src/messages.ts';
+import { ProtocolError, validatePeerMessage } from '../src/validate.ts';
+import { connectWebSocket, type ConnectOptions } from '../src/ws-client.ts';
+import { encodeFrame } from '../src/ws-connection.ts';
+import { listenWebSocket, type ListenOptions } from '../src/ws-server.ts';
 
 const TOKEN = 'test-token';
 const HELLO: Hello = { type: 'hello', version: PROTOCOL_VERSION, role: 'peer', id: 'client' };

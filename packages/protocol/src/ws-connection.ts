@@ -9,7 +9,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { Packr, Unpackr } from 'msgpackr';
 import WebSocket from 'ws';
-import { logger } from '../logger.ts';
+import { logger } from './logger.ts';
 import type { Connection } from './connection.ts';
 import { CLOSE_CODES } from './messages.ts';
 import { MicrotaskBatcher } from './batcher.ts';

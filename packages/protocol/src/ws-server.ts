@@ -18,7 +18,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { logger } from '../logger.ts';
+import { logger } from './logger.ts';
 import { keepaliveOption, type KeepaliveOptions } from './liveness.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION, type Hello, type PeerRole, type Welcome } from './messages.ts';
 import { ProtocolError, validateHello, type Validator } from './validate.ts';

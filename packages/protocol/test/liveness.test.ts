@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEATH_TIMEOUT_MS, KEEPALIVE_INTERVAL_MS, Keepalive, keepaliveOption, type KeepaliveOptions } from '../src/protocol/liveness.ts';
+import { DEATH_TIMEOUT_MS, KEEPALIVE_INTERVAL_MS, Keepalive, keepaliveOption, type KeepaliveOptions } from '../src/liveness.ts';
 
 const OPTIONS = { intervalMs: 250, timeoutMs: 1_000 };
 
