@@ -18,9 +18,9 @@ vi.mock('@weft/protocol', async (original) => {
   return { ...await original<typeof import('@weft/protocol')>(), logger: () => fake };
 });
 
-const { Memory, ObjectRef, remote } = await import('@weft/core');
-const { encode, packDirectory } = await import('@weft/protocol');
-const { cachedValue, isCachedFunction, store, uncachedFunction, CACHED_FUNCTION } = await import('../src/memory.ts');
+const { ObjectRef, encode, packDirectory } = await import('@weft/protocol');
+const { remote } = await import('../src/remote.ts');
+const { Memory, cachedValue, isCachedFunction, store, uncachedFunction, CACHED_FUNCTION } = await import('../src/memory.ts');
 const { writeEntry } = await import('../src/memory-entry.ts');
 
 export const square = remote(function square(x: number) { return x * x; });

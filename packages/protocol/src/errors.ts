@@ -186,7 +186,7 @@ export function fromErrorPayload(payload: ErrorPayload): WeftError {
 }
 
 /** Frames of weft itself and of Node internals, dropped from remote stacks. */
-const FRAMEWORK_FRAME = /(\/packages\/(core|worker-node|scheduler)\/src\/|[( ]node:|\/node_modules\/(tsx|@weft)\/)/;
+const FRAMEWORK_FRAME = /(\/packages\/(protocol|core|worker-node|scheduler|cli)\/(src|dist)\/|[( ]node:|\/node_modules\/(tsx|@weft)\/)/;
 
 /**
  * The user's part of a stack: the header line and the frames that are not weft's or Node's.

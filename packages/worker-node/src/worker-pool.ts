@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { PortConnection, randomId, logger, validateClientMessage, type ClientMessage, type NodeMessage } from '@weft/protocol';
 import type { WorkerData } from './worker-main.ts';
 
-const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
 const WORKER_READY_TIMEOUT_MS = 60_000;
 
 /** One worker thread as the node sees it. */
