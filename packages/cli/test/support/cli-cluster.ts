@@ -52,13 +52,14 @@ export class CliCluster {
   headPid = 0;
   #headArgs: string[] = [];
 
-  constructor(env: Record<string, string> = {}) {
+  /** @param bin the `weft` command to run (default: this checkout's; a test of an installed copy passes its own). */
+  constructor(env: Record<string, string> = {}, private readonly bin = WEFT) {
     const { WEFT_ADDRESS: _address, WEFT_TOKEN: _token, WEFT_SESSION_DIR: _session, ...inherited } = process.env;
     this.#env = { ...inherited, WEFT_LOG_LEVEL: 'warn', ...env };
   }
 
   async #weft(...args: string[]): Promise<string> {
-    const { stdout } = await run(process.execPath, [WEFT, ...args], { env: this.#env, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, [this.bin, ...args], { env: this.#env, timeout: 60_000 });
     return stdout;
   }
 
@@ -120,10 +121,6 @@ export class CliCluster {
   }
 
   /**
-   * `weft stop`, then SIGKILL for anything it left; removes the session. Returns the pids still
-   * running after all that (none, unless something is badly wrong).
-   */
-  /**
    * The two-node cluster of the cross-node tests: the head's node with 1 CPU and resource `a`, a
    * second node with 1 CPU and resource `b` (so `pinnedTo('a' | 'b')` picks the node), both
    * live. Returns the second node.
@@ -135,6 +132,10 @@ export class CliCluster {
     return nodeB;
   }
 
+  /**
+   * `weft stop`, then SIGKILL for anything it left; removes the session. Returns the pids still
+   * running after all that (none, unless something is badly wrong).
+   */
   async stop(): Promise<number[]> {
     try {
       await this.#weft('stop', '--session', this.session);
