@@ -10,8 +10,7 @@
  */
 import type { ActorHandle } from './actor.ts';
 import { get, wait, type GetOptions } from './api.ts';
-import { GetTimeoutError } from '@weft/protocol';
-import type { ObjectRef } from '@weft/protocol';
+import { GetTimeoutError, type ObjectRef } from '@weft/protocol';
 
 /** How a pool calls an actor with one value. */
 export type PoolCall<A, V, R> = (actor: ActorHandle<A>, value: V) => ObjectRef<R>;

@@ -17,9 +17,9 @@
  */
 import {
   SystemError, ACTOR_BRAND, isActorClass as isBranded, taskScope, requireRuntime, encodeArgs, modulePathFor,
-  type RemoteArgs, ActorHandleBase, setHandleFactory,
+  ActorHandleBase, setHandleFactory, type RemoteArgs, type ObjectRef, type ActorOptionsSpec, type ActorSpec,
+  type FunctionDescriptor,
 } from '@weft/protocol';
-import type { ObjectRef, ActorOptionsSpec, ActorSpec, FunctionDescriptor } from '@weft/protocol';
 import { classModule } from './runtime/class-location.ts';
 
 export { ActorHandleBase };

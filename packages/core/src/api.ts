@@ -4,16 +4,15 @@
  */
 import {
   ObjectRef, assertCurrent, ERROR_CODES, GetTimeoutError, SystemError, ValueNotFoundError, randomId, ClientRuntime,
-  currentRuntime, setRuntime, requireRuntime, taskScope, type RuntimeContext, POOL_MIN_BYTES, SharedMemoryPool,
-  setSharedAllocator, connectWebSocket, ReconnectingConnection, PROTOCOL_VERSION, type ClientMessage, type NodeMessage,
-  validateNodeMessage, packDirectory, DRIVER_CODE_IN_WORKER, workerState,
+  currentRuntime, setRuntime, requireRuntime, taskScope, POOL_MIN_BYTES, SharedMemoryPool, setSharedAllocator,
+  connectWebSocket, ReconnectingConnection, PROTOCOL_VERSION, validateNodeMessage, packDirectory,
+  DRIVER_CODE_IN_WORKER, workerState, type RuntimeContext, type ClientMessage, type NodeMessage, type Connection,
 } from '@weft/protocol';
 import { ObjectRefGenerator } from './object-ref-generator.ts';
 import { ActorHandleBase, makeHandle, type ActorHandle } from './actor.ts';
 import { startEmbedded, type EmbeddedCluster } from './runtime/embedded.ts';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { Connection } from '@weft/protocol';
 
 /** Options of `init`. */
 export interface InitOptions {

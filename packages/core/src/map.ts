@@ -13,10 +13,9 @@
  * item's index; what is left of the map is cancelled, as it is when a loop over `imap` ends early.
  */
 import { MAX_CHUNK_ITEMS, nextChunkSize, updateItemMs } from './chunking.ts';
-import type { ObjectRef } from '@weft/protocol';
+import { currentRuntime, type ObjectRef } from '@weft/protocol';
 import type { RemoteCalls } from './remote.ts';
 import { progressReporter, type MapProgress } from './progress.ts';
-import { currentRuntime } from '@weft/protocol';
 
 export type { MapProgress } from './progress.ts';
 

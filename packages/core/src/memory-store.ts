@@ -6,8 +6,10 @@
  */
 import { mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decode, encode, ActorHandleBase, ObjectRef, logger, type Logger, CACHE_DIR_SIGNATURE, CACHE_DIR_TAG } from '@weft/protocol';
-import type { ClientRuntime } from '@weft/protocol';
+import {
+  decode, encode, ActorHandleBase, ObjectRef, logger, CACHE_DIR_SIGNATURE, CACHE_DIR_TAG, type Logger,
+  type ClientRuntime,
+} from '@weft/protocol';
 import { ENTRY_NAME, readEntry, readEntrySync, writeEntry, type EntryRead } from './memory-entry.ts';
 
 /** Where one call's result lives: the entry's file and the call's key (hex). */

@@ -30,8 +30,9 @@
  *   in flight).
  */
 import path from 'node:path';
-import { SerializationError, modulePathFor, findDefinition, currentRuntime, workerState } from '@weft/protocol';
-import type { ObjectRef, ClientRuntime } from '@weft/protocol';
+import {
+  SerializationError, modulePathFor, findDefinition, currentRuntime, workerState, type ObjectRef, type ClientRuntime,
+} from '@weft/protocol';
 import type { RemoteArgs, RemoteCalls, RemoteFunction, TaskOptions } from './remote.ts';
 import { callDigest, functionDigest, UncacheableArgumentError } from './memory-key.ts';
 import { EntryStore, type EntryAddress, type MemoryStats } from './memory-store.ts';

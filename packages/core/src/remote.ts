@@ -2,8 +2,10 @@
  * `remote(fn)` and `remote(options, fn)`: turn a function defined at a module's top level into
  * a remote function whose `.remote(...)` runs it as a task and returns an ObjectRef at once.
  */
-import type { ObjectRef, FunctionDescriptor, ResourceSet, TaskBatch, TaskSpec } from '@weft/protocol';
-import { encodeArgs, modulePathFor, type RemoteArgs, taskScope, requireRuntime, callerModule, registerDefinition } from '@weft/protocol';
+import {
+  encodeArgs, modulePathFor, taskScope, requireRuntime, callerModule, registerDefinition, type ObjectRef,
+  type FunctionDescriptor, type ResourceSet, type TaskBatch, type TaskSpec, type RemoteArgs,
+} from '@weft/protocol';
 import { isActorClass, registerActorClass, type ActorClass, type ActorOptions } from './actor.ts';
 import { CHUNKS, mapCalls, type ChunkResult, type ChunkSubmitter, type MapOptions } from './map.ts';
 import { ObjectRefGenerator, isGeneratorFunction } from './object-ref-generator.ts';

@@ -10,9 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cancel, get, put, wait } from '../src/api.ts';
 import {
   encode, ObjectLostError, ObjectRef, inProcessPair, validateClientMessage, ClientRuntime, setRuntime, RefTracker,
-  type RefSink, encodeArgs,
+  encodeArgs, type RefSink, type ClientMessage, type NodeMessage,
 } from '@weft/protocol';
-import type { ClientMessage, NodeMessage } from '@weft/protocol';
 import { rejectionOf } from './support/outcome.ts';
 
 v8.setFlagsFromString('--expose-gc');

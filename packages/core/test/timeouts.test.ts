@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { get, wait } from '../src/api.ts';
-import { encode, ObjectRef, inProcessPair, validateClientMessage, ClientRuntime, setRuntime } from '@weft/protocol';
-import type { ClientMessage, NodeMessage } from '@weft/protocol';
+import {
+  encode, ObjectRef, inProcessPair, validateClientMessage, ClientRuntime, setRuntime, type ClientMessage,
+  type NodeMessage,
+} from '@weft/protocol';
 
 /** A runtime whose node is this test: what the driver sends is recorded (and validated as a node would). */
 function fakeNode() {

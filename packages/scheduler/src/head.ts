@@ -13,10 +13,10 @@
  * starts over as a new, empty node); another instance is a restarted head, which knows nothing of
  * the node and takes it back with its actors.
  */
-import { ERROR_CODES } from '@weft/protocol';
 import {
-  DEATH_TIMEOUT_MS, describeResources, inProcessPair, logger, randomId, type ActorLocation, type ActorSpec, type Connection,
-  type HeadReply, type HeadToNode, type NodeToHead, type ObjectLocation, type TaskSpec,
+  ERROR_CODES, DEATH_TIMEOUT_MS, describeResources, inProcessPair, logger, randomId, type ActorLocation,
+  type ActorSpec, type Connection, type HeadReply, type HeadToNode, type NodeToHead, type ObjectLocation,
+  type TaskSpec,
 } from '@weft/protocol';
 import { ActorRegistry } from './actor-registry.ts';
 import { GlobalScheduler } from './global-scheduler.ts';

@@ -3,9 +3,9 @@
  * they arrive, starting a call while fewer than `maxConcurrency` are running. A sync method runs
  * to its end before anything else (JavaScript is single-threaded), so only async methods overlap.
  */
-import { ERROR_CODES } from '@weft/protocol';
 import {
-  encode, taskScope, toErrorPayload, type ActorCallSpec, type ActorSpec, type ClientRuntime, type EncodedValue, type Result,
+  ERROR_CODES, encode, taskScope, toErrorPayload, type ActorCallSpec, type ActorSpec, type ClientRuntime,
+  type EncodedValue, type Result,
 } from '@weft/protocol';
 import { decodeArgs, encodeResult, userError } from './executor.ts';
 import type { ModuleLoader } from './module-loader.ts';

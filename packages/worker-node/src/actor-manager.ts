@@ -20,10 +20,9 @@
  * actor's record stays (the last MAX_DEAD_RECORDS of them), so that later calls fail at once
  * with the reason it died.
  */
-import { ERROR_CODES, type ErrorPayload } from '@weft/protocol';
 import {
-  argumentObjectIds, logger, type ActorCallSpec, type ActorInfo, type ActorLocation, type ActorSpec, type EncodedValue,
-  type Result,
+  ERROR_CODES, argumentObjectIds, logger, type ErrorPayload, type ActorCallSpec, type ActorInfo, type ActorLocation,
+  type ActorSpec, type EncodedValue, type Result,
 } from '@weft/protocol';
 import type { ObjectStore } from './object-store.ts';
 import type { LocalScheduler } from './local-scheduler.ts';

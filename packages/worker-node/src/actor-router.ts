@@ -4,10 +4,9 @@
  * (never through the head), in submission order: calls made before the actor's node is known
  * wait here, in order. A call's result returns to this node, which owns it.
  */
-import { ERROR_CODES, SystemError, type ErrorPayload } from '@weft/protocol';
 import {
-  argumentObjectIds, toErrorPayload, type ActorCallSpec, type ActorInfo, type ActorSpec, type ObjectLocation, type PeerMessage,
-  type Result,
+  ERROR_CODES, SystemError, argumentObjectIds, toErrorPayload, type ErrorPayload, type ActorCallSpec, type ActorInfo,
+  type ActorSpec, type ObjectLocation, type PeerMessage, type Result,
 } from '@weft/protocol';
 import type { ActorManager } from './actor-manager.ts';
 import type { HeadConnection } from './head-connection.ts';

@@ -18,10 +18,9 @@
  * however the map cut them into chunks. Plain calls take no slot (the node counts them): a call
  * waiting for a slot its own caller holds would never start.
  */
-import { ERROR_CODES, SystemError, WeftError, type ErrorPayload } from '@weft/protocol';
 import {
-  decode, encode, taskScope, toErrorPayload, userStack, type ClientRuntime, type EncodedValue, type Result, type TaskSpec,
-  type TaskBatch,
+  ERROR_CODES, SystemError, WeftError, decode, encode, taskScope, toErrorPayload, userStack, type ErrorPayload,
+  type ClientRuntime, type EncodedValue, type Result, type TaskSpec, type TaskBatch,
 } from '@weft/protocol';
 import type { ModuleLoader } from './module-loader.ts';
 

@@ -5,10 +5,10 @@
  * queries). The same class serves the embedded cluster (an in-process connection) and a node
  * on another machine (a WebSocket).
  */
-import { ERROR_CODES, SystemError, type ErrorPayload } from '@weft/protocol';
 import {
-  fromErrorPayload, logger, sumOf, type ActorLocation, type ActorSpec, type Connection, type HeadReply, type HeadToNode,
-  type NodeStats, type NodeToHead, type ObjectLocation, type PeerInfo, type ResourceSet, type TaskSpec,
+  ERROR_CODES, SystemError, fromErrorPayload, logger, sumOf, type ErrorPayload, type ActorLocation, type ActorSpec,
+  type Connection, type HeadReply, type HeadToNode, type NodeStats, type NodeToHead, type ObjectLocation,
+  type PeerInfo, type ResourceSet, type TaskSpec,
 } from '@weft/protocol';
 
 /** What the node does with the head's messages. */

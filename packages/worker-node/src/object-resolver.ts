@@ -8,10 +8,9 @@
  * A node that subscribes or pulls counts as a holder at the other end ("peer:<nodeId>") until
  * it sends `release-object`.
  */
-import { ERROR_CODES } from '@weft/protocol';
 import {
-  DEFAULT_MAX_PAYLOAD_BYTES, SHARED_THRESHOLD_BYTES, allocateFrame, logger, type EncodedValue, type ObjectLocation,
-  type PeerMessage, type Result,
+  ERROR_CODES, DEFAULT_MAX_PAYLOAD_BYTES, SHARED_THRESHOLD_BYTES, allocateFrame, logger, type EncodedValue,
+  type ObjectLocation, type PeerMessage, type Result,
 } from '@weft/protocol';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import type { PeerNetwork } from './peer-network.ts';

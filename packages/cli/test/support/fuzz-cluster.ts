@@ -17,10 +17,9 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import type { PeerRole } from '@weft/protocol';
+import { decodeFrame, encodeFrame, type PeerRole } from '@weft/protocol';
 import { startHeadServer, type HeadServer } from '@weft/scheduler';
 import { startClusterNode, startNodeBesideHead, type ClusterNode } from '@weft/worker-node';
-import { decodeFrame, encodeFrame } from '@weft/protocol';
 import { PROBES, PROBE_ID, helloOf, sessionArb, type Session } from './fuzz-frames.ts';
 /** Close codes a refused frame may get: bad frame, too big, handshake (a second hello), and ws's message too big. */
 const REFUSED = new Set([4000, 4003, 4004, 1009]);
