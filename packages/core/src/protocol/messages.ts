@@ -338,8 +338,75 @@ export interface ActorLocation {
   name?: string;
 }
 
-/** A reply to a request, either way between node and head. */
-export type HeadReply = { status: 'ok'; value: unknown } | { status: 'error'; error: ErrorPayload };
+/** A reply to a request, either way between node and head; `T`: the value of that request's answer (see NodeRequestReplies, HeadRequestReplies). */
+export type HeadReply<T = unknown> = { status: 'ok'; value: T } | { status: 'error'; error: ErrorPayload };
+
+/** The types of the members of M that expect a `reply` (all that carry a `requestId`, but the reply itself). */
+type RequestTypeOf<M extends { type: string }> = Exclude<Extract<M, { requestId: number }>['type'], 'reply'>;
+/** R, checked to give a reply value to every request type of M (a request added without one fails to compile). */
+type RepliesOf<M extends { type: string }, R extends Record<RequestTypeOf<M>, unknown>> = R;
+
+/** The value of the head's `reply` to each request of a node (the code answering and the code asking both use it). */
+export type NodeRequestReplies = RepliesOf<NodeToHead, {
+  /** The node the actor was placed on. */
+  'place-actor': string;
+  /** Whether the name was free (it is this actor's now). */
+  'claim-actor-name': boolean;
+  'find-actor': ActorLocation | null;
+  /** Always true: the package is stored. */
+  'put-package': true;
+  'get-package': Uint8Array;
+  /** The restart number granted, or null: the actor is dead. */
+  'restart-actor': number | null;
+  /** Whether the actor was alive. */
+  'kill-actor': boolean;
+}>;
+
+/** A request of a node to the head. */
+export type NodeRequest = Extract<NodeToHead, { type: keyof NodeRequestReplies }>;
+
+/** What a node answers to each state-API query of the head (`query`'s `what`). */
+export interface QueryReplies {
+  objects: ObjectListing[];
+  actors: Array<ActorInfo & { nodeId: string }>;
+  tasks: TaskEvent[];
+}
+
+/** An object as a node lists it for the state API. */
+export interface ObjectListing {
+  objectId: string;
+  nodeId: string;
+  /** Bytes of its value; 0 for an error. */
+  size: number;
+  /** Whether it holds a value or an error (only complete objects are listed). */
+  status: Result['status'] | undefined;
+  /** How many hold a ref to it, and who: clients (driver or worker ids) and nodes (`peer:<id>`). */
+  holders: number;
+  heldBy: string[];
+  /** Pins from task arguments and containing objects. */
+  pins: number;
+  /** The node that owns it; absent: this node does. */
+  owner?: string;
+  /** This node registered with its owner as a borrower; absent: it did not. */
+  borrowed?: true;
+}
+
+/** The value of a node's `reply` to each request of the head. */
+export type HeadRequestReplies = RepliesOf<HeadToNode, {
+  /** Whether the actor was alive here. */
+  'kill-actor': boolean;
+  /** See ReplyValue: what depends on the question. */
+  query: QueryReplies[keyof QueryReplies];
+}>;
+
+/** A request of the head to a node. */
+export type HeadRequest = Extract<HeadToNode, { type: keyof HeadRequestReplies }>;
+
+/** The value answering the request M (a NodeRequest or a HeadRequest); for a `query`, the answer to its `what`. */
+export type ReplyValue<M extends NodeRequest | HeadRequest> =
+  M extends { type: 'query'; what: infer W extends keyof QueryReplies } ? QueryReplies[W]
+    : M extends HeadRequest ? HeadRequestReplies[M['type']]
+      : M extends NodeRequest ? NodeRequestReplies[M['type']] : never;
 
 /** Head → node. */
 export type HeadToNode =
