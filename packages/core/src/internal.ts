@@ -19,7 +19,7 @@ export { PROTOCOL_VERSION, CLOSE_CODES } from './protocol/messages.ts';
 export type {
   ClientMessage, NodeMessage, TaskSpec, TaskBatch, Result, ResourceSet, FunctionDescriptor, ActorSpec, ActorCallSpec, ActorInfo, ActorOptionsSpec,
   NodeToHead, HeadToNode, PeerMessage, PeerInfo, NodeStats, ActorLocation, ObjectLocation, HeadReply, TaskEvent, Hello, Welcome, PeerRole,
-  NodeRequest, NodeRequestReplies, HeadRequest, HeadRequestReplies, ReplyValue, QueryReplies, ObjectListing,
+  NodeRequest, NodeRequestReplies, HeadRequest, HeadRequestReplies, ReplyValue, QueryReplies, ObjectListing, ClientRequest, ClientRequestReplies,
 } from './protocol/messages.ts';
 export { inProcessPair, PortConnection } from './protocol/connection.ts';
 export { WebSocketConnection } from './protocol/ws-connection.ts';

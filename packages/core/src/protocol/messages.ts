@@ -201,6 +201,25 @@ export type NodeMessage =
   /** Drop a task sent ahead to the worker that has not started (it was cancelled). */
   | { type: 'drop-task'; taskId: string };
 
+/**
+ * The value each request of a client is answered with (the field of its answer: `objects`'s
+ * `results`, `wait-result`'s `readyIds`, …). `cancel-get` carries a requestId but is not answered.
+ */
+export type ClientRequestReplies = RepliesOf<Exclude<ClientMessage, { type: 'cancel-get' }>, {
+  'get-objects': Result[];
+  'wait-objects': string[];
+  'cancel-task': boolean;
+  'kill-actor': boolean;
+  'get-actor': ActorInfo | null;
+  /** Absent: registered. */
+  'register-job': ErrorPayload | undefined;
+  'read-stream': string | null;
+  'get-resources': ResourceSet;
+}>;
+
+/** A request of a client to its node. */
+export type ClientRequest = Extract<ClientMessage, { type: keyof ClientRequestReplies }>;
+
 export type ClientMessageType = ClientMessage['type'];
 export type NodeMessageType = NodeMessage['type'];
 
