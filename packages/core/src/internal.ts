@@ -17,7 +17,8 @@ export { logger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { PROTOCOL_VERSION, CLOSE_CODES } from './protocol/messages.ts';
 export type {
-  ClientMessage, NodeMessage, TaskSpec, TaskBatch, Result, ResourceSet, FunctionDescriptor, ActorSpec, ActorCallSpec, ActorInfo, ActorOptionsSpec,
+  ClientMessage, NodeMessage, CommonClientMessage, DriverToNodeOnly, WorkerToNodeOnly, DriverToNode, WorkerToNode,
+  CommonNodeMessage, NodeToDriverOnly, NodeToWorkerOnly, NodeToDriver, NodeToWorker, TaskSpec, TaskBatch, Result, ResourceSet, FunctionDescriptor, ActorSpec, ActorCallSpec, ActorInfo, ActorOptionsSpec,
   NodeToHead, HeadToNode, PeerMessage, PeerInfo, NodeStats, ActorLocation, ObjectLocation, HeadReply, TaskEvent, Hello, Welcome, PeerRole,
   NodeRequest, NodeRequestReplies, HeadRequest, HeadRequestReplies, ReplyValue, QueryReplies, ObjectListing, ClientRequest, ClientRequestReplies,
 } from './protocol/messages.ts';

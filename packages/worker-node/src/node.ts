@@ -6,7 +6,7 @@
  */
 import {
   inProcessPair, logger, ownerOf, randomId, toErrorPayload, type ClientMessage, type Connection, type HeadToNode,
-  type NodeMessage, type NodeToHead, type ObjectListing, type ObjectLocation, type PeerMessage, type QueryReplies,
+  type NodeToDriver, type NodeToHead, type ObjectListing, type ObjectLocation, type PeerMessage, type QueryReplies,
   type ResourceSet, type TaskSpec,
 } from '@weft/core/internal';
 import os from 'node:os';
@@ -193,8 +193,8 @@ export class WeftNode {
   }
 
   /** Connect an in-process client (the embedded driver). */
-  connect(clientId: string): Connection<NodeMessage, ClientMessage> {
-    const [clientEnd, nodeEnd] = inProcessPair<NodeMessage, ClientMessage>();
+  connect(clientId: string): Connection<NodeToDriver, ClientMessage> {
+    const [clientEnd, nodeEnd] = inProcessPair<NodeToDriver, ClientMessage>();
     this.clients.attach(clientId, nodeEnd);
     return clientEnd;
   }

@@ -4,13 +4,13 @@
  * waits here, its worker lends its CPUs (see LocalScheduler.blocked).
  */
 import { ERROR_CODES } from '@weft/core';
-import { type NodeMessage, type Result } from '@weft/core/internal';
+import { type CommonNodeMessage, type Result } from '@weft/core/internal';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 
-/** Where replies go and who is told about blocking. */
+/** Where replies go and who is told about blocking: a driver or a worker. */
 export interface WaitClient {
   readonly id: string;
-  send(message: NodeMessage): void;
+  send(message: CommonNodeMessage): void;
 }
 
 interface OpenCall {

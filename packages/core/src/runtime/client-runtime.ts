@@ -9,7 +9,7 @@ import { GetTimeoutError, SystemError, fromErrorPayload } from '../errors.ts';
 import { nextId } from '../ids.ts';
 import { ObjectRef } from '../object-ref.ts';
 import type {
-  ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, ClientRequest, ClientRequestReplies, NodeMessage, ResourceSet, TaskSpec,
+  ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, ClientRequest, ClientRequestReplies, NodeMessage, NodeToWorkerOnly, ResourceSet, TaskSpec,
 } from '../protocol/messages.ts';
 import type { Connection } from '../protocol/connection.ts';
 import { DEATH_TIMEOUT_MS } from '../protocol/liveness.ts';
@@ -52,8 +52,8 @@ export class ClientRuntime implements RefSink {
   #nextRequestId = 1;
   #creating: string | undefined;
   #closed = false;
-  /** Handles node messages that are not replies (a worker's executor). */
-  onOtherMessage: (message: NodeMessage) => void = () => {};
+  /** Handles node messages that are not replies, which only a worker receives (its executor). */
+  onOtherMessage: (message: NodeToWorkerOnly) => void = () => {};
   /**
    * Told when a task starts and stops waiting in get/wait (a worker's executor, which runs the
    * next task meanwhile). The node counts the same events the same way.
