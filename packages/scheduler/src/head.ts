@@ -264,7 +264,7 @@ export class Head {
     if (!record || record.location.state === 'dead') return false;
     this.actors.died(actorId);
     const host = this.#sessions.get(record.location.nodeId);
-    if (host) await this.#ask(host, (requestId) => ({ type: 'kill-actor', requestId, actorId }), KILL_ACK_TIMEOUT_MS);
+    if (host) await this.#ask(host, (requestId) => ({ type: 'kill-actor', requestId, actorId } satisfies HeadRequest), KILL_ACK_TIMEOUT_MS);
     return true;
   }
 

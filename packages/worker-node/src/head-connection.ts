@@ -102,7 +102,7 @@ export class HeadConnection {
   }
 
   async placeActor(spec: ActorSpec, owner: string): Promise<string> {
-    return this.#request((requestId) => ({ type: 'place-actor', requestId, spec, owner }));
+    return this.#request((requestId) => ({ type: 'place-actor', requestId, spec, owner } satisfies NodeRequest));
   }
 
   /** An actor's state; `placed`: what a restarted head needs to restart it elsewhere. */
@@ -112,24 +112,24 @@ export class HeadConnection {
 
   /** An actor's worker died: the head grants a restart (its number) or records it dead (null). */
   async restartActor(actorId: string, cause: string): Promise<number | null> {
-    return this.#request((requestId) => ({ type: 'restart-actor', requestId, actorId, cause }));
+    return this.#request((requestId) => ({ type: 'restart-actor', requestId, actorId, cause } satisfies NodeRequest));
   }
 
   /** Kill an actor wherever it lives; whether it was alive. */
   async killActor(actorId: string): Promise<boolean> {
-    return this.#request((requestId) => ({ type: 'kill-actor', requestId, actorId }));
+    return this.#request((requestId) => ({ type: 'kill-actor', requestId, actorId } satisfies NodeRequest));
   }
 
   async findActor(query: { name?: string; actorId?: string }): Promise<ActorLocation | null> {
-    return this.#request((requestId) => ({ type: 'find-actor', requestId, ...query }));
+    return this.#request((requestId) => ({ type: 'find-actor', requestId, ...query } satisfies NodeRequest));
   }
 
   async putPackage(jobId: string, data: Uint8Array): Promise<void> {
-    await this.#request((requestId) => ({ type: 'put-package', requestId, jobId, data }));
+    await this.#request((requestId) => ({ type: 'put-package', requestId, jobId, data } satisfies NodeRequest));
   }
 
   async getPackage(jobId: string): Promise<Uint8Array> {
-    return this.#request((requestId) => ({ type: 'get-package', requestId, jobId }));
+    return this.#request((requestId) => ({ type: 'get-package', requestId, jobId } satisfies NodeRequest));
   }
 
   jobEvent(jobId: string, state: 'started' | 'finished', nodeId: string): void {

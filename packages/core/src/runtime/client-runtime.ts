@@ -122,17 +122,17 @@ export class ClientRuntime implements RefSink {
   /** The cluster's total resources, as the node last heard. */
   async clusterResources(): Promise<ResourceSet> {
     const requestId = this.#nextRequestId++;
-    return this.#request({ type: 'get-resources', requestId });
+    return this.#request({ type: 'get-resources', requestId } satisfies ClientRequest);
   }
 
   async killActor(actorId: string): Promise<boolean> {
     const requestId = this.#nextRequestId++;
-    return this.#request({ type: 'kill-actor', requestId, actorId });
+    return this.#request({ type: 'kill-actor', requestId, actorId } satisfies ClientRequest);
   }
 
   async findActor(name: string): Promise<ActorInfo | null> {
     const requestId = this.#nextRequestId++;
-    return this.#request({ type: 'get-actor', requestId, name });
+    return this.#request({ type: 'get-actor', requestId, name } satisfies ClientRequest);
   }
 
   put<T>(value: T): ObjectRef<T> {
@@ -192,7 +192,9 @@ export class ClientRuntime implements RefSink {
   /** Cancel the task that makes `id`; `recursive`: and the tasks it submitted. @default true */
   async cancel(id: string, recursive = true): Promise<boolean> {
     const requestId = this.#nextRequestId++;
-    return this.#request(recursive ? { type: 'cancel-task', requestId, objectId: id } : { type: 'cancel-task', requestId, objectId: id, recursive });
+    return this.#request(recursive
+      ? { type: 'cancel-task', requestId, objectId: id } satisfies ClientRequest
+      : { type: 'cancel-task', requestId, objectId: id, recursive } satisfies ClientRequest);
   }
 
   context(): RuntimeContext {
