@@ -10,7 +10,7 @@
  * await shutdown();
  * ```
  *
- * weft's own packages (the node, the head, the CLI) use more of core, from `@weft/core/internal`.
+ * weft's own packages (the node, the head, the CLI) do not import core: they share `@weft/protocol`.
  */
 export { init, shutdown, get, wait, put, cancel, asCompleted, getRuntimeContext, getActor, kill } from './api.ts';
 export type { InitOptions, GetOptions, WaitOptions, CancelOptions, AsCompletedOptions } from './api.ts';

@@ -130,8 +130,8 @@ export interface ActorInfo {
 /** The outcome of a task or the state of an object. */
 export type Result = { status: 'ok'; value: EncodedValue } | { status: 'error'; error: ErrorPayload };
 
-/** Client → node. */
-export type ClientMessage =
+/** Client → node, from drivers and workers alike. */
+export type CommonClientMessage =
   | { type: 'submit-task'; task: TaskSpec }
   | { type: 'put-object'; objectId: string; value: EncodedValue }
   /** `taskId`: the task that waits, so its worker lends its CPUs meanwhile; absent in a driver. */
@@ -144,39 +144,50 @@ export type ClientMessage =
   /** `owners[i]`: the node owning `objectIds[i]`; absent: this node owns them all. */
   | { type: 'add-refs'; objectIds: string[]; owners?: string[] }
   | { type: 'release-refs'; objectIds: string[] }
-  /** `runMs`: how long the function ran in the worker; absent when not measured. */
-  | { type: 'task-done'; taskId: string; result: Result; runMs?: number }
-  | { type: 'worker-ready'; workerId: string }
   | { type: 'create-actor'; spec: ActorSpec }
   | { type: 'submit-actor-call'; call: ActorCallSpec }
   | { type: 'kill-actor'; requestId: number; actorId: string }
   | { type: 'get-actor'; requestId: number; name: string }
-  /** A driver joining a cluster names its job and (optionally) uploads its packed working directory. */
-  | { type: 'register-job'; requestId: number; jobId: string; package?: Uint8Array }
-  /** From an actor's worker: its constructor returned (ok) or threw (error). */
-  | { type: 'actor-created'; actorId: string; result: Result }
-  /** From a worker: the generator task `taskId` it runs yielded its `index`-th value (from 0; in order, before its `task-done`). */
-  | { type: 'task-yield'; taskId: string; index: number; value: EncodedValue }
   /**
    * The id of the `index`-th value of the generator task `streamId` once it is yielded, held for
    * the sender from the answer on: answered by `stream-item`. `taskId` as for get-objects.
    */
   | { type: 'read-stream'; requestId: number; streamId: string; index: number; taskId?: string }
   /** The cluster's total resources, as the node last heard (for map's default window): answered by `resources`. */
-  | { type: 'get-resources'; requestId: number }
+  | { type: 'get-resources'; requestId: number };
+
+/** Client → node, from a driver only (its node drops them from a worker). */
+export type DriverToNodeOnly =
+  /** A driver joining a cluster names its job and (optionally) uploads its packed working directory. */
+  | { type: 'register-job'; requestId: number; jobId: string; package?: Uint8Array }
   /**
    * The driver is shutting down (shutdown()): its job ends as soon as its connection closes. A
    * driver whose connection closes without it keeps its job for the death timeout, to reconnect.
    */
   | { type: 'driver-exit' };
 
-/** Node → client. */
-export type NodeMessage =
+/** Client → node, from a worker only (its node drops them from a driver). */
+export type WorkerToNodeOnly =
+  /** `runMs`: how long the function ran in the worker; absent when not measured. */
+  | { type: 'task-done'; taskId: string; result: Result; runMs?: number }
+  | { type: 'worker-ready'; workerId: string }
+  /** From an actor's worker: its constructor returned (ok) or threw (error). */
+  | { type: 'actor-created'; actorId: string; result: Result }
+  /** The generator task `taskId` it runs yielded its `index`-th value (from 0; in order, before its `task-done`). */
+  | { type: 'task-yield'; taskId: string; index: number; value: EncodedValue };
+
+/** Driver → node. */
+export type DriverToNode = CommonClientMessage | DriverToNodeOnly;
+/** Worker → node. */
+export type WorkerToNode = CommonClientMessage | WorkerToNodeOnly;
+/** Client → node, either role: what a client runtime sends (it serves both) and what the validator takes. */
+export type ClientMessage = DriverToNode | WorkerToNode;
+
+/** Node → client, to drivers and workers alike: the answers to their requests. */
+export type CommonNodeMessage =
   | { type: 'objects'; requestId: number; results: Result[] }
   | { type: 'wait-result'; requestId: number; readyIds: string[] }
   | { type: 'cancel-result'; requestId: number; cancelled: boolean }
-  /** `join`: start it at once beside the running calls of its function (maxConcurrency > 1); absent: when no task is active. */
-  | { type: 'execute-task'; task: TaskSpec; argValues: Array<[objectId: string, value: EncodedValue]>; join?: boolean }
   | { type: 'actor-info'; requestId: number; actor: ActorInfo | null }
   | { type: 'kill-result'; requestId: number; killed: boolean }
   /**
@@ -184,22 +195,56 @@ export type NodeMessage =
    * ended before yielding it (the task's own object says how: the count, or the error).
    */
   | { type: 'stream-item'; requestId: number; objectId: string | null }
+  | { type: 'resources'; requestId: number; total: ResourceSet };
+
+/** Node → driver only. */
+export type NodeToDriverOnly =
   /** The job is registered (its code unpacked where needed); `error` absent on success. */
   | { type: 'job-registered'; requestId: number; error?: ErrorPayload }
-  /** To a worker: the directory a job's modules are resolved from. */
+  /**
+   * Over a network: the node has handled the driver's first `count` messages (over all its
+   * connections); the driver need not keep them to send again.
+   */
+  | { type: 'received'; count: number };
+
+/** Node → worker only. */
+export type NodeToWorkerOnly =
+  /** `join`: start it at once beside the running calls of its function (maxConcurrency > 1); absent: when no task is active. */
+  | { type: 'execute-task'; task: TaskSpec; argValues: Array<[objectId: string, value: EncodedValue]>; join?: boolean }
+  /** The directory a job's modules are resolved from. */
   | { type: 'job-dir'; jobId: string; dir: string }
   /** To an actor's worker: construct the actor it hosts. */
   | { type: 'create-actor-instance'; spec: ActorSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
   /** To an actor's worker: run a method call. */
   | { type: 'actor-call'; call: ActorCallSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
-  | { type: 'resources'; requestId: number; total: ResourceSet }
-  /**
-   * To a driver over a network: the node has handled its first `count` messages (over all its
-   * connections); the driver need not keep them to send again.
-   */
-  | { type: 'received'; count: number }
   /** Drop a task sent ahead to the worker that has not started (it was cancelled). */
   | { type: 'drop-task'; taskId: string };
+
+/** Node → driver. */
+export type NodeToDriver = CommonNodeMessage | NodeToDriverOnly;
+/** Node → worker. */
+export type NodeToWorker = CommonNodeMessage | NodeToWorkerOnly;
+/** Node → client, either role: what a client runtime receives and what the validator takes. */
+export type NodeMessage = NodeToDriver | NodeToWorker;
+
+/**
+ * The value each request of a client is answered with (the field of its answer: `objects`'s
+ * `results`, `wait-result`'s `readyIds`, …). `cancel-get` carries a requestId but is not answered.
+ */
+export type ClientRequestReplies = RepliesOf<Exclude<ClientMessage, { type: 'cancel-get' }>, {
+  'get-objects': Result[];
+  'wait-objects': string[];
+  'cancel-task': boolean;
+  'kill-actor': boolean;
+  'get-actor': ActorInfo | null;
+  /** Absent: registered. */
+  'register-job': ErrorPayload | undefined;
+  'read-stream': string | null;
+  'get-resources': ResourceSet;
+}>;
+
+/** A request of a client to its node. */
+export type ClientRequest = Extract<ClientMessage, { type: keyof ClientRequestReplies }>;
 
 export type ClientMessageType = ClientMessage['type'];
 export type NodeMessageType = NodeMessage['type'];
@@ -338,8 +383,75 @@ export interface ActorLocation {
   name?: string;
 }
 
-/** A reply to a request, either way between node and head. */
-export type HeadReply = { status: 'ok'; value: unknown } | { status: 'error'; error: ErrorPayload };
+/** A reply to a request, either way between node and head; `T`: the value of that request's answer (see NodeRequestReplies, HeadRequestReplies). */
+export type HeadReply<T = unknown> = { status: 'ok'; value: T } | { status: 'error'; error: ErrorPayload };
+
+/** The types of the members of M that expect a `reply` (all that carry a `requestId`, but the reply itself). */
+type RequestTypeOf<M extends { type: string }> = Exclude<Extract<M, { requestId: number }>['type'], 'reply'>;
+/** R, checked to give a reply value to every request type of M (a request added without one fails to compile). */
+type RepliesOf<M extends { type: string }, R extends Record<RequestTypeOf<M>, unknown>> = R;
+
+/** The value of the head's `reply` to each request of a node (the code answering and the code asking both use it). */
+export type NodeRequestReplies = RepliesOf<NodeToHead, {
+  /** The node the actor was placed on. */
+  'place-actor': string;
+  /** Whether the name was free (it is this actor's now). */
+  'claim-actor-name': boolean;
+  'find-actor': ActorLocation | null;
+  /** Always true: the package is stored. */
+  'put-package': true;
+  'get-package': Uint8Array;
+  /** The restart number granted, or null: the actor is dead. */
+  'restart-actor': number | null;
+  /** Whether the actor was alive. */
+  'kill-actor': boolean;
+}>;
+
+/** A request of a node to the head. */
+export type NodeRequest = Extract<NodeToHead, { type: keyof NodeRequestReplies }>;
+
+/** What a node answers to each state-API query of the head (`query`'s `what`). */
+export interface QueryReplies {
+  objects: ObjectListing[];
+  actors: Array<ActorInfo & { nodeId: string }>;
+  tasks: TaskEvent[];
+}
+
+/** An object as a node lists it for the state API. */
+export interface ObjectListing {
+  objectId: string;
+  nodeId: string;
+  /** Bytes of its value; 0 for an error. */
+  size: number;
+  /** Whether it holds a value or an error (only complete objects are listed). */
+  status: Result['status'] | undefined;
+  /** How many hold a ref to it, and who: clients (driver or worker ids) and nodes (`peer:<id>`). */
+  holders: number;
+  heldBy: string[];
+  /** Pins from task arguments and containing objects. */
+  pins: number;
+  /** The node that owns it; absent: this node does. */
+  owner?: string;
+  /** This node registered with its owner as a borrower; absent: it did not. */
+  borrowed?: true;
+}
+
+/** The value of a node's `reply` to each request of the head. */
+export type HeadRequestReplies = RepliesOf<HeadToNode, {
+  /** Whether the actor was alive here. */
+  'kill-actor': boolean;
+  /** See ReplyValue: what depends on the question. */
+  query: QueryReplies[keyof QueryReplies];
+}>;
+
+/** A request of the head to a node. */
+export type HeadRequest = Extract<HeadToNode, { type: keyof HeadRequestReplies }>;
+
+/** The value answering the request M (a NodeRequest or a HeadRequest); for a `query`, the answer to its `what`. */
+export type ReplyValue<M extends NodeRequest | HeadRequest> =
+  M extends { type: 'query'; what: infer W extends keyof QueryReplies } ? QueryReplies[W]
+    : M extends HeadRequest ? HeadRequestReplies[M['type']]
+      : M extends NodeRequest ? NodeRequestReplies[M['type']] : never;
 
 /** Head → node. */
 export type HeadToNode =

@@ -14,9 +14,9 @@
  * the node and takes it back with its actors.
  */
 import {
-  ERROR_CODES, DEATH_TIMEOUT_MS, describeResources, inProcessPair, logger, randomId, type ActorLocation,
-  type ActorSpec, type Connection, type HeadReply, type HeadToNode, type NodeToHead, type ObjectLocation,
-  type TaskSpec,
+  ERROR_CODES, DEATH_TIMEOUT_MS, describeResources, inProcessPair, logger, randomId, type ActorLocation, type ActorSpec, type Connection,
+  type HeadReply, type HeadRequest, type HeadToNode, type NodeRequest, type NodeToHead, type ObjectLocation, type QueryReplies,
+  type ReplyValue, type TaskSpec,
 } from '@weft/protocol';
 import { ActorRegistry } from './actor-registry.ts';
 import { GlobalScheduler } from './global-scheduler.ts';
@@ -84,8 +84,8 @@ export class Head {
   }
 
   /** Ask every live node a question of the state API; answers keyed by node id. */
-  async queryNodes(what: 'objects' | 'actors' | 'tasks'): Promise<Map<string, unknown>> {
-    const answers = new Map<string, unknown>();
+  async queryNodes<W extends keyof QueryReplies>(what: W): Promise<Map<string, QueryReplies[W]>> {
+    const answers = new Map<string, QueryReplies[W]>();
     await Promise.all([...this.#sessions.entries()].map(async ([nodeId, session]) => {
       const result = await this.#ask(session, (requestId) => ({ type: 'query', requestId, what }), QUERY_TIMEOUT_MS);
       if (result.status === 'ok') answers.set(nodeId, result.value);
@@ -132,7 +132,7 @@ export class Head {
       case 'spill-task':
         return this.#placeTask(session, nodeId, message.task, message.owner, message.argLocations);
       case 'place-actor':
-        return this.#reply(session, message.requestId, this.#placeActor(message.spec, message.owner));
+        return this.#reply(session, message, this.#placeActor(message.spec, message.owner));
       case 'actor-state': {
         const { type: _type, spec, owner, restarts, ...location } = message;
         if (!this.actors.reported(nodeId, location, spec && owner !== undefined ? { spec, owner, restarts: restarts ?? 0 } : undefined)) {
@@ -141,21 +141,21 @@ export class Head {
         return;
       }
       case 'restart-actor':
-        return this.#reply(session, message.requestId, { status: 'ok', value: this.#restartInPlace(message.actorId, nodeId, message.cause) });
+        return this.#reply(session, message, { status: 'ok', value: this.#restartInPlace(message.actorId, nodeId, message.cause) });
       case 'kill-actor':
-        return void this.#kill(message.actorId).then((killed) => this.#reply(session, message.requestId, { status: 'ok', value: killed }));
+        return void this.#kill(message.actorId).then((killed) => this.#reply(session, message, { status: 'ok', value: killed }));
       case 'claim-actor-name':
-        return this.#reply(session, message.requestId, { status: 'ok', value: this.actors.claim(message.name, message.actorId) });
+        return this.#reply(session, message, { status: 'ok', value: this.actors.claim(message.name, message.actorId) });
       case 'release-actor-name':
         return this.actors.release(message.name, message.actorId);
       case 'find-actor':
-        return this.#reply(session, message.requestId, { status: 'ok', value: this.actors.find(message) });
+        return this.#reply(session, message, { status: 'ok', value: this.actors.find(message) });
       case 'put-package':
         this.jobs.putPackage(message.jobId, message.data);
-        return this.#reply(session, message.requestId, { status: 'ok', value: true });
+        return this.#reply(session, message, { status: 'ok', value: true });
       case 'get-package': {
         const data = this.jobs.packageOf(message.jobId);
-        return this.#reply(session, message.requestId, data
+        return this.#reply(session, message, data
           ? { status: 'ok', value: data }
           : { status: 'error', error: { code: ERROR_CODES.NOT_FOUND, message: `no working directory was uploaded for job ${message.jobId}` } });
       }
@@ -199,10 +199,10 @@ export class Head {
   }
 
   /** A message from a session that is not (or no longer) a registered node: requests fail, reports are dropped. */
-  #unregistered(session: NodeSession, message: NodeToHead): void {
+  #unregistered(session: NodeSession, message: Exclude<NodeToHead, { type: 'register-node' | 'reply' | 'hello' }>): void {
     this.#log.debug({ type: message.type }, 'dropped a message from a node that is not registered');
     if ('requestId' in message) {
-      this.#reply(session, message.requestId, { status: 'error', error: { code: ERROR_CODES.NODE_DIED,
+      this.#reply(session, message, { status: 'error', error: { code: ERROR_CODES.NODE_DIED,
         message: 'this node is not registered with the head (it was declared dead, or has not registered yet)' } });
     }
   }
@@ -223,7 +223,7 @@ export class Head {
     session.conn.send({ type: 'task-placed', taskId: task.taskId, nodeId });
   }
 
-  #placeActor(spec: ActorSpec, owner: string): HeadReply {
+  #placeActor(spec: ActorSpec, owner: string): HeadReply<ReplyValue<Extract<NodeRequest, { type: 'place-actor' }>>> {
     const name = spec.options.name;
     if (name !== undefined && !this.actors.claim(name, spec.actorId)) {
       return { status: 'error', error: { code: ERROR_CODES.ACTOR_DIED,
@@ -263,17 +263,21 @@ export class Head {
     if (!record || record.location.state === 'dead') return false;
     this.actors.died(actorId);
     const host = this.#sessions.get(record.location.nodeId);
-    if (host) await this.#ask(host, (requestId) => ({ type: 'kill-actor', requestId, actorId }), KILL_ACK_TIMEOUT_MS);
+    if (host) await this.#ask(host, (requestId) => ({ type: 'kill-actor', requestId, actorId } satisfies HeadRequest), KILL_ACK_TIMEOUT_MS);
     return true;
   }
 
-  /** Send a request to a node; resolves with its reply, or an error when it times out or the node goes. */
-  #ask(session: NodeSession, make: (requestId: number) => HeadToNode, timeoutMs: number): Promise<HeadReply> {
+  /**
+   * Send a request to a node; resolves with its reply (its value typed by the request, see
+   * HeadRequestReplies), or an error when it times out or the node goes.
+   */
+  #ask<M extends HeadRequest>(session: NodeSession, make: (requestId: number) => M, timeoutMs: number): Promise<HeadReply<ReplyValue<M>>> {
     const requestId = this.#nextRequestId++;
-    return new Promise<HeadReply>((resolve) => {
+    return new Promise<HeadReply<ReplyValue<M>>>((resolve) => {
       const timer = setTimeout(() => this.#answered(requestId, { status: 'error', error: { code: ERROR_CODES.SYSTEM, message: 'no answer' } }), timeoutMs);
       timer.unref();
-      this.#pending.set(requestId, { session, resolve: (result) => { clearTimeout(timer); resolve(result); } });
+      // A node answers each request with the value its type names (the reply's value is not validated on the wire).
+      this.#pending.set(requestId, { session, resolve: (result) => { clearTimeout(timer); resolve(result as HeadReply<ReplyValue<M>>); } });
       session.conn.send(make(requestId));
     });
   }
@@ -284,8 +288,9 @@ export class Head {
     pending?.resolve(result);
   }
 
-  #reply(session: NodeSession, requestId: number, result: HeadReply): void {
-    session.conn.send({ type: 'reply', requestId, result });
+  /** Answer a node's request with the value its type names (see NodeRequestReplies). */
+  #reply<M extends NodeRequest>(session: NodeSession, request: M, result: HeadReply<ReplyValue<M>>): void {
+    session.conn.send({ type: 'reply', requestId: request.requestId, result } satisfies HeadToNode);
   }
 
   #broadcastPeers(): void {

@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sumOf, type TaskEvent } from '@weft/protocol';
+import { sumOf, type ActorLocation, type QueryReplies, type TaskEvent } from '@weft/protocol';
 import type { Head } from './head.ts';
 import { DASHBOARD_HTML } from './dashboard.ts';
 
@@ -30,15 +30,18 @@ export async function clusterStatus(head: Head): Promise<object> {
   };
 }
 
-async function listOf(head: Head, what: 'objects' | 'tasks' | 'actors'): Promise<unknown[]> {
+async function listOf<W extends keyof QueryReplies>(head: Head, what: W): Promise<Array<QueryReplies[W][number]>> {
   const answers = await head.queryNodes(what);
-  const merged: unknown[] = [];
-  for (const items of answers.values()) if (Array.isArray(items)) merged.push(...(items as unknown[]));
-  if (what === 'actors') {
-    // Actors that died with their node are known only to the head.
-    const seen = new Set(merged.map((actor) => (actor as { actorId: string }).actorId));
-    for (const actor of head.actors.all()) if (!seen.has(actor.actorId)) merged.push(actor);
-  }
+  const merged: Array<QueryReplies[W][number]> = [];
+  for (const items of answers.values()) if (Array.isArray(items)) merged.push(...items);
+  return merged;
+}
+
+async function listActors(head: Head): Promise<Array<QueryReplies['actors'][number] | ActorLocation>> {
+  const merged: Array<QueryReplies['actors'][number] | ActorLocation> = await listOf(head, 'actors');
+  // Actors that died with their node are known only to the head.
+  const seen = new Set(merged.map((actor) => actor.actorId));
+  for (const actor of head.actors.all()) if (!seen.has(actor.actorId)) merged.push(actor);
   return merged;
 }
 
@@ -86,11 +89,11 @@ export function stateApi(head: Head, token: string): (req: IncomingMessage, res:
         case '/': return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML);
         case '/api/status': return json(res, await clusterStatus(head));
         case '/api/nodes': return json(res, (await clusterStatus(head) as { nodes: unknown }).nodes);
-        case '/api/actors': return json(res, await listOf(head, 'actors'));
+        case '/api/actors': return json(res, await listActors(head));
         case '/api/tasks': return json(res, await listOf(head, 'tasks'));
         case '/api/objects': return json(res, await listOf(head, 'objects'));
         case '/api/jobs': return json(res, (await clusterStatus(head) as { jobs: unknown }).jobs);
-        case '/api/timeline': return json(res, chromeTrace(await listOf(head, 'tasks') as TaskEvent[]));
+        case '/api/timeline': return json(res, chromeTrace(await listOf(head, 'tasks')));
         case '/metrics': return send(res, 200, 'text/plain; version=0.0.4', await metrics(head));
         default: return send(res, 404, 'text/plain', `no such path: ${url.pathname}\n`);
       }

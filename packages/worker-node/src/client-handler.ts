@@ -2,19 +2,27 @@
  * The node's side of its clients: the drivers attached to it (in-process or over a WebSocket)
  * and its workers. Each message is handled by the component that owns it.
  */
-import { DEATH_TIMEOUT_MS, logger, toErrorPayload, type ClientMessage, type Connection, type NodeMessage } from '@weft/protocol';
+import {
+  DEATH_TIMEOUT_MS, logger, toErrorPayload, type ClientMessage, type CommonClientMessage, type Connection, type DriverToNode,
+  type DriverToNodeOnly, type NodeToDriver, type WorkerToNode, type WorkerToNodeOnly,
+} from '@weft/protocol';
 import { ownValue } from './object-resolver.ts';
 import type { WaitClient } from './object-waits.ts';
 import type { WeftNode } from './node.ts';
 import type { WorkerHandle } from './worker-pool.ts';
 
+/** A driver, as replies reach it. */
+interface DriverClient extends WaitClient {
+  send(message: NodeToDriver): void;
+}
+
 export class ClientHandler {
   readonly #clients = new Map<string, WaitClient>();
   /** The connections of attached drivers (workers are the pool's). */
-  readonly #connections = new Map<string, Connection<ClientMessage, NodeMessage>>();
+  readonly #connections = new Map<string, Connection<ClientMessage, NodeToDriver>>();
   readonly #jobs = new Map<string, string>();
   /** Messages of drivers whose job is being registered (its code unpacked): they wait for it. */
-  readonly #held = new Map<string, ClientMessage[]>();
+  readonly #held = new Map<string, DriverToNode[]>();
   /**
    * Drivers whose connection closed: their job and their holds are kept until they reconnect (the
    * same driver id) or the death timeout passes. A job belongs to its driver, not to one connection.
@@ -34,7 +42,7 @@ export class ClientHandler {
    * Serve a driver over `conn` until it closes. `remote`: the messages arrive in network frames,
    * whose bytes are copied out of the frame (into shared memory when large) before they are kept.
    */
-  attach(clientId: string, conn: Connection<ClientMessage, NodeMessage>, options: { remote?: boolean } = {}): void {
+  attach(clientId: string, conn: Connection<ClientMessage, NodeToDriver>, options: { remote?: boolean } = {}): void {
     const away = this.#away.get(clientId);
     if (away !== undefined) {
       clearTimeout(away);
@@ -46,16 +54,16 @@ export class ClientHandler {
     const previous = this.#connections.get(clientId);
     this.#connections.delete(clientId);
     previous?.close('the driver connected again');
-    const client: WaitClient = { id: clientId, send: (message) => conn.send(message) };
+    const client: DriverClient = { id: clientId, send: (message) => conn.send(message) };
     this.#clients.set(clientId, client);
     this.#connections.set(clientId, conn);
     if (options.remote) this.#received.set(clientId, this.#received.get(clientId) ?? 0);
     conn.onMessage(options.remote
       ? (message) => {
         this.#acknowledge(clientId);
-        this.#handle(client, ownMessage(message), undefined);
+        this.#fromDriver(client, ownMessage(message));
       }
-      : (message) => this.#handle(client, message, undefined));
+      : (message) => this.#fromDriver(client, message));
     conn.onClose(() => this.#closed(clientId, conn, options.remote === true));
   }
 
@@ -80,7 +88,7 @@ export class ClientHandler {
   }
 
   /** A driver's connection closed: its job ends now (it left, or is in this process), or after the death timeout unless it comes back. */
-  #closed(clientId: string, conn: Connection<ClientMessage, NodeMessage>, remote: boolean): void {
+  #closed(clientId: string, conn: Connection<ClientMessage, NodeToDriver>, remote: boolean): void {
     // A newer connection of the same driver took over: this one's end is no news.
     if (this.#connections.get(clientId) !== conn) return;
     this.#connections.delete(clientId);
@@ -99,14 +107,30 @@ export class ClientHandler {
     this.#away.set(clientId, timer);
   }
 
-  /** A message from one of the node's workers. */
+  /** A message from one of the node's workers; a driver's message from a worker is dropped. */
   handleWorker(worker: WorkerHandle, message: ClientMessage): void {
     let client = this.#clients.get(worker.id);
     if (!client) {
       client = { id: worker.id, send: (reply) => worker.conn.send(reply) };
       this.#clients.set(worker.id, client);
     }
-    this.#handle(client, message, worker);
+    if (!isFromWorker(message)) return this.#log.warn({ workerId: worker.id, type: message.type }, 'dropped a message only a driver sends');
+    const { scheduler, actors } = this.node;
+    switch (message.type) {
+      case 'task-done':
+        if (worker.role === 'actor') actors.callDone(worker, message.taskId, message.result);
+        else scheduler.taskDone(worker, message.taskId, message.result, message.runMs);
+        return;
+      case 'task-yield':
+        if (scheduler.yielded(message.taskId, worker)) this.node.streams.yielded(message.taskId, message.index, message.value);
+        return;
+      case 'actor-created':
+        return actors.created(worker, message.result);
+      case 'worker-ready':
+        return;
+      default:
+        return this.#handle(client, message);
+    }
   }
 
   /** Close every driver's connection (the node stops); each is dropped as it closes. */
@@ -134,7 +158,9 @@ export class ClientHandler {
     }
   }
 
-  #handle(client: WaitClient, message: ClientMessage, worker: WorkerHandle | undefined): void {
+  /** A message from a driver; a worker's message from a driver is dropped (a driver runs no task or actor to report on). */
+  #fromDriver(client: DriverClient, message: ClientMessage): void {
+    if (!isFromDriver(message)) return this.#log.warn({ clientId: client.id, type: message.type }, 'dropped a message only a worker sends');
     const held = this.#held.get(client.id);
     if (held) {
       // A driver that reconnected sends its job and its queued work together: the work waits
@@ -142,7 +168,20 @@ export class ClientHandler {
       held.push(message);
       return;
     }
-    const { store, scheduler, waits, actors, router } = this.node;
+    switch (message.type) {
+      case 'register-job':
+        return void this.#registerJob(client, message.requestId, message.jobId, message.package);
+      case 'driver-exit':
+        this.#leaving.add(client.id);
+        return;
+      default:
+        return this.#handle(client, message);
+    }
+  }
+
+  /** A message that drivers and workers alike send. */
+  #handle(client: WaitClient, message: CommonClientMessage): void {
+    const { store, scheduler, waits, router } = this.node;
     switch (message.type) {
       case 'submit-task':
         store.adopt(message.task.taskId);
@@ -172,13 +211,6 @@ export class ClientHandler {
       case 'release-refs':
         for (const id of message.objectIds) store.removeHolder(id, client.id);
         return;
-      case 'task-done':
-        if (worker?.role === 'actor') actors.callDone(worker, message.taskId, message.result);
-        else if (worker) scheduler.taskDone(worker, message.taskId, message.result, message.runMs);
-        return;
-      case 'task-yield':
-        if (worker && scheduler.yielded(message.taskId, worker)) this.node.streams.yielded(message.taskId, message.index, message.value);
-        return;
       case 'read-stream':
         return this.node.streams.read(client, message.requestId, message.streamId, message.index, message.taskId);
       case 'create-actor':
@@ -194,16 +226,6 @@ export class ClientHandler {
         void router.find(message.name).then((actor) => client.send({ type: 'actor-info', requestId: message.requestId, actor }),
           () => client.send({ type: 'actor-info', requestId: message.requestId, actor: null }));
         return;
-      case 'actor-created':
-        if (worker) actors.created(worker, message.result);
-        return;
-      case 'register-job':
-        return void this.#registerJob(client, message.requestId, message.jobId, message.package);
-      case 'worker-ready':
-        return;
-      case 'driver-exit':
-        this.#leaving.add(client.id);
-        return;
       case 'get-resources':
         return client.send({ type: 'resources', requestId: message.requestId, total: this.node.clusterResources() });
       default:
@@ -211,7 +233,7 @@ export class ClientHandler {
     }
   }
 
-  async #registerJob(client: WaitClient, requestId: number, jobId: string, data: Uint8Array | undefined): Promise<void> {
+  async #registerJob(client: DriverClient, requestId: number, jobId: string, data: Uint8Array | undefined): Promise<void> {
     this.#held.set(client.id, []);
     try {
       this.#jobs.set(client.id, jobId);
@@ -227,10 +249,22 @@ export class ClientHandler {
     } finally {
       const held = this.#held.get(client.id) ?? [];
       this.#held.delete(client.id);
-      for (const message of held) this.#handle(client, message, undefined);
+      for (const message of held) this.#fromDriver(client, message);
     }
   }
 }
+
+/** Who sends each client message, as messages.ts splits them (a new message type must be listed). */
+const SENDER: { [K in ClientMessage['type']]: K extends WorkerToNodeOnly['type'] ? 'worker' : K extends DriverToNodeOnly['type'] ? 'driver' : 'both' } = {
+  'task-done': 'worker', 'worker-ready': 'worker', 'actor-created': 'worker', 'task-yield': 'worker',
+  'register-job': 'driver', 'driver-exit': 'driver',
+  'submit-task': 'both', 'put-object': 'both', 'get-objects': 'both', 'cancel-get': 'both', 'wait-objects': 'both', 'cancel-task': 'both',
+  'add-refs': 'both', 'release-refs': 'both', 'create-actor': 'both', 'submit-actor-call': 'both', 'kill-actor': 'both', 'get-actor': 'both',
+  'read-stream': 'both', 'get-resources': 'both',
+};
+
+const isFromDriver = (message: ClientMessage): message is DriverToNode => SENDER[message.type] !== 'worker';
+const isFromWorker = (message: ClientMessage): message is WorkerToNode => SENDER[message.type] !== 'driver';
 
 function unknownMessage(message: never): void {
   throw new Error(`unhandled message ${JSON.stringify((message as { type?: unknown }).type)}`);

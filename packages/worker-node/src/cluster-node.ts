@@ -7,7 +7,7 @@ import path from 'node:path';
 import {
   POOL_MIN_BYTES, PROTOCOL_VERSION, ReconnectingConnection, SharedMemoryPool, WebSocketConnectError, connectWebSocket,
   setSharedAllocator, listenWebSocket, logger, randomId, validateClientMessage, validateHeadToNode, validatePeerMessage,
-  type Accept, type ClientMessage, type Connection, type Hello, type HeadToNode, type NodeMessage, type NodeToHead,
+  type Accept, type ClientMessage, type Connection, type Hello, type HeadToNode, type NodeToDriver, type NodeToHead,
   type PeerMessage, type ResourceSet, type WebSocketListener,
 } from '@weft/protocol';
 import { chooseNodeAddresses, interfaceAddresses, routeAddressTo, unbracket, wsUrlOf, type AddressChoice } from './node-address.ts';
@@ -86,7 +86,7 @@ export function nodeHooks(node: WeftNode): { driver: (hello: Hello, accept: Acce
   return {
     driver: (hello, accept) => {
       const received = node.clients.resumeCount(hello.id);
-      const conn = accept<ClientMessage, NodeMessage>({ type: 'welcome', version: PROTOCOL_VERSION, id: node.nodeId,
+      const conn = accept<ClientMessage, NodeToDriver>({ type: 'welcome', version: PROTOCOL_VERSION, id: node.nodeId,
         ...(received !== undefined ? { received } : {}) });
       node.clients.attach(hello.id, conn, { remote: true });
     },

@@ -6,9 +6,9 @@
  * on another machine (a WebSocket).
  */
 import {
-  ERROR_CODES, SystemError, fromErrorPayload, logger, sumOf, type ErrorPayload, type ActorLocation, type ActorSpec,
-  type Connection, type HeadReply, type HeadToNode, type NodeStats, type NodeToHead, type ObjectLocation,
-  type PeerInfo, type ResourceSet, type TaskSpec,
+  ERROR_CODES, SystemError, fromErrorPayload, logger, type ErrorPayload, sumOf, type ActorLocation, type ActorSpec, type Connection, type HeadReply, type HeadRequest, type HeadToNode,
+  type NodeRequest, type NodeStats, type NodeToHead, type ObjectLocation, type PeerInfo, type QueryReplies, type ReplyValue,
+  type ResourceSet, type TaskSpec,
 } from '@weft/protocol';
 
 /** What the node does with the head's messages. */
@@ -26,7 +26,8 @@ export interface HeadHandlers {
   registered(restarted: boolean, deathTimeoutMs: number): void;
   /** The head declared this node dead earlier and does not take it back under its id. */
   fenced(reason: string): void;
-  query(what: 'objects' | 'actors' | 'tasks'): unknown;
+  /** The answer to a state-API question: QueryReplies[what]. */
+  query(what: keyof QueryReplies): QueryReplies[keyof QueryReplies];
   /** The connection to the head closed for good. */
   lost(reason: string): void;
   /** The connection to the head is back (a restarted head): announce this node again. */
@@ -100,7 +101,7 @@ export class HeadConnection {
   }
 
   async placeActor(spec: ActorSpec, owner: string): Promise<string> {
-    return this.#request<string>((requestId) => ({ type: 'place-actor', requestId, spec, owner }));
+    return this.#request((requestId) => ({ type: 'place-actor', requestId, spec, owner } satisfies NodeRequest));
   }
 
   /** An actor's state; `placed`: what a restarted head needs to restart it elsewhere. */
@@ -110,24 +111,24 @@ export class HeadConnection {
 
   /** An actor's worker died: the head grants a restart (its number) or records it dead (null). */
   async restartActor(actorId: string, cause: string): Promise<number | null> {
-    return this.#request<number | null>((requestId) => ({ type: 'restart-actor', requestId, actorId, cause }));
+    return this.#request((requestId) => ({ type: 'restart-actor', requestId, actorId, cause } satisfies NodeRequest));
   }
 
   /** Kill an actor wherever it lives; whether it was alive. */
   async killActor(actorId: string): Promise<boolean> {
-    return this.#request<boolean>((requestId) => ({ type: 'kill-actor', requestId, actorId }));
+    return this.#request((requestId) => ({ type: 'kill-actor', requestId, actorId } satisfies NodeRequest));
   }
 
   async findActor(query: { name?: string; actorId?: string }): Promise<ActorLocation | null> {
-    return this.#request<ActorLocation | null>((requestId) => ({ type: 'find-actor', requestId, ...query }));
+    return this.#request((requestId) => ({ type: 'find-actor', requestId, ...query } satisfies NodeRequest));
   }
 
   async putPackage(jobId: string, data: Uint8Array): Promise<void> {
-    await this.#request<boolean>((requestId) => ({ type: 'put-package', requestId, jobId, data }));
+    await this.#request((requestId) => ({ type: 'put-package', requestId, jobId, data } satisfies NodeRequest));
   }
 
   async getPackage(jobId: string): Promise<Uint8Array> {
-    return this.#request<Uint8Array>((requestId) => ({ type: 'get-package', requestId, jobId }));
+    return this.#request((requestId) => ({ type: 'get-package', requestId, jobId } satisfies NodeRequest));
   }
 
   jobEvent(jobId: string, state: 'started' | 'finished', nodeId: string): void {
@@ -148,16 +149,18 @@ export class HeadConnection {
     this.#conn.close(reason);
   }
 
-  #request<T>(make: (requestId: number) => NodeToHead): Promise<T> {
+  /** Send a request to the head; resolves with the value of its reply, typed by the request (see NodeRequestReplies). */
+  #request<M extends NodeRequest>(make: (requestId: number) => M): Promise<ReplyValue<M>> {
     const requestId = this.#nextRequestId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ReplyValue<M>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(requestId);
         reject(new SystemError(`the head did not answer within ${REQUEST_TIMEOUT_MS} ms`));
       }, REQUEST_TIMEOUT_MS);
       timer.unref();
       this.#pending.set(requestId, {
-        resolve: (value) => { clearTimeout(timer); resolve(value as T); },
+        // The head answers each request with the value its type names (the reply's value is not validated on the wire).
+        resolve: (value) => { clearTimeout(timer); resolve(value as ReplyValue<M>); },
         reject: (error) => { clearTimeout(timer); reject(error); },
       });
       this.#conn.send(make(requestId));
@@ -177,8 +180,7 @@ export class HeadConnection {
       case 'fenced':
         return this.handlers.fenced(message.reason);
       case 'kill-actor':
-        this.#conn.send({ type: 'reply', requestId: message.requestId, result: { status: 'ok', value: this.handlers.killActor(message.actorId) } });
-        return;
+        return this.#reply(message, { status: 'ok', value: this.handlers.killActor(message.actorId) });
       case 'peers':
         this.#peers = message.nodes;
         return this.handlers.peers(message.nodes);
@@ -193,7 +195,7 @@ export class HeadConnection {
       case 'job-finished':
         return this.handlers.jobFinished(message.jobId);
       case 'query':
-        return this.#answer(message.requestId, message.what);
+        return this.#answer(message);
       case 'reply': {
         const pending = this.#pending.get(message.requestId);
         this.#pending.delete(message.requestId);
@@ -207,15 +209,20 @@ export class HeadConnection {
     }
   }
 
-  #answer(requestId: number, what: 'objects' | 'actors' | 'tasks'): void {
-    let result: HeadReply;
+  #answer(message: Extract<HeadToNode, { type: 'query' }>): void {
+    let result: HeadReply<ReplyValue<typeof message>>;
     try {
-      result = { status: 'ok', value: this.handlers.query(what) };
+      result = { status: 'ok', value: this.handlers.query(message.what) };
     } catch (error) {
-      this.#log.warn({ err: error, what }, 'state query failed');
+      this.#log.warn({ err: error, what: message.what }, 'state query failed');
       result = { status: 'error', error: { code: ERROR_CODES.SYSTEM, message: error instanceof Error ? error.message : String(error) } };
     }
-    this.#conn.send({ type: 'reply', requestId, result });
+    this.#reply(message, result);
+  }
+
+  /** Answer a request of the head with the value its type names (see HeadRequestReplies). */
+  #reply<M extends HeadRequest>(request: M, result: HeadReply<ReplyValue<M>>): void {
+    this.#conn.send({ type: 'reply', requestId: request.requestId, result } satisfies NodeToHead);
   }
 }
 

@@ -6,7 +6,8 @@
  */
 import {
   inProcessPair, logger, ownerOf, randomId, toErrorPayload, type ClientMessage, type Connection, type HeadToNode,
-  type NodeMessage, type NodeToHead, type ObjectLocation, type PeerMessage, type ResourceSet, type TaskSpec,
+  type NodeToDriver, type NodeToHead, type ObjectListing, type ObjectLocation, type PeerMessage, type QueryReplies,
+  type ResourceSet, type TaskSpec,
 } from '@weft/protocol';
 import os from 'node:os';
 import path from 'node:path';
@@ -192,8 +193,8 @@ export class WeftNode {
   }
 
   /** Connect an in-process client (the embedded driver). */
-  connect(clientId: string): Connection<NodeMessage, ClientMessage> {
-    const [clientEnd, nodeEnd] = inProcessPair<NodeMessage, ClientMessage>();
+  connect(clientId: string): Connection<NodeToDriver, ClientMessage> {
+    const [clientEnd, nodeEnd] = inProcessPair<NodeToDriver, ClientMessage>();
     this.clients.attach(clientId, nodeEnd);
     return clientEnd;
   }
@@ -303,18 +304,18 @@ export class WeftNode {
     });
   }
 
-  #query(what: 'objects' | 'actors' | 'tasks'): unknown {
+  #query(what: keyof QueryReplies): QueryReplies[keyof QueryReplies] {
     switch (what) {
       case 'objects':
-        return [...this.store.entries()].filter((entry) => entry.result).map((entry) => ({
+        return [...this.store.entries()].filter((entry) => entry.result).map((entry): ObjectListing => ({
           objectId: entry.id, nodeId: this.nodeId, size: entry.result?.status === 'ok' ? entry.result.value.data.byteLength : 0,
           status: entry.result?.status, holders: entry.holders.size, heldBy: [...entry.holders], pins: entry.pins,
           ...(entry.owner !== undefined ? { owner: entry.owner } : {}), ...(entry.borrowed ? { borrowed: true } : {}),
         }));
       case 'actors':
-        return this.actors.list().map((actor) => ({ ...actor, nodeId: this.nodeId }));
+        return this.actors.list().map((actor) => ({ ...actor, nodeId: this.nodeId })) satisfies QueryReplies['actors'];
       case 'tasks':
-        return this.scheduler.recent();
+        return this.scheduler.recent() satisfies QueryReplies['tasks'];
     }
   }
 

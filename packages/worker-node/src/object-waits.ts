@@ -3,13 +3,13 @@
  * (get: all of them; wait: `numReturns` of them, or what is ready at its timeout). While a task
  * waits here, its worker lends its CPUs (see LocalScheduler.blocked).
  */
-import { ERROR_CODES, type NodeMessage, type Result } from '@weft/protocol';
+import { ERROR_CODES, type CommonNodeMessage, type Result } from '@weft/protocol';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 
-/** Where replies go and who is told about blocking. */
+/** Where replies go and who is told about blocking: a driver or a worker. */
 export interface WaitClient {
   readonly id: string;
-  send(message: NodeMessage): void;
+  send(message: CommonNodeMessage): void;
 }
 
 interface OpenCall {

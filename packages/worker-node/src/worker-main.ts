@@ -3,7 +3,7 @@
  * executor, both on the MessagePort to the node.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ClientRuntime, PortConnection, markWorker, setRuntime, type ClientMessage, type NodeMessage } from '@weft/protocol';
+import { ClientRuntime, PortConnection, markWorker, setRuntime, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import { Executor } from './executor.ts';
 import { ActorHost } from './actor-host.ts';
 import { ModuleLoader } from './module-loader.ts';
@@ -21,7 +21,7 @@ export interface WorkerData {
 const data = workerData as WorkerData;
 if (!parentPort) throw new Error('worker-main runs only in a worker_thread');
 const state = markWorker();
-const conn = new PortConnection<NodeMessage, ClientMessage>(parentPort);
+const conn = new PortConnection<NodeToWorker, ClientMessage>(parentPort);
 const runtime = new ClientRuntime(conn, data);
 setRuntime(runtime);
 const loader = new ModuleLoader(data.workingDir, state, data.localJobId);

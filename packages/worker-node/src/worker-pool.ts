@@ -7,7 +7,7 @@
  * when the thread exits, for whatever reason; the pool reports it with the exit's cause.
  */
 import { Worker } from 'node:worker_threads';
-import { PortConnection, randomId, logger, validateClientMessage, type ClientMessage, type NodeMessage } from '@weft/protocol';
+import { PortConnection, randomId, logger, validateClientMessage, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import type { WorkerData } from './worker-main.ts';
 
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
@@ -17,7 +17,8 @@ const WORKER_READY_TIMEOUT_MS = 60_000;
 export class WorkerHandle {
   readonly id: string;
   readonly thread: Worker;
-  readonly conn: PortConnection<ClientMessage, NodeMessage>;
+  /** In: any client message (what the validator takes; ClientHandler drops a driver's). */
+  readonly conn: PortConnection<ClientMessage, NodeToWorker>;
   state: 'starting' | 'ready' | 'stopping' | 'dead' = 'starting';
   /** 'task' workers run tasks; an 'actor' worker hosts one actor for its life. */
   readonly role: 'task' | 'actor';
@@ -54,7 +55,7 @@ export class WorkerHandle {
     this.role = role;
     this.thread = thread;
     // What a worker sends is checked as a driver's messages are: user code runs in it, and may post on its port.
-    this.conn = new PortConnection<ClientMessage, NodeMessage>(thread, { validate: validateClientMessage, remote: `worker ${id}` });
+    this.conn = new PortConnection<ClientMessage, NodeToWorker>(thread, { validate: validateClientMessage, remote: `worker ${id}` });
     this.started = new Promise((resolve, reject) => {
       this.settleStart = (error) => (error ? reject(error) : resolve());
     });

@@ -5,10 +5,12 @@
  * (MessagePort) and a cluster driver (WebSocket).
  */
 import { decode, encode } from '../codec.ts';
-import { GetTimeoutError, SystemError, fromErrorPayload, type ErrorPayload } from '../errors.ts';
+import { GetTimeoutError, SystemError, fromErrorPayload } from '../errors.ts';
 import { nextId } from '../ids.ts';
 import { ObjectRef } from '../object-ref.ts';
-import type { ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, NodeMessage, ResourceSet, Result, TaskSpec } from '../messages.ts';
+import type {
+  ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, ClientRequest, ClientRequestReplies, NodeMessage, NodeToWorkerOnly, ResourceSet, TaskSpec,
+} from '../messages.ts';
 import type { Connection } from '../connection.ts';
 import { DEATH_TIMEOUT_MS } from '../liveness.ts';
 import { refTracker, type RefSink } from './ref-tracker.ts';
@@ -19,8 +21,11 @@ interface Pending<T> {
   resolve(value: T): void;
   reject(error: Error): void;
   /** The request, sent again if the connection drops and comes back to the same node. */
-  message: ClientMessage;
+  message: ClientRequest;
 }
+
+/** The request of type T. */
+type Request<T extends ClientRequest['type']> = Extract<ClientRequest, { type: T }>;
 
 /**
  * How long requests in flight wait for a dropped connection to come back before they fail: the
@@ -47,8 +52,8 @@ export class ClientRuntime implements RefSink {
   #nextRequestId = 1;
   #creating: string | undefined;
   #closed = false;
-  /** Handles node messages that are not replies (a worker's executor). */
-  onOtherMessage: (message: NodeMessage) => void = () => {};
+  /** Handles node messages that are not replies, which only a worker receives (its executor). */
+  onOtherMessage: (message: NodeToWorkerOnly) => void = () => {};
   /**
    * Told when a task starts and stops waiting in get/wait (a worker's executor, which runs the
    * next task meanwhile). The node counts the same events the same way.
@@ -108,26 +113,26 @@ export class ClientRuntime implements RefSink {
   /** Tell the node this driver's job, with its packed working directory (cluster mode). */
   async registerJob(jobId: string, data: Uint8Array | undefined): Promise<void> {
     const requestId = this.#nextRequestId++;
-    const message: ClientMessage = { type: 'register-job', requestId, jobId };
+    const message: Request<'register-job'> = { type: 'register-job', requestId, jobId };
     if (data) message.package = data;
-    const error = await this.#request<ErrorPayload | undefined>(requestId, message);
+    const error = await this.#request(message);
     if (error) throw fromErrorPayload(error);
   }
 
   /** The cluster's total resources, as the node last heard. */
   async clusterResources(): Promise<ResourceSet> {
     const requestId = this.#nextRequestId++;
-    return this.#request<ResourceSet>(requestId, { type: 'get-resources', requestId });
+    return this.#request({ type: 'get-resources', requestId } satisfies ClientRequest);
   }
 
   async killActor(actorId: string): Promise<boolean> {
     const requestId = this.#nextRequestId++;
-    return this.#request<boolean>(requestId, { type: 'kill-actor', requestId, actorId });
+    return this.#request({ type: 'kill-actor', requestId, actorId } satisfies ClientRequest);
   }
 
   async findActor(name: string): Promise<ActorInfo | null> {
     const requestId = this.#nextRequestId++;
-    return this.#request<ActorInfo | null>(requestId, { type: 'get-actor', requestId, name });
+    return this.#request({ type: 'get-actor', requestId, name } satisfies ClientRequest);
   }
 
   put<T>(value: T): ObjectRef<T> {
@@ -141,10 +146,10 @@ export class ClientRuntime implements RefSink {
   async get(ids: string[], timeoutMs?: number): Promise<unknown[]> {
     const requestId = this.#nextRequestId++;
     const taskId = taskScope.getStore()?.taskId;
-    const message: ClientMessage = taskId === undefined
+    const message: Request<'get-objects'> = taskId === undefined
       ? { type: 'get-objects', requestId, objectIds: ids }
       : { type: 'get-objects', requestId, objectIds: ids, taskId };
-    const results = await this.#blocking(taskId, () => this.#request<Result[]>(requestId, message,
+    const results = await this.#blocking(taskId, () => this.#request(message,
       timeoutMs, () => new GetTimeoutError(`get timed out after ${timeoutMs} ms waiting for ${ids.length === 1 ? `object ${ids[0]}` : `${ids.length} objects`}; the tasks go on: get again later, or cancel them`)));
     return results.map((result) => {
       if (result.status === 'error') throw fromErrorPayload(result.error);
@@ -155,9 +160,9 @@ export class ClientRuntime implements RefSink {
   async wait(ids: string[], numReturns: number, timeoutMs: number | null): Promise<string[]> {
     const requestId = this.#nextRequestId++;
     const taskId = taskScope.getStore()?.taskId;
-    const message: ClientMessage = { type: 'wait-objects', requestId, objectIds: ids, numReturns, timeoutMs };
+    const message: Request<'wait-objects'> = { type: 'wait-objects', requestId, objectIds: ids, numReturns, timeoutMs };
     if (taskId !== undefined) message.taskId = taskId;
-    return this.#blocking(taskId, () => this.#request<string[]>(requestId, message));
+    return this.#blocking(taskId, () => this.#request(message));
   }
 
   /**
@@ -168,9 +173,9 @@ export class ClientRuntime implements RefSink {
   async readStream(streamId: string, index: number): Promise<string | null> {
     const requestId = this.#nextRequestId++;
     const taskId = taskScope.getStore()?.taskId;
-    const message: ClientMessage = { type: 'read-stream', requestId, streamId, index };
+    const message: Request<'read-stream'> = { type: 'read-stream', requestId, streamId, index };
     if (taskId !== undefined) message.taskId = taskId;
-    return this.#blocking(taskId, () => this.#request<string | null>(requestId, message));
+    return this.#blocking(taskId, () => this.#request(message));
   }
 
   async #blocking<T>(taskId: string | undefined, call: () => Promise<T>): Promise<T> {
@@ -187,7 +192,9 @@ export class ClientRuntime implements RefSink {
   /** Cancel the task that makes `id`; `recursive`: and the tasks it submitted. @default true */
   async cancel(id: string, recursive = true): Promise<boolean> {
     const requestId = this.#nextRequestId++;
-    return this.#request<boolean>(requestId, recursive ? { type: 'cancel-task', requestId, objectId: id } : { type: 'cancel-task', requestId, objectId: id, recursive });
+    return this.#request(recursive
+      ? { type: 'cancel-task', requestId, objectId: id } satisfies ClientRequest
+      : { type: 'cancel-task', requestId, objectId: id, recursive } satisfies ClientRequest);
   }
 
   context(): RuntimeContext {
@@ -225,9 +232,11 @@ export class ClientRuntime implements RefSink {
       + 'nothing outlives shutdown(), not even after init() again: make it anew in the current runtime', 'NOT_INITIALIZED');
   }
 
-  #request<T>(requestId: number, message: ClientMessage, timeoutMs?: number, timeoutError?: () => Error): Promise<T> {
+  /** Send a request; resolves with the value of its answer, typed by the request (see ClientRequestReplies). */
+  #request<M extends ClientRequest>(message: M, timeoutMs?: number, timeoutError?: () => Error): Promise<ClientRequestReplies[M['type']]> {
     if (this.#closed) return Promise.reject(this.#closedError());
-    return new Promise<T>((resolve, reject) => {
+    const requestId = message.requestId;
+    return new Promise<ClientRequestReplies[M['type']]>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       if (timeoutMs !== undefined && timeoutError) {
         timer = setTimeout(() => {
@@ -237,7 +246,8 @@ export class ClientRuntime implements RefSink {
         }, timeoutMs);
       }
       this.#pending.set(requestId, {
-        resolve: (value: unknown) => { if (timer) clearTimeout(timer); resolve(value as T); },
+        // #settle passes the value its request's type names: an answer is paired with its request by requestId alone.
+        resolve: (value: unknown) => { if (timer) clearTimeout(timer); resolve(value as ClientRequestReplies[M['type']]); },
         reject: (error: Error) => { if (timer) clearTimeout(timer); reject(error); },
         message,
       });
@@ -245,7 +255,8 @@ export class ClientRuntime implements RefSink {
     });
   }
 
-  #settle(requestId: number, value: unknown): void {
+  /** Resolve the request `requestId`, of type T, with its answer's value. */
+  #settle<T extends keyof ClientRequestReplies>(requestId: number, value: ClientRequestReplies[T]): void {
     const pending = this.#pending.get(requestId);
     if (!pending) return; // timed out already
     this.#pending.delete(requestId);
@@ -254,15 +265,15 @@ export class ClientRuntime implements RefSink {
 
   #receive(message: NodeMessage): void {
     switch (message.type) {
-      case 'objects': return this.#settle(message.requestId, message.results);
-      case 'wait-result': return this.#settle(message.requestId, message.readyIds);
-      case 'cancel-result': return this.#settle(message.requestId, message.cancelled);
-      case 'kill-result': return this.#settle(message.requestId, message.killed);
-      case 'actor-info': return this.#settle(message.requestId, message.actor);
-      case 'job-registered': return this.#settle(message.requestId, message.error);
-      case 'stream-item': return this.#settle(message.requestId, message.objectId);
+      case 'objects': return this.#settle<'get-objects'>(message.requestId, message.results);
+      case 'wait-result': return this.#settle<'wait-objects'>(message.requestId, message.readyIds);
+      case 'cancel-result': return this.#settle<'cancel-task'>(message.requestId, message.cancelled);
+      case 'kill-result': return this.#settle<'kill-actor'>(message.requestId, message.killed);
+      case 'actor-info': return this.#settle<'get-actor'>(message.requestId, message.actor);
+      case 'job-registered': return this.#settle<'register-job'>(message.requestId, message.error);
+      case 'stream-item': return this.#settle<'read-stream'>(message.requestId, message.objectId);
       case 'received': return; // the connection keeps what is not acknowledged
-      case 'resources': return this.#settle(message.requestId, message.total);
+      case 'resources': return this.#settle<'get-resources'>(message.requestId, message.total);
       case 'job-dir':
       case 'create-actor-instance':
       case 'actor-call':
