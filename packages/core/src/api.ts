@@ -11,6 +11,7 @@ import {
 import { ObjectRefGenerator } from './object-ref-generator.ts';
 import { ActorHandleBase, makeHandle, type ActorHandle } from './actor.ts';
 import { startEmbedded, type EmbeddedCluster } from './runtime/embedded.ts';
+import { NetworkNameClaims } from './runtime/name-claims.ts';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
@@ -37,6 +38,8 @@ export interface InitOptions {
 }
 
 let cluster: EmbeddedCluster | undefined;
+/** A cluster driver's claims of actor names (embedded drivers ask their head directly). */
+let nameClaims: NetworkNameClaims | undefined;
 let memoryPool: SharedMemoryPool | undefined;
 let starting: Promise<void> | undefined;
 
@@ -104,6 +107,9 @@ async function joinCluster(address: string, options: InitOptions): Promise<void>
     resumed: () => runtime?.resumed(),
   }, { acked: (message) => (message.type === 'received' ? message.count : undefined) });
   runtime = new ClientRuntime(conn, { nodeId: first.nodeId, workerId: driverId, jobId, workingDir });
+  const names = new NetworkNameClaims({ url: address, token, ...(options.tlsCa !== undefined ? { tlsCa: options.tlsCa } : {}) });
+  runtime.claimActorName = (name, actorId) => names.claim(name, actorId);
+  nameClaims = names;
   try {
     await runtime.registerJob(jobId, packed.data);
   } catch (error) {
@@ -155,6 +161,8 @@ export async function shutdown(): Promise<void> {
   const runtime = currentRuntime();
   setRuntime(undefined);
   runtime?.close();
+  nameClaims?.close();
+  nameClaims = undefined;
   const stopping = cluster;
   cluster = undefined;
   setSharedAllocator(undefined);

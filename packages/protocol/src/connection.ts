@@ -21,16 +21,19 @@ export interface Connection<In, Out> {
 
 /** Shared batching: what is sent in one turn leaves as one delivery. */
 abstract class BatchingConnection<In, Out> implements Connection<In, Out> {
-  readonly #batch = new MicrotaskBatcher<Out>(() => {
-    const batch = this.#batch.take();
-    if (!this.closed && batch.length > 0) this.deliver(batch);
-  });
+  readonly #batch = new MicrotaskBatcher<Out>(() => this.flush());
   protected handler: (message: In) => void = () => {};
   protected closeHandler: (reason: string) => void = () => {};
   protected closed = false;
 
   send(message: Out): void {
     if (!this.closed) this.#batch.push(message);
+  }
+
+  /** Deliver what was sent this turn now rather than at its end (before the sender blocks its thread). */
+  flush(): void {
+    const batch = this.#batch.take();
+    if (!this.closed && batch.length > 0) this.deliver(batch);
   }
 
   protected receive(batch: In[]): void {

@@ -154,7 +154,14 @@ export type CommonClientMessage =
    */
   | { type: 'read-stream'; requestId: number; streamId: string; index: number; taskId?: string }
   /** The cluster's total resources, as the node last heard (for map's default window): answered by `resources`. */
-  | { type: 'get-resources'; requestId: number };
+  | { type: 'get-resources'; requestId: number }
+  /**
+   * Claim a name for an actor about to be created, at the head, while `.remote()` waits (names are
+   * unique while their actor lives). `signal` (a worker, over its port): the node writes the
+   * answer into it (NAME_CLAIM) and wakes the worker, which is blocked in Atomics.wait; without
+   * it, answered by `name-claim`.
+   */
+  | { type: 'claim-actor-name'; requestId: number; name: string; actorId: string; signal?: SharedArrayBuffer };
 
 /** Client → node, from a driver only (its node drops them from a worker). */
 export type DriverToNodeOnly =
@@ -195,7 +202,9 @@ export type CommonNodeMessage =
    * ended before yielding it (the task's own object says how: the count, or the error).
    */
   | { type: 'stream-item'; requestId: number; objectId: string | null }
-  | { type: 'resources'; requestId: number; total: ResourceSet };
+  | { type: 'resources'; requestId: number; total: ResourceSet }
+  /** The answer to `claim-actor-name`: whether the name is the actor's now; `error`: the head could not be asked. */
+  | { type: 'name-claim'; requestId: number; claimed: boolean; error?: string };
 
 /** Node → driver only. */
 export type NodeToDriverOnly =
@@ -241,7 +250,11 @@ export type ClientRequestReplies = RepliesOf<Exclude<ClientMessage, { type: 'can
   'register-job': ErrorPayload | undefined;
   'read-stream': string | null;
   'get-resources': ResourceSet;
+  'claim-actor-name': boolean;
 }>;
+
+/** What a node writes into a `claim-actor-name` signal (an Int32Array over it, at index 0). */
+export const NAME_CLAIM = { WAITING: 0, CLAIMED: 1, TAKEN: 2, FAILED: 3 } as const;
 
 /** A request of a client to its node. */
 export type ClientRequest = Extract<ClientMessage, { type: keyof ClientRequestReplies }>;
@@ -346,7 +359,6 @@ export type NodeToHead =
   | { type: 'actor-state'; actorId: string; className: string; state: ActorInfo['state']; nodeId: string; name?: string;
       spec?: ActorSpec; owner?: string; restarts?: number }
   | { type: 'claim-actor-name'; requestId: number; name: string; actorId: string }
-  | { type: 'release-actor-name'; name: string; actorId: string }
   /** Find an actor by name or id; the reply's value is an ActorLocation or null. */
   | { type: 'find-actor'; requestId: number; name?: string; actorId?: string }
   /** Store a job's packed working directory (a driver's upload, relayed by its node). */

@@ -51,6 +51,8 @@ const bool: Check = (v) => (typeof v === 'boolean' ? undefined : ' must be a boo
 /** An id as ids.ts makes them (a task, object, job, actor, node, worker, driver or head): never a path. */
 const id: Check = (v) => (isId(v) ? undefined : ' must be an id (1-64 characters of A-Z a-z 0-9 _ -)');
 const bytes: Check = (v) => (v instanceof Uint8Array ? undefined : ' must be binary (Uint8Array)');
+/** Shared memory a worker waits on (only a port carries it; a WebSocket frame cannot). */
+const signal: Check = (v) => (v instanceof SharedArrayBuffer && v.byteLength >= 4 ? undefined : ' must be a SharedArrayBuffer of 4 bytes or more');
 /** A finite number ≥ 0 (times, sizes in bytes, resource amounts). */
 const num: Check = (v) => (typeof v === 'number' && v >= 0 && v < Infinity ? undefined : ' must be a finite number >= 0');
 /** A safe integer ≥ 0 (request ids, counts, offsets). */
@@ -213,6 +215,7 @@ export const validateClientMessage: Validator<ClientMessage> = union<ClientMessa
   'task-yield': { taskId: id, index: uint, value: encoded },
   'read-stream': { requestId: uint, streamId: id, index: uint, taskId: opt(id) },
   'get-resources': { requestId: uint },
+  'claim-actor-name': { requestId: uint, name: str, actorId: id, signal: opt(signal) },
   'driver-exit': {},
 });
 
@@ -223,6 +226,7 @@ export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('n
   'cancel-result': { requestId: uint, cancelled: bool },
   'execute-task': { task, argValues, join: opt(bool) },
   'actor-info': { requestId: uint, actor: nullable(actorInfo) },
+  'name-claim': { requestId: uint, claimed: bool, error: opt(str) },
   'kill-result': { requestId: uint, killed: bool },
   'stream-item': { requestId: uint, objectId: nullable(id) },
   'job-registered': { requestId: uint, error: opt(errorPayload) },
@@ -243,7 +247,6 @@ export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node
   'place-actor': { requestId: uint, spec: actorSpec, owner: id },
   'actor-state': { actorId: id, className: str, state: actorState, nodeId: id, name: opt(str), spec: opt(actorSpec), owner: opt(id), restarts: opt(uint) },
   'claim-actor-name': { requestId: uint, name: str, actorId: id },
-  'release-actor-name': { name: str, actorId: id },
   'find-actor': { requestId: uint, name: opt(str), actorId: opt(id) },
   'put-package': { requestId: uint, jobId: id, data: bytes },
   'get-package': { requestId: uint, jobId: id },

@@ -54,6 +54,7 @@ const client: { [K in ClientMessage['type']]: Extract<ClientMessage, { type: K }
   'task-yield': { type: 'task-yield', taskId: 't-1', index: 2, value: withRefs },
   'read-stream': { type: 'read-stream', requestId: 7, streamId: 't-1', index: 0, taskId: 't-2' },
   'get-resources': { type: 'get-resources', requestId: 4 },
+  'claim-actor-name': { type: 'claim-actor-name', requestId: 0, name: 'counter', actorId: 'a-1', signal: new SharedArrayBuffer(4) },
   'driver-exit': { type: 'driver-exit' },
 };
 const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = {
@@ -71,6 +72,7 @@ const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = 
   resources: { type: 'resources', requestId: 4, total: { CPU: 4, gpu: 1 } },
   received: { type: 'received', count: 12 },
   'drop-task': { type: 'drop-task', taskId: 't-1' },
+  'name-claim': { type: 'name-claim', requestId: 8, claimed: false },
 };
 const toHead: { [K in NodeToHead['type']]: Extract<NodeToHead, { type: K }> } = {
   hello,
@@ -80,7 +82,6 @@ const toHead: { [K in NodeToHead['type']]: Extract<NodeToHead, { type: K }> } = 
   'place-actor': { type: 'place-actor', requestId: 1, spec, owner: 'n-1' },
   'actor-state': { type: 'actor-state', actorId: 'a-1', className: 'Counter', state: 'alive', nodeId: 'n-1', spec, owner: 'n-2', restarts: 1 },
   'claim-actor-name': { type: 'claim-actor-name', requestId: 2, name: 'counter', actorId: 'a-1' },
-  'release-actor-name': { type: 'release-actor-name', name: 'counter', actorId: 'a-1' },
   'find-actor': { type: 'find-actor', requestId: 3, name: 'counter' },
   'put-package': { type: 'put-package', requestId: 4, jobId: 'j-1', data: new Uint8Array(8) },
   'get-package': { type: 'get-package', requestId: 5, jobId: 'j-1' },
@@ -186,6 +187,9 @@ describe('message validators', () => {
     [validateClientMessage, { ...client['read-stream'], index: 0.5 }, 'read-stream.index must be an integer >= 0'],
     [validateClientMessage, { ...client['submit-task'], task: { ...task, generator: 'yes' } }, 'submit-task.task.generator must be a boolean'],
     [validateNodeMessage, { ...node['stream-item'], objectId: '../x' }, 'stream-item.objectId must be an id'],
+    // A name claim's signal is shared memory (a port carries it; a frame decodes bytes, never that).
+    [validateClientMessage, { ...client['claim-actor-name'], signal: new Uint8Array(4) }, 'claim-actor-name.signal must be a SharedArrayBuffer of 4 bytes or more'],
+    [validateClientMessage, { ...client['claim-actor-name'], actorId: '../a' }, 'claim-actor-name.actorId must be an id'],
     [validatePeerMessage, { ...peers['task-yield'], result: { status: 'remote', location: { ...location, nodeId: 7 } } },
       'task-yield.result.location.nodeId must be an id'],
     // A map's chunk: an offset and, when its items have several arguments, their counts.
@@ -244,7 +248,7 @@ const ID_FIELDS: IdField[] = [
     ['hello', 'id'], ['register-node', 'node.nodeId'], ['register-node', 'headId'], ['spill-task', 'task.taskId'], ['spill-task', 'owner'],
     ['spill-task', 'argLocations.0.objectId'], ['spill-task', 'argLocations.0.nodeId'], ['spill-task', 'argLocations.1.refs.0'],
     ['place-actor', 'spec.actorId'], ['place-actor', 'owner'], ['actor-state', 'actorId'], ['actor-state', 'nodeId'], ['actor-state', 'owner'],
-    ['actor-state', 'spec.jobId'], ['claim-actor-name', 'actorId'], ['release-actor-name', 'actorId'], ['find-actor', 'actorId'],
+    ['actor-state', 'spec.jobId'], ['claim-actor-name', 'actorId'], ['find-actor', 'actorId'],
     ['put-package', 'jobId'], ['get-package', 'jobId'], ['job-event', 'jobId'], ['job-event', 'nodeId'], ['restart-actor', 'actorId'],
     ['kill-actor', 'actorId'],
   ] as const).map(([type, field]) => [`node-to-head ${type}.${field}`, validateNodeToHead, toHead[type], field.split('.')] as IdField),

@@ -11,6 +11,8 @@
  */
 import type { ActorLocation, ActorSpec } from '@weft/protocol';
 
+/** How long a name claimed for an actor that was never placed stays taken. */
+export const CLAIM_LAPSE_MS = 60_000;
 /** Dead actors remembered (for `weft list actors` and for calls that name them) before the oldest are forgotten. */
 export const MAX_DEAD_ACTORS = 1_000;
 
@@ -26,25 +28,39 @@ export interface ActorRecord {
 
 export class ActorRegistry {
   readonly #byName = new Map<string, string>();
+  /** When each name whose actor is not placed yet was claimed. */
+  readonly #claimedAt = new Map<string, number>();
   readonly #actors = new Map<string, ActorRecord>();
   /** Ids of dead actors, oldest first (bounded by MAX_DEAD_ACTORS). */
   readonly #dead = new Set<string>();
 
-  /** Claim `name` for `actorId`; false when a live actor has it. */
+  /**
+   * Claim `name` for `actorId`; false when a live actor has it. A driver claims the name before it
+   * creates the actor: a claim whose actor never came (its driver died in between) lapses after
+   * CLAIM_LAPSE_MS.
+   */
   claim(name: string, actorId: string): boolean {
     const holder = this.#byName.get(name);
-    if (holder !== undefined && holder !== actorId) return false;
+    if (holder !== undefined && holder !== actorId) {
+      const claimedAt = this.#claimedAt.get(name);
+      if (this.#actors.has(holder) || claimedAt === undefined || Date.now() - claimedAt < CLAIM_LAPSE_MS) return false;
+    }
     this.#byName.set(name, actorId);
+    if (this.#actors.has(actorId)) this.#claimedAt.delete(name);
+    else this.#claimedAt.set(name, Date.now());
     return true;
   }
 
   /** Free `name` if `actorId` holds it. */
   release(name: string, actorId: string): void {
-    if (this.#byName.get(name) === actorId) this.#byName.delete(name);
+    if (this.#byName.get(name) !== actorId) return;
+    this.#byName.delete(name);
+    this.#claimedAt.delete(name);
   }
 
   /** A new actor was placed on `nodeId`. */
   placed(spec: ActorSpec, owner: string, nodeId: string): void {
+    if (spec.options.name !== undefined) this.#claimedAt.delete(spec.options.name);
     this.#actors.set(spec.actorId, {
       location: { actorId: spec.actorId, className: spec.cls.name, nodeId, state: 'pending', ...(spec.options.name !== undefined ? { name: spec.options.name } : {}) },
       spec, owner, restarts: 0,

@@ -146,8 +146,6 @@ export class Head {
         return void this.#kill(message.actorId).then((killed) => this.#reply(session, message, { status: 'ok', value: killed }));
       case 'claim-actor-name':
         return this.#reply(session, message, { status: 'ok', value: this.actors.claim(message.name, message.actorId) });
-      case 'release-actor-name':
-        return this.actors.release(message.name, message.actorId);
       case 'find-actor':
         return this.#reply(session, message, { status: 'ok', value: this.actors.find(message) });
       case 'put-package':

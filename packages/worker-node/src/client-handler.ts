@@ -3,7 +3,7 @@
  * and its workers. Each message is handled by the component that owns it.
  */
 import {
-  DEATH_TIMEOUT_MS, logger, toErrorPayload, type ClientMessage, type CommonClientMessage, type Connection, type DriverToNode,
+  DEATH_TIMEOUT_MS, NAME_CLAIM, logger, toErrorPayload, type ClientMessage, type CommonClientMessage, type Connection, type DriverToNode,
   type DriverToNodeOnly, type NodeToDriver, type WorkerToNode, type WorkerToNodeOnly,
 } from '@weft/protocol';
 import { ownValue } from './object-resolver.ts';
@@ -158,6 +158,21 @@ export class ClientHandler {
     }
   }
 
+  /** Ask the head for an actor's name; the answer wakes a waiting worker through its signal, or goes to the driver. */
+  async #claimActorName(client: WaitClient, message: Extract<CommonClientMessage, { type: 'claim-actor-name' }>): Promise<void> {
+    let claimed = false;
+    let error: string | undefined;
+    try {
+      claimed = await this.node.head.claimActorName(message.name, message.actorId);
+    } catch (cause) {
+      error = `the head could not be asked for the name '${message.name}': ${(cause as Error).message}`;
+    }
+    if (!message.signal) return client.send({ type: 'name-claim', requestId: message.requestId, claimed, ...(error !== undefined ? { error } : {}) });
+    const answer = new Int32Array(message.signal, 0, 1);
+    Atomics.store(answer, 0, error !== undefined ? NAME_CLAIM.FAILED : claimed ? NAME_CLAIM.CLAIMED : NAME_CLAIM.TAKEN);
+    Atomics.notify(answer, 0);
+  }
+
   /** A message from a driver; a worker's message from a driver is dropped (a driver runs no task or actor to report on). */
   #fromDriver(client: DriverClient, message: ClientMessage): void {
     if (!isFromDriver(message)) return this.#log.warn({ clientId: client.id, type: message.type }, 'dropped a message only a worker sends');
@@ -228,6 +243,8 @@ export class ClientHandler {
         return;
       case 'get-resources':
         return client.send({ type: 'resources', requestId: message.requestId, total: this.node.clusterResources() });
+      case 'claim-actor-name':
+        return void this.#claimActorName(client, message);
       default:
         return unknownMessage(message);
     }
@@ -260,7 +277,7 @@ const SENDER: { [K in ClientMessage['type']]: K extends WorkerToNodeOnly['type']
   'register-job': 'driver', 'driver-exit': 'driver',
   'submit-task': 'both', 'put-object': 'both', 'get-objects': 'both', 'cancel-get': 'both', 'wait-objects': 'both', 'cancel-task': 'both',
   'add-refs': 'both', 'release-refs': 'both', 'create-actor': 'both', 'submit-actor-call': 'both', 'kill-actor': 'both', 'get-actor': 'both',
-  'read-stream': 'both', 'get-resources': 'both',
+  'read-stream': 'both', 'get-resources': 'both', 'claim-actor-name': 'both',
 };
 
 const isFromDriver = (message: ClientMessage): message is DriverToNode => SENDER[message.type] !== 'worker';

@@ -119,6 +119,11 @@ export class HeadConnection {
     return this.#request((requestId) => ({ type: 'kill-actor', requestId, actorId } satisfies NodeRequest));
   }
 
+  /** Claim an actor's name at the head before the actor is created; false when a live actor has it. */
+  async claimActorName(name: string, actorId: string): Promise<boolean> {
+    return this.#request((requestId) => ({ type: 'claim-actor-name', requestId, name, actorId } satisfies NodeRequest));
+  }
+
   async findActor(query: { name?: string; actorId?: string }): Promise<ActorLocation | null> {
     return this.#request((requestId) => ({ type: 'find-actor', requestId, ...query } satisfies NodeRequest));
   }

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ClientRuntime, PortConnection, markWorker, setRuntime, type ClientMessage, type NodeToWorker } from '@weft/protocol';
+import { claimNameThroughNode } from './name-claim.ts';
 import { Executor } from './executor.ts';
 import { ActorHost } from './actor-host.ts';
 import { ModuleLoader } from './module-loader.ts';
@@ -23,6 +24,7 @@ if (!parentPort) throw new Error('worker-main runs only in a worker_thread');
 const state = markWorker();
 const conn = new PortConnection<NodeToWorker, ClientMessage>(parentPort);
 const runtime = new ClientRuntime(conn, data);
+runtime.claimActorName = (name, actorId) => claimNameThroughNode(conn, name, actorId);
 setRuntime(runtime);
 const loader = new ModuleLoader(data.workingDir, state, data.localJobId);
 const executor = new Executor(runtime, loader);

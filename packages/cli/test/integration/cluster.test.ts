@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { pack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, init, shutdown } from '@weft/core';
+import { get, getActor, init, kill, shutdown } from '@weft/core';
 import { PROTOCOL_VERSION, connectWebSocket, validateNodeMessage } from '@weft/protocol';
-import { Tally, addThrough, busy, makeArray, sumArray, whereAmI } from '../fixtures/cluster-tasks.ts';
+import { Tally, addThrough, busy, makeArray, spawnNamedTally, sumArray, whereAmI } from '../fixtures/cluster-tasks.ts';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -93,6 +93,21 @@ describe('a cluster of a head and two nodes on 127.0.0.1', () => {
     expect(viaTask.n).toBe(6);
     expect(viaTask.nodeId).toBe(first.nodeId);
     expect(viaTask.caller).not.toBe(first.nodeId);
+  });
+
+  it('refuses a taken actor name at .remote(), in the driver and in a task on the other node, as embedded mode does', async () => {
+    const name = `tally-${process.pid}`;
+    const first = Tally.options({ name }).remote();
+    expect(() => Tally.options({ name }).remote()).toThrow(RangeError);
+    expect(() => Tally.options({ name }).remote()).toThrow(`name '${name}' is taken`);
+    const fromTask = await get(spawnNamedTally.options({ resources: { nodeB: 0.01 } }).remote(name));
+    expect(fromTask).toMatchObject({ threw: 'RangeError', message: expect.stringContaining(`name '${name}' is taken`) as string });
+    expect((await getActor<Tally>(name)).actorId).toBe(first.actorId);
+    await kill(first);
+    const second = Tally.options({ name }).remote();
+    expect((await get(second.add.remote(2))).n).toBe(2);
+    expect((await getActor<Tally>(name)).actorId).toBe(second.actorId);
+    await kill(second);
   });
 
   it('refuses a connection with a wrong token', async () => {

@@ -5,7 +5,7 @@ import { add } from '../fixtures/basic-tasks.ts';
 import { ArgProbe } from '../fixtures/actor-args.ts';
 import { WhereAmI } from '../fixtures/context-actor.ts';
 import { Counter, incThrough } from '../fixtures/counter-actor.ts';
-import { Relay, echoHandle, spawnCounter } from '../fixtures/handle-passing.ts';
+import { Relay, echoHandle, spawnCounter, spawnNamedCounter } from '../fixtures/handle-passing.ts';
 import { throwRangeError } from '../fixtures/throwing-task.ts';
 import { sleepThenReturn } from '../fixtures/slow-task.ts';
 import { rejectionOf } from '../support/outcome.ts';
@@ -171,6 +171,20 @@ describe('named actors', () => {
     // The first actor keeps the name and keeps working.
     expect((await getActor<Counter>(name)).actorId).toBe(first.actorId);
     expect(await get(first.value.remote())).toBe(1);
+  });
+
+  it('throws the same RangeError at .remote() inside a task (a worker), and a task may take a free name', async () => {
+    const name = uniqueName();
+    const first = Counter.options({ name }).remote(1);
+    expect(await get(spawnNamedCounter.remote(name, 2))).toEqual({ threw: 'RangeError', message: expect.stringContaining(`name '${name}' is taken`) as string });
+    expect((await getActor<Counter>(name)).actorId).toBe(first.actorId);
+    const fresh = uniqueName();
+    const made = await get(spawnNamedCounter.remote(fresh, 7)) as { actorId: string };
+    const found = await getActor<Counter>(fresh);
+    expect(found.actorId).toBe(made.actorId);
+    expect(await get(found.value.remote())).toBe(7);
+    // The driver now meets the task's actor's name as taken, as the task met the driver's.
+    expect(() => Counter.options({ name: fresh }).remote(0)).toThrow(RangeError);
   });
 
   it('rejects getActor of an unknown name with an error naming it', async () => {
