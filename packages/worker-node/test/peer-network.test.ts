@@ -93,6 +93,21 @@ describe('the peer network', () => {
     expect(t.events).toEqual([]);
   });
 
+  it('stops dialling, and reports nothing, when the peer connects to this node while the attempts fail', async () => {
+    const t = setUp(() => new Error('ECONNREFUSED'));
+    t.network.setPeers([info('node-b')]);
+    t.network.send('node-b', release('x-1'));
+    await vi.advanceTimersByTimeAsync(300);
+    const [accepted, acceptedFar] = inProcessPair<PeerMessage, PeerMessage>();
+    const acceptedGot: PeerMessage[] = [];
+    acceptedFar.onMessage((message) => acceptedGot.push(message));
+    t.network.accept('node-b', accepted);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ids(acceptedGot)).toEqual(['x-1']);
+    expect(t.events).toEqual([]);
+    expect(t.attempts()).toBeLessThanOrEqual(3);
+  });
+
   it('gives up at once when another node answers at the peer\'s address', async () => {
     const t = setUp(() => new PeerGoneError('node-c answers at ws://node-b:1'));
     t.network.setPeers([info('node-b')]);
