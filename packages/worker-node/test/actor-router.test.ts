@@ -145,6 +145,33 @@ describe('the actor router', () => {
     expect(t.store.get('c-2')?.result).toMatchObject({ status: 'error', error: { code: 'ACTOR_DIED', message: expect.stringMatching(/is dead/) } });
   });
 
+  it('asks the head again for a later call after a lookup failed for want of the head, or found the actor unknown (a restarted head may not know it yet)', async () => {
+    const t = setUp();
+    t.router.submit(call('c-1'), 'driver-1');
+    t.finds[0]?.answer.reject(new Error('lost the connection to the head (reset); it is being re-established'));
+    await flush();
+    expect(t.store.get('c-1')?.result).toMatchObject({ status: 'error', error: { code: 'ACTOR_DIED', message: expect.stringMatching(/lost the connection to the head/) } });
+    t.router.submit(call('c-2'), 'driver-1');
+    t.finds[1]?.answer.resolve(null);
+    await flush();
+    expect(t.store.get('c-2')?.result).toMatchObject({ status: 'error', error: { code: 'ACTOR_DIED' } });
+    t.router.submit(call('c-3'), 'driver-1');
+    expect(t.finds).toHaveLength(3);
+    t.finds[2]?.answer.resolve(location('a-1', OTHER));
+    await flush();
+    expect(t.sentTo(OTHER)).toEqual(['c-3']);
+  });
+
+  it('fails at once, without asking again, later calls of an actor the head said is dead', async () => {
+    const t = setUp();
+    t.router.submit(call('c-1'), 'driver-1');
+    t.finds[0]?.answer.resolve(location('a-1', OTHER, 'dead'));
+    await flush();
+    t.router.submit(call('c-2'), 'driver-1');
+    expect(t.finds).toHaveLength(1);
+    expect(t.store.get('c-2')?.result).toMatchObject({ status: 'error', error: { code: 'ACTOR_DIED', message: expect.stringMatching(/is dead/) } });
+  });
+
   it('stores the result of a remote call and unpins its arguments', async () => {
     const t = setUp();
     t.store.addHolder('obj-1', 'driver-1');
