@@ -269,6 +269,25 @@ describe('when the actor worker dies', () => {
   });
 });
 
+describe('what a restarted head is told', () => {
+  it('gives the live actors with their spec, owner and restarts so far, the dead ones without (they never restart)', async () => {
+    const t = setUp();
+    t.manager.create(spec('a-1', { maxRestarts: 5, name: 'svc' }), Promise.resolve(), { owner: 'node-owner', restarts: 2 });
+    await flush();
+    t.manager.created(t.workers[0] as FakeWorker, ok());
+    t.manager.workerExited(t.workers[0] as FakeWorker, 'exit code 1');
+    t.restartsAsked[0]?.grant.resolve(3);
+    await flush();
+    await alive(t, spec('a-2'));
+    t.manager.kill('a-2');
+    expect(t.manager.placements()).toEqual([
+      { location: { actorId: 'a-1', className: 'Counter', nodeId: NODE, state: 'restarting', name: 'svc' },
+        placed: { spec: spec('a-1', { maxRestarts: 5, name: 'svc' }), owner: 'node-owner', restarts: 3 } },
+      { location: { actorId: 'a-2', className: 'Counter', nodeId: NODE, state: 'dead' } },
+    ]);
+  });
+});
+
 describe('killing an actor', () => {
   it('fails the calls in flight and queued, ends its worker, unpins its arguments, gives its CPU back, and is false the second time', async () => {
     const t = setUp(2);
