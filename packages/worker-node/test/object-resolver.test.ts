@@ -60,7 +60,11 @@ function cluster(...ids: string[]): Record<string, TestNode> {
         if (message.type === 'borrow-ack') node.borrows.acked(message.requestId, message.missing);
         else node.resolver.handle(from, message);
       },
-      disconnected: (nodeId) => node.resolver.reissue(nodeId),
+      // As PeerHandler.disconnected does for these two.
+      disconnected: (nodeId) => {
+        node.resolver.reissue(nodeId);
+        node.borrows.reissue(nodeId);
+      },
       unreachable: () => {},
     });
     Object.assign(node, { peers, resolver: new ObjectResolver(id, store, peers), borrows: new Borrows(store, peers) });
@@ -177,6 +181,39 @@ describe('borrowing', () => {
     void b.borrows.settled().then(() => { settled = true; });
     await flush();
     expect(settled).toBe(false);
+  });
+
+  it('asks again over a new connection for a borrow whose message was lost when the last connection closed', async () => {
+    const [a, b] = twoNodes();
+    put(a, 'node-a/x', ok(1));
+    a.dropNext = 'borrow-objects'; // lost with the connection
+    b.store.addHolder('node-a/x', 'worker-b1');
+    let settled = false;
+    void b.borrows.settled().then(() => { settled = true; });
+    await flush();
+    for (const conn of a.accepted.get('node-b') ?? []) conn.close('keepalive timeout');
+    await flush();
+    expect(settled).toBe(true);
+    // The owner holds it for b: its own ref going does not free it.
+    a.store.removeHolder('node-a/x', 'driver');
+    expect(a.store.get('node-a/x')?.holders).toEqual(new Set(['peer:node-b']));
+  });
+
+  it('does not ask again for a lost borrow of an object this node no longer refers to, so the owner can free it', async () => {
+    const [a, b] = twoNodes();
+    put(a, 'node-a/x', ok(1));
+    a.dropNext = 'borrow-objects';
+    b.store.addHolder('node-a/x', 'worker-b1');
+    await flush();
+    b.store.removeHolder('node-a/x', 'worker-b1');
+    let settled = false;
+    void b.borrows.settled().then(() => { settled = true; });
+    for (const conn of a.accepted.get('node-b') ?? []) conn.close('keepalive timeout');
+    await flush();
+    expect(settled).toBe(true);
+    expect(sentTypes(a, 'borrow-objects')).toBe(1);
+    a.store.removeHolder('node-a/x', 'driver');
+    expect(a.store.get('node-a/x')).toBeUndefined();
   });
 
   it('fails with ObjectLostError a borrowed object its owner had freed before the borrow arrived', async () => {
