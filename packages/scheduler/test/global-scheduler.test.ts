@@ -21,3 +21,72 @@ describe('the global scheduler', () => {
     expect(new GlobalScheduler(nodes).place({ constructor: 2 })).toBe('node-b');
   });
 });
+
+/** A node as the head last heard of it. */
+interface NodeCase {
+  id: string;
+  resources: Record<string, number>;
+  /** Free now; absent: all of them. */
+  free?: Record<string, number>;
+  /** Tasks queued there at its last heartbeat. */
+  queued?: number;
+  dead?: boolean;
+}
+
+function registry(cases: NodeCase[]): NodeRegistry {
+  const nodes = new NodeRegistry();
+  for (const c of cases) {
+    nodes.register({ nodeId: c.id, address: '', resources: c.resources });
+    if (c.free || c.queued !== undefined) {
+      nodes.heartbeat(c.id, c.free ?? c.resources, { objects: 0, objectBytes: 0, workers: 1, actors: 0, queued: c.queued ?? 0, running: 0 });
+    }
+    if (c.dead) nodes.died(c.id, 'gone');
+  }
+  return nodes;
+}
+
+describe('where the global scheduler places a task', () => {
+  const cases: Array<{ title: string; nodes: NodeCase[]; needs: Record<string, number>; hints?: { bytes?: Record<string, number>; avoid?: string }; expected: string | null }> = [
+    { title: 'a node with the resources free before a bigger busy one',
+      nodes: [{ id: 'busy', resources: { CPU: 16 }, free: { CPU: 0 } }, { id: 'idle', resources: { CPU: 2 } }], needs: { CPU: 1 }, expected: 'idle' },
+    { title: 'among free nodes, the one holding most of the argument bytes',
+      nodes: [{ id: 'a', resources: { CPU: 8 } }, { id: 'b', resources: { CPU: 2 } }], needs: { CPU: 1 }, hints: { bytes: { b: 1_000_000 } }, expected: 'b' },
+    { title: 'a free node without the bytes before a busy one with them',
+      nodes: [{ id: 'a', resources: { CPU: 2 } }, { id: 'b', resources: { CPU: 2 }, free: { CPU: 0 } }], needs: { CPU: 1 }, hints: { bytes: { b: 1e9 } }, expected: 'a' },
+    { title: 'among free nodes without bytes, the one with most CPUs free',
+      nodes: [{ id: 'a', resources: { CPU: 4 }, free: { CPU: 1 } }, { id: 'b', resources: { CPU: 4 }, free: { CPU: 3 } }], needs: { CPU: 1 }, expected: 'b' },
+    { title: 'among busy nodes, the one with the fewest queued tasks per CPU',
+      nodes: [{ id: 'a', resources: { CPU: 2 }, free: { CPU: 0 }, queued: 6 }, { id: 'b', resources: { CPU: 8 }, free: { CPU: 0 }, queued: 8 }], needs: { CPU: 1 }, expected: 'b' },
+    { title: 'not the node that spilled it while another could run it, even busy',
+      nodes: [{ id: 'spiller', resources: { CPU: 8 } }, { id: 'other', resources: { CPU: 1 }, free: { CPU: 0 } }], needs: { CPU: 1 }, hints: { avoid: 'spiller' }, expected: 'other' },
+    { title: 'back to the node that spilled it when no other could ever run it',
+      nodes: [{ id: 'spiller', resources: { CPU: 1, gpu: 1 } }, { id: 'other', resources: { CPU: 8 } }], needs: { gpu: 1 }, hints: { avoid: 'spiller' }, expected: 'spiller' },
+    { title: 'never a dead node',
+      nodes: [{ id: 'dead', resources: { CPU: 64 }, dead: true }, { id: 'live', resources: { CPU: 1 }, free: { CPU: 0 } }], needs: { CPU: 1 }, expected: 'live' },
+    { title: 'nowhere when no live node is big enough',
+      nodes: [{ id: 'a', resources: { CPU: 2 } }, { id: 'dead', resources: { CPU: 8 }, dead: true }], needs: { CPU: 4 }, expected: null },
+  ];
+  for (const c of cases) {
+    it(`prefers ${c.title}`, () => {
+      const scheduler = new GlobalScheduler(registry(c.nodes));
+      const bytesOnNode = c.hints?.bytes ? new Map(Object.entries(c.hints.bytes)) : undefined;
+      expect(scheduler.place(c.needs, { ...(bytesOnNode ? { bytesOnNode } : {}), ...(c.hints?.avoid ? { avoid: c.hints.avoid } : {}) })).toBe(c.expected);
+    });
+  }
+
+  it('counts what it placed against a node until its next report, so that a burst spreads', () => {
+    const nodes = registry([{ id: 'a', resources: { CPU: 2 } }, { id: 'b', resources: { CPU: 2 } }]);
+    const scheduler = new GlobalScheduler(nodes);
+    const placed = [1, 2, 3, 4].map(() => scheduler.place({ CPU: 1 }));
+    expect(placed.filter((n) => n === 'a')).toHaveLength(2);
+    expect(placed.filter((n) => n === 'b')).toHaveLength(2);
+    expect(nodes.get('a')?.available).toEqual({ CPU: 0 });
+    // Full everywhere: the next ones queue where the fewest wait per CPU, counted as they go.
+    nodes.heartbeat('a', { CPU: 0 }, { objects: 0, objectBytes: 0, workers: 2, actors: 0, queued: 0, running: 2 });
+    nodes.heartbeat('b', { CPU: 0 }, { objects: 0, objectBytes: 0, workers: 2, actors: 0, queued: 0, running: 2 });
+    const queuedOn = [1, 2, 3, 4].map(() => scheduler.place({ CPU: 1 }));
+    expect(queuedOn.filter((n) => n === 'a')).toHaveLength(2);
+    expect(nodes.get('a')?.stats?.queued).toBe(2);
+    expect(nodes.get('b')?.stats?.queued).toBe(2);
+  });
+});

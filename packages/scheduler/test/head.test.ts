@@ -158,3 +158,59 @@ describe('the head', () => {
     expect(all.filter((n) => !n.alive).map((n) => n.nodeId)).toContain(`node-${MAX_DEAD_NODES + 4}`);
   });
 });
+
+describe('the head placing what nodes cannot run themselves', () => {
+  const spillable = (taskId: string, resources: Record<string, number> = { CPU: 1 }) => ({
+    taskId, jobId: 'job-1', fn: { module: 'tasks.ts', name: 'f' }, name: 'f', args: { data: new Uint8Array(1) }, argRefs: [], resources,
+    maxRetries: 0, retryExceptions: false,
+  });
+
+  it('sends a spilled task to the node holding most of its argument bytes, tells the spiller where, and refuses what no node could run', async () => {
+    const head = new Head();
+    const a = new FakeNode(head, node('node-a'));
+    const b = new FakeNode(head, node('node-bb'));
+    const c = new FakeNode(head, node('node-ccc'));
+    for (const n of [a, b, c]) await n.register();
+    const argLocations = [{ objectId: 'o-1', nodeId: 'node-ccc', size: 5_000_000 }, { objectId: 'o-2', nodeId: 'node-bb', size: 1_000 }];
+    a.conn.send({ type: 'spill-task', task: spillable('t-1'), owner: 'node-a', argLocations });
+    await flush();
+    expect(c.last('run-task')).toMatchObject({ task: { taskId: 't-1' }, owner: 'node-a', argLocations });
+    expect(b.last('run-task')).toBeUndefined();
+    expect(a.last('task-placed')).toEqual({ type: 'task-placed', taskId: 't-1', nodeId: 'node-ccc' });
+    a.conn.send({ type: 'spill-task', task: spillable('t-2', { CPU: 1, gpu: 1 }), owner: 'node-a', argLocations: [] });
+    await flush();
+    expect(a.last('spill-failed')).toMatchObject({ taskId: 't-2', error: { code: 'TASK_UNSCHEDULABLE' } });
+  });
+
+  it('frees the name of an actor it could not place, so that a later actor can take it', async () => {
+    const head = new Head();
+    const a = new FakeNode(head, node('node-a'));
+    await a.register();
+    const named = (actorId: string, placement: Record<string, number>): ActorSpec => {
+      const spec = actorSpec(actorId, 0);
+      return { ...spec, options: { ...spec.options, name: 'svc', placement } };
+    };
+    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: named('a-gpu', { gpu: 1 }), owner: 'node-a' })))
+      .toMatchObject({ code: 'TASK_UNSCHEDULABLE' });
+    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: named('a-1', { CPU: 1 }), owner: 'node-a' }))).toBe('node-a');
+    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: named('a-2', { CPU: 1 }), owner: 'node-a' })))
+      .toMatchObject({ code: 'ACTOR_DIED', message: expect.stringMatching(/the name 'svc' is taken/) });
+  });
+
+  it('records dead, and frees the name of, an actor whose node died with no restarts left; one with restarts goes to another node', async () => {
+    const head = new Head();
+    const a = new FakeNode(head, node('node-a'));
+    const b = new FakeNode(head, node('node-bb'));
+    await a.register();
+    const spec = actorSpec('a-0', 0);
+    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: { ...spec, options: { ...spec.options, name: 'svc' } }, owner: 'node-a' }))).toBe('node-a');
+    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: actorSpec('a-1', 1), owner: 'node-a' }))).toBe('node-a');
+    await b.register();
+    a.conn.close('killed');
+    await flush();
+    expect(head.actors.get('a-0')?.location.state).toBe('dead');
+    expect(head.actors.find({ name: 'svc' })).toBeNull();
+    expect(b.last('host-actor')).toMatchObject({ spec: { actorId: 'a-1' }, owner: 'node-a', restarts: 1 });
+    expect(head.actors.get('a-1')?.location).toMatchObject({ nodeId: 'node-bb', state: 'restarting' });
+  });
+});

@@ -76,10 +76,17 @@ export class ActorRouter {
     try {
       const location = await this.head.findActor({ actorId });
       if (!location) throw new SystemError(`actor ${actorId} is not known to the cluster`);
-      if (location.state === 'dead') throw new SystemError(`actor ${location.className} (${actorId}) is dead`);
-      route.nodeId = location.nodeId;
+      if (location.state === 'dead') {
+        // Final: later calls fail at once.
+        route.failed = { code: ERROR_CODES.ACTOR_DIED, message: `actor ${location.className} (${actorId}) is dead` };
+      } else {
+        route.nodeId = location.nodeId;
+      }
     } catch (error) {
+      // The head could not be asked, or does not know the actor (a restarted head may not have
+      // heard from its node yet): the calls waiting fail, and a later call asks again.
       route.failed = { code: ERROR_CODES.ACTOR_DIED, message: toErrorPayload(error).message };
+      if (this.#routes.get(actorId) === route) this.#routes.delete(actorId);
     }
     this.#flush(route);
   }

@@ -70,6 +70,26 @@ export class Borrows {
     this.#maybeSettled();
   }
 
+  /**
+   * The last connection with `nodeId` closed, perhaps with borrows or their acknowledgements in
+   * flight: those not acknowledged are asked again, over a new connection, for the objects this
+   * node still borrows (asking twice is harmless: the owner holds an object once per borrower).
+   * Without it, results held back by `settled` would wait for an answer that never comes.
+   */
+  reissue(nodeId: string): void {
+    for (const [requestId, pending] of [...this.#pending]) {
+      if (pending.owner !== nodeId) continue;
+      const ids = pending.ids.filter((id) => this.store.get(id)?.borrowed === true);
+      if (ids.length === 0) {
+        this.#pending.delete(requestId);
+        continue;
+      }
+      this.#pending.set(requestId, { owner: nodeId, ids });
+      this.peers.send(nodeId, { type: 'borrow-objects', requestId, objectIds: ids } satisfies PeerMessage);
+    }
+    this.#maybeSettled();
+  }
+
   /** A node died: the borrows asked of it will never be acknowledged (its objects are lost). */
   nodeDied(nodeId: string): void {
     this.#queued.delete(nodeId);

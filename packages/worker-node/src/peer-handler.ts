@@ -153,9 +153,9 @@ export class PeerHandler {
 
   /**
    * The last connection with a listed peer closed (it went silent for the keepalive timeout, or
-   * was reset): what it had not answered may be lost. Pulls and subscriptions are asked again over
-   * a new connection, tasks spilled there run again, and calls to its actors in flight fail. If it
-   * died, the head says so within the death timeout, and nodeDied does the rest.
+   * was reset): what it had not answered may be lost. Pulls, subscriptions and borrows are asked
+   * again over a new connection, tasks spilled there run again, and calls to its actors in flight
+   * fail. If it died, the head says so within the death timeout, and nodeDied does the rest.
    */
   disconnected(nodeId: string, reason: string): void {
     // A peer stopping on purpose flushed what it owed before it closed.
@@ -168,6 +168,7 @@ export class PeerHandler {
     this.node.scheduler.nodeDied(nodeId, why);
     this.node.router.nodeDied(nodeId, why);
     this.node.resolver.reissue(nodeId);
+    this.node.borrows.reissue(nodeId);
   }
 
   /** No connection to the peer `nodeId` could be opened: taken for dead. */

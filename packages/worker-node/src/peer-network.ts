@@ -125,7 +125,9 @@ export class PeerNetwork {
     let delay = OPEN_RETRY_MIN_MS;
     let reason = `node ${nodeId} is not a known peer`;
     try {
-      for (let attempt = 0; attempt < OPEN_ATTEMPTS && this.#peers.get(nodeId) === peer; attempt++) {
+      // The peer may connect to this node meanwhile: its connection carries what waited, and
+      // dialling stops (the peer is reachable; reporting it unreachable would have it taken for dead).
+      for (let attempt = 0; attempt < OPEN_ATTEMPTS && this.#peers.get(nodeId) === peer && !peer.conn; attempt++) {
         if (this.connector && peer.info) {
           try {
             this.#use(nodeId, peer, await this.connector(peer.info.address, nodeId));
@@ -138,7 +140,7 @@ export class PeerNetwork {
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
         delay = Math.min(delay * 2, OPEN_RETRY_MAX_MS);
       }
-      if (this.#peers.get(nodeId) !== peer) return;
+      if (this.#peers.get(nodeId) !== peer || peer.conn) return;
       this.#log.warn({ nodeId, reason, dropped: peer.queue.length }, 'cannot reach peer node');
       peer.queue = [];
       // A node the head never listed is forgotten (its connections, if any, closed).

@@ -231,3 +231,117 @@ describe('overlapping calls (maxConcurrency)', () => {
     expect(scheduler.available().CPU).toBe(1);
   });
 });
+
+describe('the order of dispatch', () => {
+  it('runs queued tasks first in, first out: a big task at the head of the queue holds back smaller ones behind it', () => {
+    const store = new ObjectStore();
+    const workers = [fakeWorker('worker-1'), fakeWorker('worker-2')];
+    const scheduler = new LocalScheduler('node-aaaaaaaaaaaa', { CPU: 2 }, store, fakePool(workers), cluster);
+    scheduler.submit(task('t-1'), 'driver-1');
+    scheduler.submit({ ...task('t-big'), resources: { CPU: 2 } }, 'driver-1');
+    scheduler.submit(task('t-2'), 'driver-1');
+    const all = (): string[] => [...executed(workers[0]!), ...executed(workers[1]!)];
+    expect(all()).toEqual(['t-1']);
+    expect(scheduler.available().CPU).toBe(1);
+    scheduler.taskDone(workers[0]!, 't-1', ok, 100);
+    expect(all()).toEqual(['t-1', 't-big']);
+    const bigOn = workers.find((w) => executed(w).includes('t-big'))!;
+    scheduler.taskDone(bigOn, 't-big', ok, 100);
+    expect(all()).toEqual(['t-1', 't-big', 't-2']);
+  });
+
+  it('holds a task until its ObjectRef arguments exist, and fails it with the error of one that failed, unrun', () => {
+    const store = new ObjectStore();
+    const worker = fakeWorker('worker-1');
+    const scheduler = new LocalScheduler('node-aaaaaaaaaaaa', { CPU: 1 }, store, fakePool([worker]), cluster);
+    store.addHolder('dep-ok', 'driver-1');
+    store.addHolder('dep-bad', 'driver-1');
+    scheduler.submit({ ...task('t-ok'), argRefs: [[0, 'dep-ok']] }, 'driver-1');
+    scheduler.submit({ ...task('t-bad'), argRefs: [[0, 'dep-bad'], [1, 'dep-ok']] }, 'driver-1');
+    expect(scheduler.counts()).toMatchObject({ waiting: 2, running: 0 });
+    store.complete('dep-bad', { status: 'error', error: { code: 'TASK_ERROR', message: 'upstream threw' } });
+    expect(store.get('t-bad')?.result).toMatchObject({ status: 'error', error: { message: 'upstream threw' } });
+    store.complete('dep-ok', ok);
+    expect(executed(worker)).toEqual(['t-ok']);
+  });
+});
+
+describe('tasks spilled to other nodes', () => {
+  /** Needs a resource this node lacks: spilled at once, and the head places it. */
+  const elsewhere = (taskId: string, maxRetries = 0): TaskSpec => ({ ...task(taskId), resources: { CPU: 1, b: 1 }, maxRetries });
+  const setUp = () => {
+    const store = new ObjectStore();
+    const spilled: string[] = [];
+    const scheduler = new LocalScheduler('node-aaaaaaaaaaaa', { CPU: 1 }, store, fakePool([]), { ...cluster, spill: (spec: TaskSpec) => void spilled.push(spec.taskId) });
+    return { store, scheduler, spilled };
+  };
+
+  it('runs a spilled task again, charged one retry, when the node it was placed on dies, and fails it with NodeDiedError past maxRetries', () => {
+    const { store, scheduler, spilled } = setUp();
+    scheduler.submit(elsewhere('t-retry', 1), 'driver-1');
+    scheduler.submit(elsewhere('t-once', 0), 'driver-1');
+    scheduler.submit(elsewhere('t-other', 0), 'driver-1');
+    scheduler.placedOn('t-retry', 'node-bbbbbbbbbbbb');
+    scheduler.placedOn('t-once', 'node-bbbbbbbbbbbb');
+    scheduler.placedOn('t-other', 'node-cccccccccccc');
+    scheduler.nodeDied('node-bbbbbbbbbbbb');
+    expect(spilled).toEqual(['t-retry', 't-once', 't-other', 't-retry']);
+    expect(store.get('t-once')?.result).toMatchObject({ status: 'error', error: { code: 'NODE_DIED', message: expect.stringMatching(/after 0 retries \(maxRetries 0\)/) } });
+    expect(store.get('t-other')?.result).toBeUndefined();
+    // Its second placement dies too: its one retry is spent.
+    scheduler.placedOn('t-retry', 'node-dddddddddddd');
+    scheduler.nodeDied('node-dddddddddddd');
+    expect(store.get('t-retry')?.result).toMatchObject({ status: 'error', error: { code: 'NODE_DIED' } });
+  });
+
+  it('re-runs the task that made an object whose only copy was on a node that died (lineage), until the object is freed', () => {
+    const { store, scheduler, spilled } = setUp();
+    scheduler.submit(elsewhere('t-1'), 'driver-1');
+    scheduler.placedOn('t-1', 'node-bbbbbbbbbbbb');
+    scheduler.spilledDone('t-1', { objectId: 't-1', nodeId: 'node-bbbbbbbbbbbb', size: 1_000_000 });
+    expect(store.get('t-1')?.location?.nodeId).toBe('node-bbbbbbbbbbbb');
+    expect(scheduler.counts()).toMatchObject({ spilled: 0 });
+    expect(scheduler.rebuild('t-1')).toBe(true);
+    expect(spilled).toEqual(['t-1', 't-1']);
+    expect(store.get('t-1')).toMatchObject({ location: undefined, seq: 0 });
+    expect(scheduler.counts()).toMatchObject({ spilled: 1 });
+    // Rebuilt once: its lineage is taken; and an object no spilled task made has none.
+    expect(scheduler.rebuild('t-1')).toBe(false);
+    expect(scheduler.rebuild('t-unknown')).toBe(false);
+    // A freed object's lineage is forgotten.
+    scheduler.placedOn('t-1', 'node-cccccccccccc');
+    scheduler.spilledDone('t-1', { objectId: 't-1', nodeId: 'node-cccccccccccc', size: 1_000_000 });
+    scheduler.forget('t-1');
+    expect(scheduler.rebuild('t-1')).toBe(false);
+  });
+
+  it('spills the longest-waiting queued task when this node is saturated and others reported room, no more than that room until they report again', () => {
+    const store = new ObjectStore();
+    const spilled: string[] = [];
+    const link = { ...cluster, spill: (spec: TaskSpec) => void spilled.push(spec.taskId), remoteView: () => ({ free: 1, cpus: 1, queued: 0 }) };
+    const worker = fakeWorker('worker-1');
+    const scheduler = new LocalScheduler('node-aaaaaaaaaaaa', { CPU: 1 }, store, fakePool([worker]), link);
+    scheduler.submit(task('t-1'), 'driver-1');
+    scheduler.submit(task('t-2'), 'driver-1');
+    expect(spilled).toEqual([]); // one queued per CPU: not saturated
+    scheduler.submit(task('t-3'), 'driver-1');
+    expect(spilled).toEqual(['t-2']);
+    scheduler.submit(task('t-4'), 'driver-1');
+    expect(spilled).toEqual(['t-2']); // the room reported is taken
+    scheduler.viewUpdated();
+    expect(spilled).toEqual(['t-2', 't-3']);
+    // A task the head placed here stays, however long the queue.
+    scheduler.submit(task('t-placed'), 'peer:node-bbbbbbbbbbbb', 'node-bbbbbbbbbbbb');
+    scheduler.submit(task('t-5'), 'driver-1');
+    scheduler.viewUpdated();
+    expect(spilled).toEqual(['t-2', 't-3', 't-4']);
+    expect(executed(worker)).toEqual(['t-1']);
+  });
+
+  it('fails with TASK_UNSCHEDULABLE a task the head placed here that this node cannot run, instead of spilling it again', () => {
+    const { store, scheduler, spilled } = setUp();
+    scheduler.submit({ ...task('t-placed'), resources: { CPU: 4 } }, 'peer:node-bbbbbbbbbbbb', 'node-bbbbbbbbbbbb');
+    expect(spilled).toEqual([]);
+    expect(store.get('t-placed')?.result).toMatchObject({ status: 'error', error: { code: 'TASK_UNSCHEDULABLE' } });
+  });
+});
