@@ -54,7 +54,7 @@ const client: { [K in ClientMessage['type']]: Extract<ClientMessage, { type: K }
   'task-yield': { type: 'task-yield', taskId: 't-1', index: 2, value: withRefs },
   'read-stream': { type: 'read-stream', requestId: 7, streamId: 't-1', index: 0, taskId: 't-2' },
   'get-resources': { type: 'get-resources', requestId: 4 },
-  'claim-actor-name': { type: 'claim-actor-name', requestId: 0, name: 'counter', actorId: 'a-1', signal: new SharedArrayBuffer(4) },
+  'claim-actor-name': { type: 'claim-actor-name', requestId: 9, name: 'counter', actorId: 'a-1' },
   'driver-exit': { type: 'driver-exit' },
 };
 const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = {
@@ -145,6 +145,13 @@ describe('message validators', () => {
       const [decoded] = decodeFrame(encodeFrame([message]), true);
       expect(reasonOf(validate, decoded)).toBeUndefined();
     }
+  });
+
+  it("accepts a worker's name claim with its shared-memory signal, which only a port carries", () => {
+    const claim = { ...client['claim-actor-name'], requestId: 0, signal: new SharedArrayBuffer(4) };
+    expect(reasonOf(validateClientMessage, claim)).toBeUndefined();
+    const [decoded] = decodeFrame(encodeFrame([claim]), true);
+    expect(reasonOf(validateClientMessage, decoded)).toBe('claim-actor-name.signal must be a SharedArrayBuffer of 4 bytes or more');
   });
 
   it.each([

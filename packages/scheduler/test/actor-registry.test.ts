@@ -4,7 +4,7 @@
  * bounded history of dead actors.
  */
 import { describe, expect, it } from 'vitest';
-import { encode, type ActorLocation, type ActorSpec } from '@weft/core/internal';
+import { encode, type ActorLocation, type ActorSpec } from '@weft/protocol';
 import { ActorRegistry, MAX_DEAD_ACTORS } from '../src/actor-registry.ts';
 
 function spec(actorId: string, maxRestarts: number, name?: string): ActorSpec {

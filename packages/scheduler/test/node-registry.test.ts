@@ -3,7 +3,7 @@
  * history of dead nodes (a node that registers again is live, not history).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { NodeStats, PeerInfo } from '@weft/core/internal';
+import type { NodeStats, PeerInfo } from '@weft/protocol';
 import { MAX_DEAD_NODES, NodeRegistry } from '../src/node-registry.ts';
 
 const info = (nodeId: string, cpus = 2): PeerInfo => ({ nodeId, address: `ws://${nodeId}:1`, resources: { CPU: cpus } });

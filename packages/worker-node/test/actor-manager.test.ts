@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   encode, type ActorCallSpec, type ActorLocation, type ActorSpec, type NodeMessage, type ResourceSet, type Result,
-} from '@weft/core/internal';
+} from '@weft/protocol';
 import { ActorManager, type ActorReports } from '../src/actor-manager.ts';
 import type { LocalScheduler } from '../src/local-scheduler.ts';
 import { ObjectStore } from '../src/object-store.ts';

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   encode, type ActorCallSpec, type ActorLocation, type ActorSpec, type PeerMessage, type Result,
-} from '@weft/core/internal';
+} from '@weft/protocol';
 import type { ActorManager } from '../src/actor-manager.ts';
 import { ActorRouter } from '../src/actor-router.ts';
 import type { HeadConnection } from '../src/head-connection.ts';

@@ -7,7 +7,7 @@
  * asked again, and an object its owner no longer has fails with ObjectLostError.
  */
 import { describe, expect, it } from 'vitest';
-import { encode, inProcessPair, type PeerInfo, type PeerMessage, type Result } from '@weft/core/internal';
+import { encode, inProcessPair, type PeerInfo, type PeerMessage, type Result } from '@weft/protocol';
 import { Borrows } from '../src/borrows.ts';
 import { ObjectResolver } from '../src/object-resolver.ts';
 import { ObjectStore, type ObjectEntry } from '../src/object-store.ts';

@@ -4,7 +4,7 @@
  * once per call whatever way it ends.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { encode, type NodeMessage, type Result } from '@weft/core/internal';
+import { encode, type NodeMessage, type Result } from '@weft/protocol';
 import { ObjectStore } from '../src/object-store.ts';
 import { ObjectWaits, type WaitClient } from '../src/object-waits.ts';
 

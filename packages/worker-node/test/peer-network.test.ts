@@ -5,7 +5,7 @@
  * the last one closing is reported.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { inProcessPair, type Connection, type PeerInfo, type PeerMessage } from '@weft/core/internal';
+import { inProcessPair, type Connection, type PeerInfo, type PeerMessage } from '@weft/protocol';
 import { PeerGoneError, PeerNetwork, type PeerConnector } from '../src/peer-network.ts';
 
 const SELF = 'node-self';

@@ -4,8 +4,8 @@
  * is kept and sent again in plain and resumable modes, the hooks' order, and close().
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { inProcessPair, type Connection } from '@weft/core/internal';
-import { ReconnectingConnection, type ReconnectHooks, type Reopened } from '../src/protocol/reconnecting.ts';
+import { inProcessPair, type Connection } from '../src/connection.ts';
+import { ReconnectingConnection, type ReconnectHooks, type Reopened } from '../src/reconnecting.ts';
 
 /** What the peer sends: an acknowledgement (resumable mode) or anything else. */
 type In = { type: 'received'; count: number } | { type: 'hi'; text: string };
