@@ -126,6 +126,8 @@ function banner(record: Omit<HeadRecord, 'pid'> & { pid?: number }, options: Sta
     `  weft start --address ${record.url} --token ${token}`,
     'Run a driver on the cluster:',
     `  weft submit --address ${record.url} --token ${token} --working-dir . -- tsx main.ts`,
+    'Or run it on the head, where it outlives this terminal (then weft job list|status|logs|stop):',
+    `  weft job submit --address ${record.url} --token ${token} --working-dir . -- tsx main.ts`,
     'Then: weft status, weft list nodes|actors|tasks|objects, weft stop',
   ].join('\n');
 }

@@ -3,7 +3,8 @@
  * uploaded working directory is unpacked into `<sessionDir>/submissions/<id>/`, and its command
  * runs there as a child of the head, in a process group of its own (so that a Ctrl-C meant for a
  * head in a terminal does not reach it, and a stop reaches what it started), with WEFT_ADDRESS and
- * WEFT_TOKEN naming this cluster. Its stdout and stderr go to `<sessionDir>/logs/job-<id>.log`.
+ * WEFT_TOKEN naming this cluster. Its stdout and stderr go to `<sessionDir>/logs/job-<id>.log`;
+ * its folder is removed when it ends, its log when the history bound forgets it.
  * A submission outlives the process that submitted it; it ends by itself, by `stop`, or when the
  * head stops (`stopAll`). The submission table owns the records; this component owns processes
  * and files.
@@ -13,7 +14,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, open, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_PACKAGE_MAX_BYTES, isId, logger, randomId, unpackDirectory } from '@weft/protocol';
-import { SubmissionTable, type JobSubmission, type SubmissionEvent } from './submission-table.ts';
+import { FINAL_STATES, SubmissionTable, type JobSubmission, type SubmissionEvent } from './submission-table.ts';
 
 /** How long a submission may take to exit after SIGTERM before it gets SIGKILL. Short: the head's own stop waits for it. */
 export const JOB_STOP_GRACE_MS = 3_000;
@@ -100,7 +101,8 @@ export class JobRunner {
       done();
       return this.get(submissionId) as JobSubmission;
     }
-    if (this.get(submissionId)?.state !== 'PENDING') { // stopped while unpacking
+    if (this.get(submissionId)?.state !== 'PENDING') { // stopped while unpacking: what the unpack wrote after the removal goes too
+      await this.#removeDir(submissionId);
       done();
       return this.get(submissionId) as JobSubmission;
     }
@@ -153,14 +155,17 @@ export class JobRunner {
 
   #event(submissionId: string, event: SubmissionEvent): JobSubmission | undefined {
     const applied = this.#table.apply(submissionId, event);
-    for (const old of applied?.forgotten ?? []) void this.#remove(old);
+    // A finished job's code is needed no more (up to 100 MiB each): its log stays while its record does.
+    if (applied !== undefined && FINAL_STATES.has(applied.job.state)) void this.#removeDir(submissionId);
+    for (const old of applied?.forgotten ?? []) {
+      this.#ended.delete(old);
+      void rm(this.logOf(old), { force: true }).catch(() => undefined);
+    }
     return applied?.job;
   }
 
-  async #remove(submissionId: string): Promise<void> {
-    this.#ended.delete(submissionId);
+  async #removeDir(submissionId: string): Promise<void> {
     await rm(this.workingDirOf(submissionId), { recursive: true, force: true }).catch(() => undefined);
-    await rm(this.logOf(submissionId), { force: true }).catch(() => undefined);
   }
 
   get(submissionId: string): JobSubmission | undefined {

@@ -4,6 +4,7 @@
  * Every process a test starts (the cluster's, each `weft` command, each job) is ended by pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,9 @@ describe('weft job', () => {
     const logs = await job('logs', 'nowait-1');
     expect(logs.stdout).toContain('squares 1,4,9,16');
     expect(logs.stdout).toContain('cubes 1,8,27 in nowait-1');
+    // Its code is removed once it has ended; its log stays in the session's logs folder.
+    await until(() => (existsSync(path.join(cluster.session, 'submissions', 'nowait-1')) ? undefined : true), 'the finished job\'s folder to go');
+    expect(existsSync(path.join(cluster.session, 'logs', 'job-nowait-1.log'))).toBe(true);
     const list = await job('list', '--json');
     expect((JSON.parse(list.stdout) as Job[]).map((row) => row.submissionId)).toContain('nowait-1');
     expect((await job('list')).stdout).toMatch(/nowait-1\s+SUCCEEDED/);
