@@ -65,13 +65,27 @@ export function resolveHead(options: HeadOptions): HeadTarget {
   };
 }
 
-/** GET a path of the head's API and parse its JSON, or throw a CliError saying what to do. */
-export function getJson(target: HeadTarget, pathname: string): Promise<unknown> {
+/** An answer of the head's HTTP side. */
+export interface HeadResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * Sends one request to the head (with the token) and collects its answer; a refused token or
+ * an unreachable head is a CliError saying what to do, any other status is the caller's.
+ */
+export function requestHead(target: HeadTarget, method: 'GET' | 'POST', pathname: string, body?: Uint8Array): Promise<HeadResponse> {
   const url = new URL(pathname, target.base);
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const request = client.get(url, {
-      headers: { authorization: `Bearer ${target.token}`, accept: 'application/json' },
+    const request = client.request(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${target.token}`, accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength) } : {}),
+      },
       timeout: REQUEST_TIMEOUT_MS,
       ...(target.ca !== undefined ? { ca: target.ca } : {}),
     }, (response) => {
@@ -79,20 +93,31 @@ export function getJson(target: HeadTarget, pathname: string): Promise<unknown> 
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', (error) => reject(unreachable(target, error)));
       response.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
         const status = response.statusCode ?? 0;
         if (status === 401) return reject(new CliError(`the head at ${target.ws} refused the token: use the one weft start --head printed, or --token`));
-        if (status !== 200) return reject(new CliError(`the head at ${target.ws} answered ${url.pathname} with HTTP ${status}: ${body.trim()}`));
-        try {
-          resolve(JSON.parse(body));
-        } catch (error) {
-          reject(new CliError(`the head at ${target.ws} sent bad JSON for ${url.pathname} (${messageOf(error)}): is it a weft head?`));
-        }
+        resolve({ status, headers: response.headers, body: Buffer.concat(chunks) });
       });
     });
     request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
     request.on('error', (error) => reject(unreachable(target, error)));
+    request.end(body);
   });
+}
+
+/** The JSON of a 2xx answer, or a CliError with the head's own words. */
+export function jsonOf(target: HeadTarget, pathname: string, response: HeadResponse): unknown {
+  const text = response.body.toString('utf8');
+  if (response.status < 200 || response.status > 299) throw new CliError(`the head at ${target.ws} answered ${new URL(pathname, target.base).pathname} with HTTP ${response.status}: ${text.trim()}`);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`the head at ${target.ws} sent bad JSON for ${new URL(pathname, target.base).pathname} (${messageOf(error)}): is it a weft head?`);
+  }
+}
+
+/** GET a path of the head's API and parse its JSON, or throw a CliError saying what to do. */
+export async function getJson(target: HeadTarget, pathname: string): Promise<unknown> {
+  return jsonOf(target, pathname, await requestHead(target, 'GET', pathname));
 }
 
 function unreachable(target: HeadTarget, error: Error & { code?: string }): CliError {

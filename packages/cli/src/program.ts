@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Argument, Command, Option } from 'commander';
+import { jobList, jobLogs, jobStatus, jobStop, jobSubmit } from './job.ts';
 import { parseBytes, parsePort, parsePositiveInt, parseResources } from './options.ts';
 import { start } from './start.ts';
 import { LIST_KINDS, list, status, type ListKind } from './status.ts';
@@ -66,6 +67,46 @@ function defineSubmit(command: Command): void {
     });
 }
 
+function defineJob(job: Command): void {
+  job.description('run a driver on the head\'s machine, where it outlives this terminal (submit, list, status, logs, stop)')
+    .enablePositionalOptions();
+  withHeadOptions(job.command('submit'))
+    .description('pack the working directory, send it to the head and run the command there (it gets WEFT_ADDRESS, WEFT_TOKEN)')
+    .option('--working-dir <dir>', 'directory packed and sent to the head (.gitignore and node_modules left out)', '.')
+    .option('--job-id <name>', 'the submission\'s id (default: a random submit-…)')
+    .option('--no-wait', 'print the submission id and return, instead of following the job\'s log')
+    .argument('[command...]', 'the command and its arguments, after --')
+    .passThroughOptions()
+    .addHelpText('after', `
+Without --no-wait it follows the job's log and exits with the job's exit status; Ctrl-C stops
+following, not the job. Examples:
+  weft job submit --working-dir . -- tsx main.ts
+  weft job submit --no-wait --job-id nightly -- node --import tsx main.ts`)
+    .action(async (command: string[], options: Parameters<typeof jobSubmit>[1]) => {
+      process.exitCode = await jobSubmit(command, options);
+    });
+  withHeadOptions(job.command('list'))
+    .description('list the job submissions the head remembers (the running ones and the last 100 finished)')
+    .option('--json', 'print the head\'s JSON')
+    .action(jobList);
+  withHeadOptions(job.command('status'))
+    .description('show one job submission: state, times, exit code, entrypoint')
+    .argument('<id>', 'the submission id (weft job list shows them)')
+    .option('--json', 'print the head\'s JSON')
+    .action(jobStatus);
+  withHeadOptions(job.command('logs'))
+    .description('print what a submitted job wrote to stdout and stderr')
+    .argument('<id>', 'the submission id')
+    .option('--follow', 'keep printing until the job ends, then exit with its exit status')
+    .action(async (id: string, options: Parameters<typeof jobLogs>[1]) => {
+      process.exitCode = await jobLogs(id, options);
+    });
+  withHeadOptions(job.command('stop'))
+    .description('stop a submitted job (SIGTERM, then SIGKILL after 3 s): its state becomes STOPPED')
+    .argument('<id>', 'the submission id')
+    .action(jobStop);
+}
+
 /** The `weft` program with every subcommand. */
 export function createProgram(): Command {
   const program = new Command('weft')
@@ -88,6 +129,7 @@ export function createProgram(): Command {
     .option('--json', 'print the head\'s JSON')
     .action((kind: ListKind, options: Parameters<typeof list>[1]) => list(kind, options));
   defineSubmit(program.command('submit'));
+  defineJob(program.command('job'));
   withHeadOptions(program.command('timeline'))
     .description('write recent tasks as a Chrome trace (chrome://tracing, ui.perfetto.dev)')
     .option('--output <file>', 'file to write', 'timeline.json')

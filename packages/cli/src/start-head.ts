@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { portInUseMessage } from '@weft/protocol';
-import { startHeadServer } from '@weft/scheduler';
-import { NodeAddressError, chooseHeadAddress, startNodeBesideHead, wsUrlOf } from '@weft/worker-node';
+import { JobRunner, startHeadServer } from '@weft/scheduler';
+import { NodeAddressError, chooseHeadAddress, jobModulesDir, startNodeBesideHead, wsUrlOf } from '@weft/worker-node';
 import { startInBackground } from './background.ts';
 import { CliError } from './errors.ts';
 import { runForeground, type Started } from './foreground.ts';
@@ -65,9 +65,10 @@ async function serve(options: StartOptions, session: string, token: string): Pro
     throw error instanceof NodeAddressError ? new CliError(error.message) : error;
   }
   let server: Awaited<ReturnType<typeof startHeadServer>>;
+  const submissions = jobRunner(options, session, token);
   try {
     server = await startHeadServer({
-      host, port, token, heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      host, port, token, heartbeatTimeoutMs: options.heartbeatTimeoutMs, submissions,
       ...(cert !== undefined && key !== undefined ? { tls: { cert, key } } : {}),
     });
   } catch (error) {
@@ -77,6 +78,7 @@ async function serve(options: StartOptions, session: string, token: string): Pro
     throw error;
   }
   const url = wsUrlOf(server.url.startsWith('wss:') ? 'wss' : 'ws', advertise, server.port);
+  submissions.setAddress(url);
   try {
     const beside = await startNodeBesideHead(server, {
       address: url, token, numCpus: options.numCpus, resources: options.resources,
@@ -86,6 +88,8 @@ async function serve(options: StartOptions, session: string, token: string): Pro
     return {
       record: { url, nodeId: beside.node.nodeId },
       stop: async () => {
+        // Submitted jobs first: they are drivers of the node beside the head.
+        await submissions.stopAll();
         await beside.stop();
         await server.stop();
       },
@@ -94,6 +98,18 @@ async function serve(options: StartOptions, session: string, token: string): Pro
     await server.stop();
     throw error;
   }
+}
+
+/** What runs `weft job submit`'s commands: in the session, with this installation's node_modules linked in. */
+function jobRunner(options: StartOptions, session: string, token: string): JobRunner {
+  // A head serving wss with a private certificate: the drivers it runs trust it, as its node does.
+  const ca = options.tlsCa ?? options.tlsCert;
+  const modulesDir = jobModulesDir();
+  return new JobRunner({
+    sessionDir: session, token,
+    ...(modulesDir !== undefined ? { modulesDir } : {}),
+    ...(ca !== undefined ? { env: { NODE_EXTRA_CA_CERTS: path.resolve(ca) } } : {}),
+  });
 }
 
 /** What `weft start --head` prints: where the head runs and how to use it. */
@@ -110,6 +126,8 @@ function banner(record: Omit<HeadRecord, 'pid'> & { pid?: number }, options: Sta
     `  weft start --address ${record.url} --token ${token}`,
     'Run a driver on the cluster:',
     `  weft submit --address ${record.url} --token ${token} --working-dir . -- tsx main.ts`,
+    'Or run it on the head, where it outlives this terminal (then weft job list|status|logs|stop):',
+    `  weft job submit --address ${record.url} --token ${token} --working-dir . -- tsx main.ts`,
     'Then: weft status, weft list nodes|actors|tasks|objects, weft stop',
   ].join('\n');
 }

@@ -5,15 +5,14 @@
 import {
   ObjectRef, assertCurrent, ERROR_CODES, GetTimeoutError, SystemError, ValueNotFoundError, randomId, ClientRuntime,
   currentRuntime, setRuntime, requireRuntime, taskScope, POOL_MIN_BYTES, SharedMemoryPool, setSharedAllocator,
-  connectWebSocket, ReconnectingConnection, PROTOCOL_VERSION, validateNodeMessage, packDirectory,
+  connectWebSocket, ReconnectingConnection, PROTOCOL_VERSION, validateNodeMessage, packDirectory, moduleTypeFile,
   DRIVER_CODE_IN_WORKER, workerState, type RuntimeContext, type ClientMessage, type NodeMessage, type Connection,
 } from '@weft/protocol';
 import { ObjectRefGenerator } from './object-ref-generator.ts';
 import { ActorHandleBase, makeHandle, type ActorHandle } from './actor.ts';
 import { startEmbedded, type EmbeddedCluster } from './runtime/embedded.ts';
 import { NetworkNameClaims } from './runtime/name-claims.ts';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import path from 'node:path';
+import { realpathSync } from 'node:fs';
 
 /** Options of `init`. */
 export interface InitOptions {
@@ -119,23 +118,6 @@ async function joinCluster(address: string, options: InitOptions): Promise<void>
   // Values travel over the network from here: shared memory would buy nothing.
   setSharedAllocator((size) => new Uint8Array(size));
   setRuntime(runtime);
-}
-
-/**
- * A package.json giving the unpacked job the module type its files had here, when the working
- * directory has none of its own (a subfolder of a project): without it, nodes would load its
- * TypeScript files as CommonJS where they were ES modules.
- */
-function moduleTypeFile(workingDir: string): Record<string, Uint8Array> {
-  if (existsSync(path.join(workingDir, 'package.json'))) return {};
-  for (let dir = path.dirname(workingDir); ; dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (existsSync(file)) {
-      const type = (JSON.parse(readFileSync(file, 'utf8')) as { type?: string }).type;
-      return type ? { 'package.json': Buffer.from(JSON.stringify({ type })) } : {};
-    }
-    if (path.dirname(dir) === dir) return {};
-  }
 }
 
 /** Start a head and a node in this process (the embedded cluster). */

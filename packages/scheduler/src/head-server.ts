@@ -9,7 +9,9 @@ import {
   validatePeerMessage, type Accept, type Hello, type HeadToNode, type NodeToHead, type Validator,
 } from '@weft/protocol';
 import { Head } from './head.ts';
+import type { JobRunner } from './job-runner.ts';
 import { stateApi } from './state-api.ts';
+import { submissionRoutes } from './submission-api.ts';
 
 /** Options of the head server. */
 export interface HeadServerOptions {
@@ -27,6 +29,8 @@ export interface HeadServerOptions {
   maxPayloadBytes?: number;
   /** The head to serve. @default a new Head */
   head?: Head;
+  /** Runs job submissions (`weft job submit`); stopped with the server. @default none: the routes answer 503 */
+  submissions?: JobRunner;
 }
 
 /** A driver or a peer that reached the head's port: the node beside the head serves it. */
@@ -61,7 +65,7 @@ export async function startHeadServer(options: HeadServerOptions): Promise<HeadS
     ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
     // A connection silent for the death timeout is cut, as a node silent that long is dead.
     keepalive: { intervalMs: KEEPALIVE_INTERVAL_MS, timeoutMs: head.deathTimeoutMs },
-    onHttp: stateApi(head, options.token),
+    onHttp: stateApi(head, options.token, submissionRoutes(options.submissions)),
     validateFor: (role) => validators[role],
     onConnection: (hello, accept) => {
       if (hello.role === 'node') {
@@ -82,6 +86,7 @@ export async function startHeadServer(options: HeadServerOptions): Promise<HeadS
     head, url: listener.url, port: listener.port,
     setLocalNode: (hooks) => { local = hooks; },
     stop: async () => {
+      await options.submissions?.stopAll();
       clearInterval(timer);
       await listener.close();
     },

@@ -72,8 +72,11 @@ async function metrics(head: Head): Promise<string> {
   return `${lines.join('\n')}\n`;
 }
 
-/** An HTTP handler for the head's port. */
-export function stateApi(head: Head, token: string): (req: IncomingMessage, res: ServerResponse) => void {
+/** Routes served beside the state API, under its token check: they answer and return true for a path of theirs. */
+export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
+
+/** An HTTP handler for the head's port (and `extra` routes, e.g. job submissions). */
+export function stateApi(head: Head, token: string, extra?: ExtraRoutes): (req: IncomingMessage, res: ServerResponse) => void {
   const expected = digest(token);
   const send = (res: ServerResponse, status: number, type: string, body: string): void => {
     res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -84,6 +87,7 @@ export function stateApi(head: Head, token: string): (req: IncomingMessage, res:
     const url = new URL(req.url ?? '/', 'http://head');
     const given = req.headers.authorization?.replace(/^Bearer /, '') ?? url.searchParams.get('token') ?? '';
     if (!timingSafeEqual(digest(given), expected)) return send(res, 401, 'text/plain', 'missing or wrong token: send Authorization: Bearer <token>\n');
+    if (extra?.(req, res, url) === true) return;
     const route = async (): Promise<void> => {
       switch (url.pathname) {
         case '/': return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML);

@@ -12,3 +12,4 @@ export { nodeAddresses, startClusterNode, startNodeBesideHead, nodeHooks, peerCo
 export type { ClusterNode, ClusterNodeOptions, ClusterTls, HeadServerLike } from './cluster-node.ts';
 export type { NodeOptions } from './node.ts';
 export { NodeAddressError, chooseHeadAddress, chooseNodeAddresses, isLoopback, isWildcard, wsUrlOf } from './node-address.ts';
+export { jobModulesDir } from './job-directories.ts';

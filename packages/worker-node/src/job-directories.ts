@@ -84,7 +84,7 @@ export class JobDirectories {
 
   /** Link the node's node_modules (the one that holds @weft/core) into the job directory. */
   async #linkModules(dir: string): Promise<void> {
-    const modules = modulesHolding('@weft/core', path.dirname(fileURLToPath(import.meta.url)));
+    const modules = jobModulesDir();
     if (!modules) {
       throw new Error(`no node_modules above ${fileURLToPath(import.meta.url)} holds @weft/core, which job code imports: `
         + 'install @weft/core (or @weft/cli) beside @weft/worker-node on this node');
@@ -95,6 +95,14 @@ export class JobDirectories {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
+}
+
+/**
+ * The `node_modules` that job folders link to: the nearest one above this installation that holds
+ * @weft/core (undefined when none does). The head links it into submitted jobs' folders too.
+ */
+export function jobModulesDir(): string | undefined {
+  return modulesHolding('@weft/core', path.dirname(fileURLToPath(import.meta.url)));
 }
 
 /** The nearest `node_modules` at or above `from` that holds `name`, as Node's resolution looks for it. */

@@ -84,7 +84,7 @@ describe('weft --help', () => {
   it('describes every command and its options', async () => {
     const top = await weft(['--help']);
     expect(top.code).toBe(0);
-    for (const command of ['start', 'stop', 'status', 'list', 'submit', 'timeline']) expect(top.stdout).toContain(command);
+    for (const command of ['start', 'stop', 'status', 'list', 'submit', 'job', 'timeline']) expect(top.stdout).toContain(command);
     const start = await weft(['start', '--help']);
     expect(start.code).toBe(0);
     for (const option of ['--head', '--address', '--port', '--num-cpus', '--resources', '--token', '--block', '--tls-cert']) {

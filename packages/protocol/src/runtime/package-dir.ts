@@ -19,7 +19,7 @@
  * and for the `.weft-package` marker that makes a repeated unpack a no-op.
  */
 import { createHash } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { constants, existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -316,4 +316,21 @@ function parseBody(body: Buffer, root: string): Entry[] {
     }
   }
   return entries;
+}
+
+/**
+ * A package.json giving the unpacked job the module type its files had here, when the working
+ * directory has none of its own (a subfolder of a project): without it, nodes would load its
+ * TypeScript files as CommonJS where they were ES modules.
+ */
+export function moduleTypeFile(workingDir: string): Record<string, Uint8Array> {
+  if (existsSync(path.join(workingDir, 'package.json'))) return {};
+  for (let dir = path.dirname(workingDir); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const type = (JSON.parse(readFileSync(file, 'utf8')) as { type?: string }).type;
+      return type ? { 'package.json': Buffer.from(JSON.stringify({ type })) } : {};
+    }
+    if (path.dirname(dir) === dir) return {};
+  }
 }
