@@ -16,7 +16,7 @@ import { isId } from './ids.ts';
 import {
   CLOSE_CODES, type ActorCallSpec, type ActorInfo, type ActorOptionsSpec, type ActorSpec, type ClientMessage,
   type FunctionDescriptor, type Hello, type HeadToNode, type NodeMessage, type NodeStats, type NodeToHead,
-  type ObjectLocation, type PeerInfo, type PeerMessage, type TaskBatch, type TaskSpec, type Welcome,
+  type ObjectLocation, type OutputChunk, type OutputOrigin, type PeerInfo, type PeerMessage, type TaskBatch, type TaskSpec, type Welcome,
 } from './messages.ts';
 
 /** A message that failed to decode or validate; `reason` says which field and why. */
@@ -168,6 +168,10 @@ const remoteResult = tagged('status', { ok: okValue, error: errValue, remote: sh
 const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
 });
+const outputChunks = arrayOf(shape<OutputChunk>({
+  taskId: id, jobId: id, name: str, stream: oneOf('stdout', 'stderr'), lines: arrayOf(str), dropped: opt(uint),
+}));
+const outputOrigin = shape<OutputOrigin>({ pid: uint, nodeId: id, ip: str });
 const helloFields: Fields<Omit<Hello, 'type'>> = { version: uint, role: oneOf('driver', 'node', 'peer'), id };
 const welcomeFields: Fields<Omit<Welcome, 'type'>> = { version: uint, id, received: opt(uint) };
 
@@ -214,6 +218,7 @@ export const validateClientMessage: Validator<ClientMessage> = union<ClientMessa
   'read-stream': { requestId: uint, streamId: id, index: uint, taskId: opt(id) },
   'get-resources': { requestId: uint },
   'driver-exit': {},
+  'task-output': { chunks: outputChunks },
 });
 
 /** Validates a message a node sends to a client. */
@@ -232,6 +237,7 @@ export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('n
   resources: { requestId: uint, total: resources },
   received: { count: uint },
   'drop-task': { taskId: id },
+  'task-output': { origin: outputOrigin, chunks: outputChunks },
 });
 
 /** Validates a message a node sends to the head. */
@@ -250,6 +256,7 @@ export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node
   'job-event': { jobId: id, state: oneOf('started', 'finished'), nodeId: id },
   'restart-actor': { requestId: uint, actorId: id, cause: str },
   'kill-actor': { requestId: uint, actorId: id },
+  'task-output': { origin: outputOrigin, chunks: outputChunks },
   reply: { requestId: uint, result: headReply },
 });
 
@@ -266,6 +273,8 @@ export const validateHeadToNode: Validator<HeadToNode> = union<HeadToNode>('head
   'job-finished': { jobId: id },
   'host-actor': { spec: actorSpec, owner: id, restarts: opt(uint) },
   query: { requestId: uint, what: oneOf('objects', 'actors', 'tasks') },
+  'query-logs': { requestId: uint, jobId: opt(id), taskId: opt(id), afterSeq: opt(uint) },
+  'task-output': { origin: outputOrigin, chunks: outputChunks },
   reply: { requestId: uint, result: headReply },
 });
 
