@@ -570,7 +570,12 @@ export type PeerMessage =
   /** Deprecated: kills go through the head (NodeToHead `kill-actor`). Kill an actor hosted here: answered by `kill-result`. */
   | { type: 'kill-actor'; requestId: number; actorId: string }
   /** Deprecated with `kill-actor`. */
-  | { type: 'kill-result'; requestId: number; killed: boolean };
+  | { type: 'kill-result'; requestId: number; killed: boolean }
+  /**
+   * Output of tasks the receiver owns (it sent them here), for their driver: on the link their
+   * `task-result` takes after it, so a driver attached there has a task's lines before its result.
+   */
+  | { type: 'task-output'; origin: OutputOrigin; chunks: OutputChunk[] };
 
 /**
  * WebSocket close codes of weft (4000–4999). A connection closed with one of these is not

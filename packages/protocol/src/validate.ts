@@ -295,6 +295,7 @@ export const validatePeerMessage: Validator<PeerMessage> = union<PeerMessage>('p
   'cancel-task': { taskId: id, recursive: opt(bool) },
   'kill-actor': { requestId: uint, actorId: id },
   'kill-result': { requestId: uint, killed: bool },
+  'task-output': { origin: outputOrigin, chunks: outputChunks },
 });
 
 /** Validates the first message on a WebSocket (throws with CLOSE_CODES.HANDSHAKE when it is not a hello). */

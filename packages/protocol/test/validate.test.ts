@@ -115,6 +115,7 @@ const peers: { [K in PeerMessage['type']]: Extract<PeerMessage, { type: K }> } =
   welcome: { type: 'welcome', version: PROTOCOL_VERSION, id: 'n-2' },
   'task-result': { type: 'task-result', taskId: 't-1', result: { status: 'remote', location } },
   'task-yield': { type: 'task-yield', taskId: 't-1', index: 0, result: ok },
+  'task-output': { type: 'task-output', origin, chunks: [output] },
   'subscribe-object': { type: 'subscribe-object', objectId: 'obj-1' },
   'object-ready': { type: 'object-ready', objectId: 'obj-1', result: ok },
   'pull-object': { type: 'pull-object', requestId: 1, objectId: 'obj-1', offset: 0, length: 1024 },

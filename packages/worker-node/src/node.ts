@@ -167,6 +167,8 @@ export class WeftNode {
     this.output = new TaskOutput({ pid: process.pid, nodeId: this.nodeId, ip: hostOf(options.address) }, {
       toDriver: (jobId, origin, chunks) => this.clients.sendToJob(jobId, { type: 'task-output', origin, chunks }),
       toHead: (origin, chunks) => this.head.taskOutput(origin, chunks),
+      ownerNode: (taskId) => this.store.get(taskId)?.returnTo,
+      toPeer: (nodeId, origin, chunks) => this.peers.send(nodeId, { type: 'task-output', origin, chunks }),
     });
     this.spiller = new ObjectSpiller(this.store, options.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3),
       path.join(options.sessionDir ?? os.tmpdir(), `weft-spill-${this.nodeId}`), this.nodeId);
@@ -180,6 +182,7 @@ export class WeftNode {
       nodeId: this.nodeId, store: this.store, peers: this.peers, scheduler: this.scheduler, router: this.router,
       resolver: this.resolver, borrows: this.borrows, streams: this.streams,
       recovering: () => this.#membership.recovering(), cancelTask: (taskId, recursive) => this.cancelTask(taskId, recursive),
+      taskOutput: (origin, chunks) => this.output.fromPeer(origin, chunks),
     });
     if (options.jobId !== undefined) this.jobs.set(options.jobId, options.workingDir);
   }

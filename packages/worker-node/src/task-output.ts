@@ -1,8 +1,10 @@
 /**
  * Where what tasks and actors write goes from their node (Ray's log_to_driver): each batch from a
- * worker is kept (TaskLogs, for `weft logs`) and sent to its job's driver, at once when the driver
- * is attached to this node, else through the head, which knows the node of every job's driver
- * and relays it there. Lines for the head wait up to RELAY_FLUSH_MS and are bounded
+ * worker is kept (TaskLogs, for `weft logs`) and sent to its job's driver: at once when the driver
+ * is attached to this node; else to the node that owns the task (it sent it here) over the peer
+ * link its result takes next, so that a driver attached there has a task's last lines before its
+ * result; else (an actor's constructor, or an owner with no driver of the job) through the head,
+ * which knows the node of every job's driver and relays it there. Lines for the head wait up to RELAY_FLUSH_MS and are bounded
  * (MAX_RELAY_LINES): beyond, they are dropped and counted, as the worker does. The node's own
  * output never carries them.
  */
@@ -20,6 +22,10 @@ export interface OutputLinks {
   toDriver(jobId: string, origin: OutputOrigin, chunks: OutputChunk[]): boolean;
   /** Send to the head, for the nodes of the jobs' drivers. */
   toHead(origin: OutputOrigin, chunks: OutputChunk[]): void;
+  /** The node a task's result goes back to (it sent the task here); undefined: this one, or none. */
+  ownerNode(taskId: string): string | undefined;
+  /** Send to another node. */
+  toPeer(nodeId: string, origin: OutputOrigin, chunks: OutputChunk[]): void;
 }
 
 export class TaskOutput {
@@ -41,7 +47,21 @@ export class TaskOutput {
     const time = Date.now();
     for (const chunk of chunks) this.logs.add(chunk, time);
     for (const [jobId, ofJob] of byJob(chunks)) {
-      if (!this.#links.toDriver(jobId, this.#origin, ofJob)) this.#toRelay(ofJob);
+      if (this.#links.toDriver(jobId, this.#origin, ofJob)) continue;
+      const byOwner = new Map<string, OutputChunk[]>();
+      for (const chunk of ofJob) {
+        const owner = this.#links.ownerNode(chunk.taskId);
+        if (owner === undefined) this.#toRelay([chunk]);
+        else byOwner.set(owner, [...(byOwner.get(owner) ?? []), chunk]);
+      }
+      for (const [owner, ofOwner] of byOwner) this.#links.toPeer(owner, this.#origin, ofOwner);
+    }
+  }
+
+  /** A batch from the node that ran tasks this node owns: for a driver attached here, else through the head. */
+  fromPeer(origin: OutputOrigin, chunks: OutputChunk[]): void {
+    for (const [jobId, ofJob] of byJob(chunks)) {
+      if (!this.#links.toDriver(jobId, origin, ofJob)) this.#links.toHead(origin, ofJob);
     }
   }
 
