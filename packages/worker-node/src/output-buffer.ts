@@ -39,6 +39,11 @@ export class OutputBuffer {
   #lines = 0;
   #chars = 0;
 
+  /** Whether nothing was written since the last batch: the common case, checked on every task's end. */
+  get idle(): boolean {
+    return this.#chunks.length === 0 && this.#streams.size === 0;
+  }
+
   /** Whether anything waits to be sent (lines, or counts of dropped ones). */
   get pending(): boolean {
     return this.#chunks.length > 0 || this.#hasDropped();

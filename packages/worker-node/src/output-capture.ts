@@ -36,6 +36,7 @@ export class OutputCapture {
 
   /** Send what waits now; `endedTaskId`: that task ended, its unfinished lines go too. */
   flush(endedTaskId?: string): void {
+    if (this.#buffer.idle) return;
     if (endedTaskId !== undefined) this.#buffer.end(endedTaskId);
     if (!this.#buffer.pending) return;
     clearTimeout(this.#timer);
