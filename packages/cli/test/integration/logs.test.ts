@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliCluster, type CliNode } from '../support/cli-cluster.ts';
+import { CliCluster, until, type CliNode } from '../support/cli-cluster.ts';
 
 const run = promisify(execFile);
 const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
@@ -46,6 +46,7 @@ async function runDriver(): Promise<{ stdout: string[]; stderr: string[]; code: 
 
 describe('task output in a cluster', () => {
   let taskId = '';
+  let jobId = '';
   let jobLines: string[] = [];
 
   it('reaches a driver attached to the head\'s node from a task and an actor on the second node, before their results', async () => {
@@ -53,6 +54,7 @@ describe('task output in a cluster', () => {
     expect(code).toBe(0);
     expect(stdout).toContain(`driver: shout ran on ${nodeB.nodeId}`);
     taskId = /^driver: task (\S+)$/.exec(stdout.find((line) => line.startsWith('driver: task ')) ?? '')?.[1] ?? '';
+    jobId = /^driver: job (\S+)$/.exec(stdout.find((line) => line.startsWith('driver: job ')) ?? '')?.[1] ?? '';
     const shout = stdout.map((line) => PREFIX.exec(line)).filter((m) => m?.[1] === 'shout');
     expect(shout.map((m) => m![5])).toEqual([`hello from ${nodeB.nodeId}`, 'last hello']);
     // Where it ran: the second node's process and id.
@@ -74,6 +76,24 @@ describe('task output in a cluster', () => {
       { env: env(), timeout: 30_000 });
     expect(lines(stdout)).toEqual(jobLines.filter((line) => line.startsWith('(shout ')));
     expect(lines(stderr)).toEqual([expect.stringMatching(/^\(shout pid=\d+ node=node-[\w-]+ ip=[\d.]+\) hello on stderr$/)]);
+  }, 60_000);
+
+  it('weft logs --job prints every line of the job, and --follow goes on until it is ended', async () => {
+    const { stdout } = await run(process.execPath, [WEFT, 'logs', '--job', jobId, '--address', cluster.url, '--token', cluster.token],
+      { env: env(), timeout: 30_000 });
+    expect(lines(stdout)).toEqual(jobLines);
+    const follower = spawn(process.execPath, [WEFT, 'logs', '--job', jobId, '--follow', '--address', cluster.url, '--token', cluster.token],
+      { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let followed = '';
+      follower.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
+      await until(() => (lines(followed).length >= jobLines.length ? true : undefined), 'weft logs --follow to print the job\'s lines', 20_000);
+      // It does not end by itself, and prints no line twice.
+      expect(follower.exitCode).toBeNull();
+      expect(lines(followed)).toEqual(jobLines);
+    } finally {
+      if (follower.exitCode === null && follower.signalCode === null) process.kill(follower.pid as number, 'SIGTERM');
+    }
   }, 60_000);
 
   it('the state API gives a task\'s lines at /api/tasks/<id>/logs', async () => {
