@@ -8,6 +8,7 @@ import { Argument, Command, Option } from 'commander';
 import { jobList, jobLogs, jobStatus, jobStop, jobSubmit } from './job.ts';
 import { parseBytes, parsePort, parsePositiveInt, parseResources } from './options.ts';
 import { start } from './start.ts';
+import { logs } from './logs.ts';
 import { LIST_KINDS, list, status, type ListKind } from './status.ts';
 import { stop } from './stop.ts';
 import { submit } from './submit.ts';
@@ -134,5 +135,11 @@ export function createProgram(): Command {
     .description('write recent tasks as a Chrome trace (chrome://tracing, ui.perfetto.dev)')
     .option('--output <file>', 'file to write', 'timeline.json')
     .action(timeline);
+  withHeadOptions(program.command('logs'))
+    .description('print what tasks and actors wrote (the last lines of each, as the nodes keep them), prefixed with where they ran')
+    .option('--job <id>', 'only this job\'s lines')
+    .option('--task <id>', 'only this task\'s (or actor call\'s) lines')
+    .option('--follow', 'keep printing new lines until interrupted')
+    .action(logs);
   return program;
 }

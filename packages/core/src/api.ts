@@ -12,6 +12,7 @@ import { ObjectRefGenerator } from './object-ref-generator.ts';
 import { ActorHandleBase, makeHandle, type ActorHandle } from './actor.ts';
 import { startEmbedded, type EmbeddedCluster } from './runtime/embedded.ts';
 import { NetworkNameClaims } from './runtime/name-claims.ts';
+import { printTaskOutput } from './task-output-printer.ts';
 import { realpathSync } from 'node:fs';
 
 /** Options of `init`. */
@@ -34,6 +35,12 @@ export interface InitOptions {
   objectStoreMemory?: number;
   /** With `address` over wss: the CA (or self-signed certificate, PEM) to trust. @default the system's CAs */
   tlsCa?: string | Buffer;
+  /**
+   * Print here what this job's tasks and actors write (console.log, process.stdout.write, …),
+   * each line prefixed with where it ran: `(square pid=… node=… ip=…) hello`, as Ray's
+   * log_to_driver. The nodes keep the lines either way (`weft logs`). @default true
+   */
+  logToDriver?: boolean;
 }
 
 let cluster: EmbeddedCluster | undefined;
@@ -109,6 +116,7 @@ async function joinCluster(address: string, options: InitOptions): Promise<void>
   const names = new NetworkNameClaims({ url: address, token, ...(options.tlsCa !== undefined ? { tlsCa: options.tlsCa } : {}) });
   runtime.claimActorName = (name, actorId) => names.claim(name, actorId);
   nameClaims = names;
+  if (options.logToDriver !== false) runtime.onTaskOutput = printTaskOutput;
   try {
     await runtime.registerJob(jobId, packed.data);
   } catch (error) {
@@ -133,6 +141,7 @@ async function startLocal(options: InitOptions): Promise<void> {
   const conn = started.connect(driverId);
   const runtime = new ClientRuntime(conn, { nodeId: started.nodeId, workerId: driverId, jobId, workingDir });
   runtime.claimActorName = (name, actorId) => started.claimActorName(name, actorId);
+  if (options.logToDriver !== false) runtime.onTaskOutput = printTaskOutput;
   setRuntime(runtime);
 }
 

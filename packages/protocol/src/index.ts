@@ -20,6 +20,7 @@ export * from './ids.ts';
 export * from './resource-set.ts';
 export * from './logger.ts';
 export * from './batcher.ts';
+export * from './output-prefix.ts';
 export * from './connection.ts';
 export * from './liveness.ts';
 export * from './reconnecting.ts';

@@ -127,6 +127,44 @@ export interface ActorInfo {
   state: 'pending' | 'alive' | 'restarting' | 'dead';
 }
 
+/**
+ * Lines one task or actor wrote to one stream, in the order written (task output, as Ray's
+ * log_to_driver shows it). Sent in batches, each line without its newline.
+ */
+export interface OutputChunk {
+  /** The task, actor call (its callId), or actor (its id: the constructor and what runs outside calls). */
+  taskId: string;
+  jobId: string;
+  /** Where it came from in a prefix: the function, `Class.method`, or the actor's class. */
+  name: string;
+  stream: 'stdout' | 'stderr';
+  lines: string[];
+  /** Lines of this task dropped just before these (a bound was reached); absent: none. */
+  dropped?: number;
+}
+
+/** Where output was written: the node process (its pid: workers are its threads), its id and its host. */
+export interface OutputOrigin {
+  pid: number;
+  nodeId: string;
+  ip: string;
+}
+
+/** A line a node keeps for `weft logs` and the state API. */
+export interface LogLine {
+  taskId: string;
+  jobId: string;
+  name: string;
+  stream: OutputChunk['stream'];
+  text: string;
+  /** Written at (ms since epoch, when the node got it). */
+  time: number;
+  /** Numbers the lines of one node, from 1, in the order it got them (a follower asks for those after the last it saw). */
+  seq: number;
+  /** Lines of this task dropped just before this one; absent: none. */
+  dropped?: number;
+}
+
 /** The outcome of a task or the state of an object. */
 export type Result = { status: 'ok'; value: EncodedValue } | { status: 'error'; error: ErrorPayload };
 
@@ -181,7 +219,9 @@ export type WorkerToNodeOnly =
   /** From an actor's worker: its constructor returned (ok) or threw (error). */
   | { type: 'actor-created'; actorId: string; result: Result }
   /** The generator task `taskId` it runs yielded its `index`-th value (from 0; in order, before its `task-done`). */
-  | { type: 'task-yield'; taskId: string; index: number; value: EncodedValue };
+  | { type: 'task-yield'; taskId: string; index: number; value: EncodedValue }
+  /** What the worker's tasks and actors wrote since the last batch (sent before the `task-done` of a task that wrote). */
+  | { type: 'task-output'; chunks: OutputChunk[] };
 
 /** Driver → node. */
 export type DriverToNode = CommonClientMessage | DriverToNodeOnly;
@@ -214,7 +254,9 @@ export type NodeToDriverOnly =
    * Over a network: the node has handled the driver's first `count` messages (over all its
    * connections); the driver need not keep them to send again.
    */
-  | { type: 'received'; count: number };
+  | { type: 'received'; count: number }
+  /** Lines the job's tasks and actors wrote, for the driver to print with their origin. */
+  | { type: 'task-output'; origin: OutputOrigin; chunks: OutputChunk[] };
 
 /** Node → worker only. */
 export type NodeToWorkerOnly =
@@ -374,6 +416,8 @@ export type NodeToHead =
   | { type: 'restart-actor'; requestId: number; actorId: string; cause: string }
   /** Kill an actor wherever it lives, for good (no restart); the reply's value is whether it was alive. */
   | { type: 'kill-actor'; requestId: number; actorId: string }
+  /** Output of tasks of jobs whose driver is not attached here: the head relays it to the driver's node. */
+  | { type: 'task-output'; origin: OutputOrigin; chunks: OutputChunk[] }
   | { type: 'reply'; requestId: number; result: HeadReply };
 
 /** Counts a node reports with its heartbeat. */
@@ -454,6 +498,8 @@ export type HeadRequestReplies = RepliesOf<HeadToNode, {
   'kill-actor': boolean;
   /** See ReplyValue: what depends on the question. */
   query: QueryReplies[keyof QueryReplies];
+  /** The node's kept lines that match, oldest first, each with its origin. */
+  'query-logs': Array<LogLine & OutputOrigin>;
 }>;
 
 /** A request of the head to a node. */
@@ -495,6 +541,10 @@ export type HeadToNode =
   | { type: 'host-actor'; spec: ActorSpec; owner: string; restarts?: number }
   /** Questions the head asks a node (for the state API): value answered in a `reply`. */
   | { type: 'query'; requestId: number; what: 'objects' | 'actors' | 'tasks' }
+  /** The lines a node keeps (for `weft logs`): of `jobId`, of `taskId`, numbered after `afterSeq`; each absent: any. */
+  | { type: 'query-logs'; requestId: number; jobId?: string; taskId?: string; afterSeq?: number }
+  /** Output of tasks of a job whose driver is attached here, relayed from the node where they ran. */
+  | { type: 'task-output'; origin: OutputOrigin; chunks: OutputChunk[] }
   | { type: 'reply'; requestId: number; result: HeadReply };
 
 /** Node ↔ node, both ways. */
@@ -532,7 +582,12 @@ export type PeerMessage =
   /** Deprecated: kills go through the head (NodeToHead `kill-actor`). Kill an actor hosted here: answered by `kill-result`. */
   | { type: 'kill-actor'; requestId: number; actorId: string }
   /** Deprecated with `kill-actor`. */
-  | { type: 'kill-result'; requestId: number; killed: boolean };
+  | { type: 'kill-result'; requestId: number; killed: boolean }
+  /**
+   * Output of tasks the receiver owns (it sent them here), for their driver: on the link their
+   * `task-result` takes after it, so a driver attached there has a task's lines before its result.
+   */
+  | { type: 'task-output'; origin: OutputOrigin; chunks: OutputChunk[] };
 
 /**
  * WebSocket close codes of weft (4000–4999). A connection closed with one of these is not

@@ -16,7 +16,7 @@ import { isId } from './ids.ts';
 import {
   CLOSE_CODES, type ActorCallSpec, type ActorInfo, type ActorOptionsSpec, type ActorSpec, type ClientMessage,
   type FunctionDescriptor, type Hello, type HeadToNode, type NodeMessage, type NodeStats, type NodeToHead,
-  type ObjectLocation, type PeerInfo, type PeerMessage, type TaskBatch, type TaskSpec, type Welcome,
+  type ObjectLocation, type OutputChunk, type OutputOrigin, type PeerInfo, type PeerMessage, type TaskBatch, type TaskSpec, type Welcome,
 } from './messages.ts';
 
 /** A message that failed to decode or validate; `reason` says which field and why. */
@@ -170,6 +170,10 @@ const remoteResult = tagged('status', { ok: okValue, error: errValue, remote: sh
 const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
 });
+const outputChunks = arrayOf(shape<OutputChunk>({
+  taskId: id, jobId: id, name: str, stream: oneOf('stdout', 'stderr'), lines: arrayOf(str), dropped: opt(uint),
+}));
+const outputOrigin = shape<OutputOrigin>({ pid: uint, nodeId: id, ip: str });
 const helloFields: Fields<Omit<Hello, 'type'>> = { version: uint, role: oneOf('driver', 'node', 'peer'), id };
 const welcomeFields: Fields<Omit<Welcome, 'type'>> = { version: uint, id, received: opt(uint) };
 
@@ -217,6 +221,7 @@ export const validateClientMessage: Validator<ClientMessage> = union<ClientMessa
   'get-resources': { requestId: uint },
   'claim-actor-name': { requestId: uint, name: str, actorId: id, signal: opt(signal) },
   'driver-exit': {},
+  'task-output': { chunks: outputChunks },
 });
 
 /** Validates a message a node sends to a client. */
@@ -236,6 +241,7 @@ export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('n
   resources: { requestId: uint, total: resources },
   received: { count: uint },
   'drop-task': { taskId: id },
+  'task-output': { origin: outputOrigin, chunks: outputChunks },
 });
 
 /** Validates a message a node sends to the head. */
@@ -253,6 +259,7 @@ export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node
   'job-event': { jobId: id, state: oneOf('started', 'finished'), nodeId: id },
   'restart-actor': { requestId: uint, actorId: id, cause: str },
   'kill-actor': { requestId: uint, actorId: id },
+  'task-output': { origin: outputOrigin, chunks: outputChunks },
   reply: { requestId: uint, result: headReply },
 });
 
@@ -269,6 +276,8 @@ export const validateHeadToNode: Validator<HeadToNode> = union<HeadToNode>('head
   'job-finished': { jobId: id },
   'host-actor': { spec: actorSpec, owner: id, restarts: opt(uint) },
   query: { requestId: uint, what: oneOf('objects', 'actors', 'tasks') },
+  'query-logs': { requestId: uint, jobId: opt(id), taskId: opt(id), afterSeq: opt(uint) },
+  'task-output': { origin: outputOrigin, chunks: outputChunks },
   reply: { requestId: uint, result: headReply },
 });
 
@@ -289,6 +298,7 @@ export const validatePeerMessage: Validator<PeerMessage> = union<PeerMessage>('p
   'cancel-task': { taskId: id, recursive: opt(bool) },
   'kill-actor': { requestId: uint, actorId: id },
   'kill-result': { requestId: uint, killed: bool },
+  'task-output': { origin: outputOrigin, chunks: outputChunks },
 });
 
 /** Validates the first message on a WebSocket (throws with CLOSE_CODES.HANDSHAKE when it is not a hello). */

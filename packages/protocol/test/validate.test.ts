@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EncodedValue } from '../src/codec.ts';
 import type {
-  ActorCallSpec, ActorSpec, ClientMessage, HeadToNode, NodeMessage, NodeToHead, ObjectLocation, PeerInfo, PeerMessage, Result,
+  ActorCallSpec, ActorSpec, ClientMessage, HeadToNode, NodeMessage, NodeToHead, ObjectLocation, OutputChunk, OutputOrigin, PeerInfo, PeerMessage, Result,
   TaskSpec,
 } from '../src/messages.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION } from '../src/messages.ts';
@@ -30,6 +30,8 @@ const failed: Result = {
 };
 const location: ObjectLocation = { objectId: 'obj-1', nodeId: 'n-1', size: 1024 };
 const peer: PeerInfo = { nodeId: 'n-1', address: 'ws://127.0.0.1:4000', resources: { CPU: 2 } };
+const output: OutputChunk = { taskId: 't-1', jobId: 'j-1', name: 'square', stream: 'stdout', lines: ['hello', ''] };
+const origin: OutputOrigin = { pid: 1234, nodeId: 'n-1', ip: '10.0.0.2' };
 const hello = { type: 'hello', version: PROTOCOL_VERSION, role: 'node', id: 'n-1' } as const;
 const welcome = { type: 'welcome', version: PROTOCOL_VERSION, id: 'head' } as const;
 
@@ -56,6 +58,7 @@ const client: { [K in ClientMessage['type']]: Extract<ClientMessage, { type: K }
   'get-resources': { type: 'get-resources', requestId: 4 },
   'claim-actor-name': { type: 'claim-actor-name', requestId: 9, name: 'counter', actorId: 'a-1' },
   'driver-exit': { type: 'driver-exit' },
+  'task-output': { type: 'task-output', chunks: [output, { ...output, lines: [], dropped: 12 }] },
 };
 const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = {
   objects: { type: 'objects', requestId: 1, results: [ok, failed] },
@@ -73,6 +76,7 @@ const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = 
   received: { type: 'received', count: 12 },
   'drop-task': { type: 'drop-task', taskId: 't-1' },
   'name-claim': { type: 'name-claim', requestId: 8, claimed: false },
+  'task-output': { type: 'task-output', origin, chunks: [output] },
 };
 const toHead: { [K in NodeToHead['type']]: Extract<NodeToHead, { type: K }> } = {
   hello,
@@ -88,6 +92,7 @@ const toHead: { [K in NodeToHead['type']]: Extract<NodeToHead, { type: K }> } = 
   'job-event': { type: 'job-event', jobId: 'j-1', state: 'finished', nodeId: 'n-1' },
   'restart-actor': { type: 'restart-actor', requestId: 7, actorId: 'a-1', cause: 'worker exited with code 1' },
   'kill-actor': { type: 'kill-actor', requestId: 8, actorId: 'a-1' },
+  'task-output': { type: 'task-output', origin, chunks: [{ ...output, stream: 'stderr' }] },
   reply: { type: 'reply', requestId: 6, result: { status: 'ok', value: { anything: [1, 'x'] } } },
 };
 const toNode: { [K in HeadToNode['type']]: Extract<HeadToNode, { type: K }> } = {
@@ -102,6 +107,8 @@ const toNode: { [K in HeadToNode['type']]: Extract<HeadToNode, { type: K }> } = 
   'task-placed': { type: 'task-placed', taskId: 't-1', nodeId: 'n-3' },
   'job-finished': { type: 'job-finished', jobId: 'j-1' },
   query: { type: 'query', requestId: 1, what: 'tasks' },
+  'query-logs': { type: 'query-logs', requestId: 4, jobId: 'j-1', taskId: 't-1', afterSeq: 10 },
+  'task-output': { type: 'task-output', origin, chunks: [output] },
   reply: { type: 'reply', requestId: 2, result: { status: 'error', error: { code: 'NOT_FOUND', message: 'no such job' } } },
 };
 const peers: { [K in PeerMessage['type']]: Extract<PeerMessage, { type: K }> } = {
@@ -109,6 +116,7 @@ const peers: { [K in PeerMessage['type']]: Extract<PeerMessage, { type: K }> } =
   welcome: { type: 'welcome', version: PROTOCOL_VERSION, id: 'n-2' },
   'task-result': { type: 'task-result', taskId: 't-1', result: { status: 'remote', location } },
   'task-yield': { type: 'task-yield', taskId: 't-1', index: 0, result: ok },
+  'task-output': { type: 'task-output', origin, chunks: [output] },
   'subscribe-object': { type: 'subscribe-object', objectId: 'obj-1' },
   'object-ready': { type: 'object-ready', objectId: 'obj-1', result: ok },
   'pull-object': { type: 'pull-object', requestId: 1, objectId: 'obj-1', offset: 0, length: 1024 },
@@ -215,6 +223,11 @@ describe('message validators', () => {
     [validateClientMessage, { ...client['submit-task'], task: { ...task, resources: JSON.parse('{"CPU": 1, "__proto__": 1}') as object } },
       'submit-task.task.resources has a key __proto__, which is not allowed'],
     [validateNodeToHead, { ...toHead.heartbeat, available: JSON.parse('{"__proto__": {"CPU": 1}}') as object }, 'heartbeat.available has a key __proto__'],
+    // Task output: lines are strings, streams stdout or stderr, the origin's pid a number.
+    [validateNodeMessage, { ...node['task-output'], chunks: [{ ...output, lines: ['ok', 7] }] }, 'task-output.chunks[0].lines[1] must be a string'],
+    [validateNodeToHead, { ...toHead['task-output'], chunks: [{ ...output, stream: 'stdin' }] }, 'task-output.chunks[0].stream must be one of stdout, stderr'],
+    [validateHeadToNode, { ...toNode['task-output'], origin: { ...origin, pid: 'me' } }, 'task-output.origin.pid must be an integer >= 0'],
+    [validateHeadToNode, { ...toNode['query-logs'], taskId: '../x' }, 'query-logs.taskId must be an id'],
   ] as Array<[Validator<unknown>, unknown, string]>)('refuse a broken message with a reason naming the field (%#)', (validate, message, reason) => {
     expect(reasonOf(validate, message)).toContain(reason);
   });

@@ -15,13 +15,14 @@
  */
 import {
   ERROR_CODES, DEATH_TIMEOUT_MS, describeResources, inProcessPair, logger, randomId, type ActorLocation, type ActorSpec, type Connection,
-  type HeadReply, type HeadRequest, type HeadToNode, type NodeRequest, type NodeToHead, type ObjectLocation, type QueryReplies,
+  type HeadReply, type HeadRequest, type HeadToNode, type LogLine, type NodeRequest, type NodeToHead, type ObjectLocation, type OutputOrigin, type QueryReplies,
   type ReplyValue, type TaskSpec,
 } from '@weft/protocol';
 import { ActorRegistry } from './actor-registry.ts';
 import { GlobalScheduler } from './global-scheduler.ts';
 import { JobRegistry } from './job-registry.ts';
 import { NodeRegistry } from './node-registry.ts';
+import { relayTargets } from './output-relay.ts';
 
 /** A node's connection as the head holds it. */
 interface NodeSession {
@@ -93,6 +94,16 @@ export class Head {
     return answers;
   }
 
+  /** The lines every live node keeps that match (for `weft logs`), oldest first on each node. */
+  async queryLogs(filter: { jobId?: string; taskId?: string; afterSeq?: number }): Promise<Array<LogLine & OutputOrigin>> {
+    const lines: Array<LogLine & OutputOrigin> = [];
+    await Promise.all([...this.#sessions.values()].map(async (session) => {
+      const result = await this.#ask(session, (requestId) => ({ type: 'query-logs', requestId, ...filter } satisfies HeadRequest), QUERY_TIMEOUT_MS);
+      if (result.status === 'ok' && Array.isArray(result.value)) lines.push(...result.value);
+    }));
+    return lines;
+  }
+
   /** Declare nodes dead that missed heartbeats for the death timeout. */
   checkHeartbeats(): void {
     const cutoff = Date.now() - this.deathTimeoutMs;
@@ -157,6 +168,11 @@ export class Head {
           ? { status: 'ok', value: data }
           : { status: 'error', error: { code: ERROR_CODES.NOT_FOUND, message: `no working directory was uploaded for job ${message.jobId}` } });
       }
+      case 'task-output':
+        for (const [target, chunks] of relayTargets(message.chunks, (jobId) => this.jobs.get(jobId), nodeId)) {
+          this.#sessions.get(target)?.conn.send({ type: 'task-output', origin: message.origin, chunks });
+        }
+        return;
       case 'job-event':
         this.jobs.event(message.jobId, message.state, message.nodeId);
         if (message.state === 'finished') {

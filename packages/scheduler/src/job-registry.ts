@@ -50,6 +50,11 @@ export class JobRegistry {
     return this.#packages.get(jobId);
   }
 
+  /** A running or recently finished job. */
+  get(jobId: string): JobRecord | undefined {
+    return this.#jobs.get(jobId);
+  }
+
   /** Running jobs and the last finished ones. */
   all(): JobRecord[] {
     return [...this.#jobs.values()];

@@ -45,6 +45,16 @@ async function listActors(head: Head): Promise<Array<QueryReplies['actors'][numb
   return merged;
 }
 
+/**
+ * What tasks and actors wrote, as the nodes keep it (the last lines of each task), oldest first:
+ * `?job=` and `?task=` narrow it (`/api/tasks/<id>/logs` is `?task=<id>`).
+ */
+async function taskLogs(head: Head, params: URLSearchParams, taskId = params.get('task') ?? undefined): Promise<object[]> {
+  const jobId = params.get('job') ?? undefined;
+  const lines = await head.queryLogs({ ...(jobId !== undefined ? { jobId } : {}), ...(taskId !== undefined ? { taskId } : {}) });
+  return lines.sort((a, b) => a.time - b.time || (a.nodeId === b.nodeId ? a.seq - b.seq : a.nodeId.localeCompare(b.nodeId)));
+}
+
 /** Recent tasks as a Chrome trace (chrome://tracing, Perfetto): one row per worker. */
 export function chromeTrace(tasks: TaskEvent[]): object {
   const events = tasks.filter((task) => task.startedAt !== undefined && task.finishedAt !== undefined).map((task) => ({
@@ -89,6 +99,8 @@ export function stateApi(head: Head, token: string, extra?: ExtraRoutes): (req: 
     if (!timingSafeEqual(digest(given), expected)) return send(res, 401, 'text/plain', 'missing or wrong token: send Authorization: Bearer <token>\n');
     if (extra?.(req, res, url) === true) return;
     const route = async (): Promise<void> => {
+      const ofTask = /^\/api\/tasks\/([A-Za-z0-9_-]{1,64})\/logs$/.exec(url.pathname);
+      if (ofTask) return json(res, await taskLogs(head, url.searchParams, ofTask[1]));
       switch (url.pathname) {
         case '/': return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML);
         case '/api/status': return json(res, await clusterStatus(head));
@@ -97,6 +109,7 @@ export function stateApi(head: Head, token: string, extra?: ExtraRoutes): (req: 
         case '/api/tasks': return json(res, await listOf(head, 'tasks'));
         case '/api/objects': return json(res, await listOf(head, 'objects'));
         case '/api/jobs': return json(res, (await clusterStatus(head) as { jobs: unknown }).jobs);
+        case '/api/logs': return json(res, await taskLogs(head, url.searchParams));
         case '/api/timeline': return json(res, chromeTrace(await listOf(head, 'tasks')));
         case '/metrics': return send(res, 200, 'text/plain; version=0.0.4', await metrics(head));
         default: return send(res, 404, 'text/plain', `no such path: ${url.pathname}\n`);

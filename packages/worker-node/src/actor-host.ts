@@ -33,7 +33,7 @@ export class ActorHost {
       const cls = await this.#loader.loadClass(spec.cls, spec.jobId);
       const args = decodeArgs(`${spec.cls.name} constructor`, spec.args, spec.argRefs, argValues);
       try {
-        this.#instance = taskScope.run({ taskId: spec.actorId, actorId: spec.actorId, jobId: spec.jobId, workingDir: this.#loader.dirOf(spec.jobId) },
+        this.#instance = taskScope.run({ taskId: spec.actorId, name: spec.cls.name.replace(/#\d+$/, ''), actorId: spec.actorId, jobId: spec.jobId, workingDir: this.#loader.dirOf(spec.jobId) },
           () => new (cls as unknown as new (...a: unknown[]) => Record<string, unknown>)(...args));
         result = { status: 'ok', value: encode(null) };
       } catch (error) {
@@ -81,7 +81,7 @@ export class ActorHost {
     try {
       const spec = this.#spec;
       const job = spec === undefined ? {} : { jobId: spec.jobId, workingDir: this.#loader.dirOf(spec.jobId) };
-      const value: unknown = await taskScope.run({ taskId: call.callId, actorId: call.actorId, ...job },
+      const value: unknown = await taskScope.run({ taskId: call.callId, name: call.name, actorId: call.actorId, ...job },
         () => (method as (...a: unknown[]) => unknown).apply(instance, args));
       // A generator object would encode as {} (it has no own fields): say what is not supported.
       if (isGeneratorObject(value)) {

@@ -128,9 +128,25 @@ export class ClientHandler {
         return actors.created(worker, message.result);
       case 'worker-ready':
         return;
+      case 'task-output':
+        return this.node.output.fromWorker(message.chunks);
       default:
         return this.#handle(client, message);
     }
+  }
+
+  /**
+   * Send to the drivers of `jobId` attached here (a driver that registered no job is the embedded
+   * one, of the node's own job); false when none is.
+   */
+  sendToJob(jobId: string, message: NodeToDriver): boolean {
+    let sent = false;
+    for (const [clientId, conn] of this.#connections) {
+      if ((this.#jobs.get(clientId) ?? this.node.localJobId) !== jobId) continue;
+      conn.send(message);
+      sent = true;
+    }
+    return sent;
   }
 
   /** Close every driver's connection (the node stops); each is dropped as it closes. */
@@ -273,7 +289,7 @@ export class ClientHandler {
 
 /** Who sends each client message, as messages.ts splits them (a new message type must be listed). */
 const SENDER: { [K in ClientMessage['type']]: K extends WorkerToNodeOnly['type'] ? 'worker' : K extends DriverToNodeOnly['type'] ? 'driver' : 'both' } = {
-  'task-done': 'worker', 'worker-ready': 'worker', 'actor-created': 'worker', 'task-yield': 'worker',
+  'task-done': 'worker', 'worker-ready': 'worker', 'actor-created': 'worker', 'task-yield': 'worker', 'task-output': 'worker',
   'register-job': 'driver', 'driver-exit': 'driver',
   'submit-task': 'both', 'put-object': 'both', 'get-objects': 'both', 'cancel-get': 'both', 'wait-objects': 'both', 'cancel-task': 'both',
   'add-refs': 'both', 'release-refs': 'both', 'create-actor': 'both', 'submit-actor-call': 'both', 'kill-actor': 'both', 'get-actor': 'both',

@@ -102,7 +102,7 @@ export class Executor {
     if (task.generator) return this.#runGenerator(task, fn, args);
     let value: unknown;
     try {
-      value = await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, () => fn(...args));
+      value = await taskScope.run({ taskId: task.taskId, name: task.name, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, () => fn(...args));
     } catch (error) {
       return { status: 'error', error: userError(task.name, error) };
     }
@@ -136,7 +136,7 @@ export class Executor {
       return payload.code === ERROR_CODES.TASK_ERROR ? { ...payload, message: `item ${batch.offset + i}: ${payload.message}` } : payload;
     };
     const slots = this.#slotsOf(task);
-    const scope = { taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) };
+    const scope = { taskId: task.taskId, name: task.name, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) };
     // One scope for the chunk, and an await only for an item that returns a thenable: the items
     // of a map of tiny calls cost a call each.
     const failed = await taskScope.run(scope, async () => {
@@ -167,7 +167,7 @@ export class Executor {
     let index = 0;
     try {
       // The body runs in each next() call: all of them in the task's scope, for its nested tasks.
-      return await taskScope.run({ taskId: task.taskId, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, async () => {
+      return await taskScope.run({ taskId: task.taskId, name: task.name, jobId: task.jobId, workingDir: this.#loader.dirOf(task.jobId) }, async () => {
         // `for await` takes sync generators too (awaiting what they yield), and closes the generator on an early return.
         for await (const value of fn(...args) as AsyncIterable<unknown>) {
           const encoded = encodeResult(`task ${task.name} (its value ${index})`, value);

@@ -7,7 +7,7 @@
  */
 import {
   ERROR_CODES, SystemError, fromErrorPayload, logger, type ErrorPayload, sumOf, type ActorLocation, type ActorSpec, type Connection, type HeadReply, type HeadRequest, type HeadToNode,
-  type NodeRequest, type NodeStats, type NodeToHead, type ObjectLocation, type PeerInfo, type QueryReplies, type ReplyValue,
+  type NodeRequest, type NodeStats, type NodeToHead, type LogLine, type ObjectLocation, type OutputChunk, type OutputOrigin, type PeerInfo, type QueryReplies, type ReplyValue,
   type ResourceSet, type TaskSpec,
 } from '@weft/protocol';
 
@@ -28,6 +28,10 @@ export interface HeadHandlers {
   fenced(reason: string): void;
   /** The answer to a state-API question: QueryReplies[what]. */
   query(what: keyof QueryReplies): QueryReplies[keyof QueryReplies];
+  /** Output of a job whose driver is attached here, relayed from the node where it was written. */
+  taskOutput(origin: OutputOrigin, chunks: OutputChunk[]): void;
+  /** The lines kept here that match, for `weft logs`. */
+  queryLogs(filter: { jobId?: string | undefined; taskId?: string | undefined; afterSeq?: number | undefined }): Array<LogLine & OutputOrigin>;
   /** The connection to the head closed for good. */
   lost(reason: string): void;
   /** The connection to the head is back (a restarted head): announce this node again. */
@@ -136,6 +140,11 @@ export class HeadConnection {
     return this.#request((requestId) => ({ type: 'get-package', requestId, jobId } satisfies NodeRequest));
   }
 
+  /** Output of jobs whose drivers are attached elsewhere, for the head to relay. */
+  taskOutput(origin: OutputOrigin, chunks: OutputChunk[]): void {
+    this.#conn.send({ type: 'task-output', origin, chunks });
+  }
+
   jobEvent(jobId: string, state: 'started' | 'finished', nodeId: string): void {
     this.#conn.send({ type: 'job-event', jobId, state, nodeId });
   }
@@ -201,6 +210,10 @@ export class HeadConnection {
         return this.handlers.jobFinished(message.jobId);
       case 'query':
         return this.#answer(message);
+      case 'query-logs':
+        return this.#reply(message, { status: 'ok', value: this.handlers.queryLogs(message) });
+      case 'task-output':
+        return this.handlers.taskOutput(message.origin, message.chunks);
       case 'reply': {
         const pending = this.#pending.get(message.requestId);
         this.#pending.delete(message.requestId);

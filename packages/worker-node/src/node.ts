@@ -22,6 +22,7 @@ import { JobDirectories } from './job-directories.ts';
 import { LocalScheduler } from './local-scheduler.ts';
 import { Membership } from './membership.ts';
 import { TaskFamily } from './task-family.ts';
+import { TaskOutput } from './task-output.ts';
 import { describeExit } from './worker-exit.ts';
 import { ObjectResolver, ownValue, peerHolder } from './object-resolver.ts';
 import { ObjectStore, type ObjectEntry } from './object-store.ts';
@@ -83,6 +84,10 @@ export class WeftNode {
   readonly spiller: ObjectSpiller;
   readonly clients: ClientHandler;
   readonly streams: GeneratorStreams;
+  /** What tasks and actors wrote: kept, and sent to their drivers. */
+  readonly output: TaskOutput;
+  /** The embedded driver's job; absent on cluster nodes. */
+  readonly localJobId: string | undefined;
   state: 'starting' | 'running' | 'stopping' | 'stopped' = 'starting';
   readonly #options: NodeOptions;
   readonly #total: ResourceSet;
@@ -97,6 +102,7 @@ export class WeftNode {
     this.nodeId = options.nodeId ?? randomId('node');
     this.store = new ObjectStore(this.nodeId, ownerOf);
     this.#options = options;
+    this.localJobId = options.jobId;
     this.#total = { ...options.resources, CPU: options.numCpus };
     this.#minWorkers = Math.max(1, Math.ceil(options.numCpus));
     this.pool = new WorkerPool({
@@ -127,6 +133,8 @@ export class WeftNode {
       registered: (restarted, deathTimeoutMs) => this.#membership.registered(restarted, deathTimeoutMs),
       fenced: (reason) => { if (this.state === 'running') this.#membership.fence(`the head declared this node dead (${reason})`); },
       query: (what) => this.#query(what),
+      queryLogs: (filter) => this.output.query(filter),
+      taskOutput: (origin, chunks) => this.output.fromHead(origin, chunks),
       lost: (reason) => this.#headLost(reason),
       reconnected: () => this.#announce(),
     });
@@ -156,6 +164,12 @@ export class WeftNode {
       release: (to, objectId, afterBorrows) => this.#peerHandler.release(to, objectId, afterBorrows),
     });
     this.clients = new ClientHandler(this);
+    this.output = new TaskOutput({ pid: process.pid, nodeId: this.nodeId, ip: hostOf(options.address) }, {
+      toDriver: (jobId, origin, chunks) => this.clients.sendToJob(jobId, { type: 'task-output', origin, chunks }),
+      toHead: (origin, chunks) => this.head.taskOutput(origin, chunks),
+      ownerNode: (taskId) => this.store.get(taskId)?.returnTo,
+      toPeer: (nodeId, origin, chunks) => this.peers.send(nodeId, { type: 'task-output', origin, chunks }),
+    });
     this.spiller = new ObjectSpiller(this.store, options.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3),
       path.join(options.sessionDir ?? os.tmpdir(), `weft-spill-${this.nodeId}`), this.nodeId);
     this.store.fetch = (entry) => (entry.spilled ? this.spiller.restore(entry) : this.resolver.fetch(entry));
@@ -168,6 +182,7 @@ export class WeftNode {
       nodeId: this.nodeId, store: this.store, peers: this.peers, scheduler: this.scheduler, router: this.router,
       resolver: this.resolver, borrows: this.borrows, streams: this.streams,
       recovering: () => this.#membership.recovering(), cancelTask: (taskId, recursive) => this.cancelTask(taskId, recursive),
+      taskOutput: (origin, chunks) => this.output.fromPeer(origin, chunks),
     });
     if (options.jobId !== undefined) this.jobs.set(options.jobId, options.workingDir);
   }
@@ -231,6 +246,7 @@ export class WeftNode {
     this.peers.close();
     this.clients.closeAll(reason);
     await this.pool.stop();
+    this.output.flush();
     this.head.close(reason);
     this.spiller.clear();
     this.state = 'stopped';
@@ -364,6 +380,16 @@ export class WeftNode {
 export function defaultHeapLimitMb(numCpus: number): number {
   const share = (os.totalmem() * 0.7) / (Math.max(1, Math.ceil(numCpus)) + 2) / (1024 * 1024);
   return Math.max(512, Math.floor(share));
+}
+
+/** The host of a node's ws:// address, as its output's prefix shows it; 127.0.0.1 for an embedded node. */
+function hostOf(address: string | undefined): string {
+  if (!address) return '127.0.0.1';
+  try {
+    return new URL(address).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return address;
+  }
 }
 
 /** Start a node (the embedded cluster's, or a machine's). */

@@ -4,7 +4,7 @@
  * node is lost (tasks spilled there run again, calls to its actors fail, objects whose only copy
  * it held are rebuilt or asked of their owner).
  */
-import { logger, type ObjectLocation, type PeerInfo, type PeerMessage, type Result } from '@weft/protocol';
+import { logger, type ObjectLocation, type OutputChunk, type OutputOrigin, type PeerInfo, type PeerMessage, type Result } from '@weft/protocol';
 import type { ActorRouter } from './actor-router.ts';
 import type { Borrows } from './borrows.ts';
 import type { GeneratorStreams } from './generator-streams.ts';
@@ -27,6 +27,8 @@ export interface PeerServices {
   recovering(): boolean;
   /** Cancel a task of this node; `recursive`: and its children (WeftNode.cancelTask). Whether it was still to finish. */
   cancelTask(taskId: string, recursive: boolean): boolean;
+  /** Output of tasks this node owns, from the node that ran them (TaskOutput.fromPeer). */
+  taskOutput(origin: OutputOrigin, chunks: OutputChunk[]): void;
 }
 
 export class PeerHandler {
@@ -72,6 +74,8 @@ export class PeerHandler {
         // Its spec may still be on its way from the head: then it is cancelled as it comes.
         if (!this.node.cancelTask(message.taskId, message.recursive ?? true)) scheduler.cancelAhead(message.taskId);
         return;
+      case 'task-output':
+        return this.node.taskOutput(message.origin, message.chunks);
       case 'hello':
       case 'welcome':
         return;

@@ -8,6 +8,7 @@ import { claimNameThroughNode } from './name-claim.ts';
 import { Executor } from './executor.ts';
 import { ActorHost } from './actor-host.ts';
 import { ModuleLoader } from './module-loader.ts';
+import { OutputCapture } from './output-capture.ts';
 
 /** What the node passes to a new worker. */
 export interface WorkerData {
@@ -25,6 +26,16 @@ const state = markWorker();
 const conn = new PortConnection<NodeToWorker, ClientMessage>(parentPort);
 const runtime = new ClientRuntime(conn, data);
 runtime.claimActorName = (name, actorId) => claimNameThroughNode(conn, name, actorId);
+const output = new OutputCapture(data.jobId, (chunks) => conn.send({ type: 'task-output', chunks }));
+output.install();
+// What a task wrote goes before the message that ends it, on the same port: the node has its last
+// lines before its result, and so does its driver.
+const send = runtime.send.bind(runtime);
+runtime.send = (message) => {
+  if (message.type === 'task-done') output.flush(message.taskId);
+  else if (message.type === 'actor-created') output.flush(message.actorId);
+  send(message);
+};
 setRuntime(runtime);
 const loader = new ModuleLoader(data.workingDir, state, data.localJobId);
 const executor = new Executor(runtime, loader);

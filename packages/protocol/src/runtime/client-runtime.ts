@@ -9,7 +9,7 @@ import { GetTimeoutError, SystemError, fromErrorPayload } from '../errors.ts';
 import { nextId } from '../ids.ts';
 import { ObjectRef } from '../object-ref.ts';
 import type {
-  ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, ClientRequest, ClientRequestReplies, NodeMessage, NodeToWorkerOnly, ResourceSet, TaskSpec,
+  OutputChunk, OutputOrigin, ActorCallSpec, ActorInfo, ActorSpec, ClientMessage, ClientRequest, ClientRequestReplies, NodeMessage, NodeToWorkerOnly, ResourceSet, TaskSpec,
 } from '../messages.ts';
 import type { Connection } from '../connection.ts';
 import { DEATH_TIMEOUT_MS } from '../liveness.ts';
@@ -65,6 +65,8 @@ export class ClientRuntime implements RefSink {
    * claims it, and the new actor dies with the reason.
    */
   claimActorName: ((name: string, actorId: string) => boolean) | undefined;
+  /** Prints what the job's tasks and actors wrote (a driver with logToDriver); absent: it is dropped. */
+  onTaskOutput: ((origin: OutputOrigin, chunks: OutputChunk[]) => void) | undefined;
 
   constructor(conn: Connection<NodeMessage, ClientMessage>, identity: RuntimeIdentity) {
     this.#conn = conn;
@@ -274,6 +276,7 @@ export class ClientRuntime implements RefSink {
       case 'stream-item': return this.#settle<'read-stream'>(message.requestId, message.objectId);
       case 'received': return; // the connection keeps what is not acknowledged
       case 'resources': return this.#settle<'get-resources'>(message.requestId, message.total);
+      case 'task-output': return this.onTaskOutput?.(message.origin, message.chunks);
       case 'job-dir':
       case 'create-actor-instance':
       case 'actor-call':

@@ -21,6 +21,8 @@ export interface RuntimeContext {
 /** The task a piece of code runs for. */
 export interface TaskScope {
   taskId: string;
+  /** The function, `Class.method`, or the actor's class, for the prefix of what it prints; absent: not printed as its own. */
+  name?: string;
   actorId?: string;
   /** The task's job, and the folder its code is in (a worker runs tasks of many jobs); absent: the process's own. */
   jobId?: string;
