@@ -8,25 +8,14 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { moduleTypeFile, packDirectory } from '@weft/protocol';
+import { FINAL_STATES, type JobSubmission } from '@weft/scheduler';
 import { CliError, messageOf } from './errors.ts';
 import { jsonOf, requestHead, resolveHead, type HeadOptions, type HeadResponse, type HeadTarget } from './head-client.ts';
 import { table, text, type Column } from './table.ts';
 
-/** A submission as the head describes it (see @weft/scheduler's JobSubmission). */
-interface Submission {
-  submissionId: string;
-  state: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'STOPPED';
-  entrypoint: string[];
-  submittedAt: number;
-  startedAt?: number;
-  endedAt?: number;
-  pid?: number;
-  exitCode?: number;
-  signal?: string;
-  message?: string;
-}
-
-const FINAL = new Set(['SUCCEEDED', 'FAILED', 'STOPPED']);
+/** A submission as the head describes it. */
+type Submission = JobSubmission;
+const FINAL: ReadonlySet<string> = FINAL_STATES;
 /** How often a follower asks for more log. */
 const FOLLOW_INTERVAL_MS = 250;
 

@@ -17,5 +17,5 @@ export type { PlacementHints } from './global-scheduler.ts';
 export { ActorRegistry } from './actor-registry.ts';
 export { JobRunner, JOB_STOP_GRACE_MS } from './job-runner.ts';
 export type { JobRunnerOptions } from './job-runner.ts';
-export { MAX_FINISHED_SUBMISSIONS } from './submission-table.ts';
+export { FINAL_STATES, MAX_FINISHED_SUBMISSIONS } from './submission-table.ts';
 export type { JobSubmission, SubmissionState } from './submission-table.ts';
