@@ -13,8 +13,8 @@
  * bench died without stopping it).
  */
 import { parseArgs } from "node:util";
-import { startHeadServer } from "../packages/scheduler/src/index.ts";
-import { startClusterNode, startNodeBesideHead } from "../packages/worker-node/src/index.ts";
+import { startHeadServer } from "@weft/scheduler";
+import { startClusterNode, startNodeBesideHead } from "@weft/worker-node";
 
 /** The line the bench waits for (cluster-procs.ts); the URL follows it after one space. */
 const READY_PREFIX = "WEFT_BENCH_READY";
