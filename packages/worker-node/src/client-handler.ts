@@ -9,6 +9,11 @@ import {
 import { ownValue } from './object-resolver.ts';
 import type { WaitClient } from './object-waits.ts';
 import type { WeftNode } from './node.ts';
+
+/** What the handler uses of its node: the components each message goes to, and the node's state. */
+export type ClientServices = Pick<WeftNode,
+  'nodeId' | 'state' | 'localJobId' | 'store' | 'scheduler' | 'waits' | 'router' | 'actors' | 'streams' | 'head' | 'jobs' | 'family'
+  | 'output' | 'cancelTask' | 'clusterResources'>;
 import type { WorkerHandle } from './worker-pool.ts';
 
 /** A driver, as replies reach it. */
@@ -36,7 +41,7 @@ export class ClientHandler {
   readonly #toAck = new Set<string>();
   readonly #log = logger('client-handler');
 
-  constructor(private readonly node: WeftNode) {}
+  constructor(private readonly node: ClientServices) {}
 
   /**
    * Serve a driver over `conn` until it closes. `remote`: the messages arrive in network frames,
