@@ -15,7 +15,7 @@
 import { MAX_CHUNK_ITEMS, nextChunkSize, updateItemMs } from './chunking.ts';
 import { currentRuntime, type ObjectRef } from '@weft/protocol';
 import type { RemoteCalls } from './remote.ts';
-import { progressReporter, type MapProgress } from './progress.ts';
+import { bothReporters, clusterProgress, progressReporter, type MapProgress } from './progress.ts';
 
 export type { MapProgress } from './progress.ts';
 
@@ -186,7 +186,7 @@ export async function* runMap(target: ChunkSubmitter, items: Iterable<unknown> |
   const source = itemsOf(items);
   const window = options.maxInFlight ?? await defaultWindow(target.maxConcurrency ?? 1);
   const fixed = typeof options.chunkSize === 'number' ? options.chunkSize : undefined;
-  const progress = progressReporter(options.progress, target.name, source.total);
+  const progress = bothReporters(progressReporter(options.progress, target.name, source.total), clusterProgress(target.name, source.total));
   let measured: { itemMs: number | undefined; items: number } = { itemMs: undefined, items: 0 };
   const chunks: Chunk[] = [];
   let taken = 0;

@@ -3,6 +3,7 @@
  * terminal, a line every few seconds otherwise, as in a log) or a function of the user's.
  */
 import cliProgress from 'cli-progress';
+import { currentRuntime, taskScope, type MapStatus } from '@weft/protocol';
 
 /** What a map reports after each chunk. */
 export interface MapProgress {
@@ -16,6 +17,54 @@ export interface MapProgress {
   elapsedMs: number;
   /** Time left at the rate so far; undefined while unknown. */
   etaMs: number | undefined;
+}
+
+/** How often a running map tells the head how it is doing (and once more at its end). */
+const REPORT_EVERY_MS = 250;
+
+/**
+ * What the cluster is told of a map (the head keeps it for `/api/maps` and the dashboard),
+ * whatever the `progress` option: its counts, at most every REPORT_EVERY_MS, and its end.
+ */
+export function clusterProgress(name: string, total: number | undefined): ProgressReporter {
+  const runtime = currentRuntime();
+  if (!runtime) return { update: () => {}, stop: () => {} };
+  const status: MapStatus = {
+    mapId: `map-${runtime.newId()}`, jobId: taskScope.getStore()?.jobId ?? runtime.identity.jobId, name,
+    done: 0, failed: 0, ...(total !== undefined ? { total } : {}), startedAt: Date.now(), updatedAt: Date.now(), state: 'running',
+  };
+  let lastSent = 0;
+  const send = (): void => {
+    status.updatedAt = Math.max(Date.now(), status.updatedAt);
+    lastSent = status.updatedAt;
+    runtime.send({ type: 'map-progress', map: { ...status } });
+  };
+  send();
+  return {
+    update: (delta) => {
+      status.done += delta.done;
+      status.failed += delta.failed;
+      if (Date.now() - lastSent >= REPORT_EVERY_MS) send();
+    },
+    stop: (finished) => {
+      status.state = finished ? 'finished' : status.failed > 0 ? 'failed' : 'cancelled';
+      send();
+    },
+  };
+}
+
+/** Both reporters, in turn. */
+export function bothReporters(first: ProgressReporter, second: ProgressReporter): ProgressReporter {
+  return {
+    update: (delta) => {
+      first.update(delta);
+      second.update(delta);
+    },
+    stop: (finished) => {
+      first.stop(finished);
+      second.stop(finished);
+    },
+  };
 }
 
 /** How often a line is printed when stderr is not a terminal. */

@@ -199,7 +199,9 @@ export type CommonClientMessage =
    * answer into it (NAME_CLAIM) and wakes the worker, which is blocked in Atomics.wait; without
    * it, answered by `name-claim`.
    */
-  | { type: 'claim-actor-name'; requestId: number; name: string; actorId: string; signal?: SharedArrayBuffer };
+  | { type: 'claim-actor-name'; requestId: number; name: string; actorId: string; signal?: SharedArrayBuffer }
+  /** How a running map is doing (sent at most every few hundred ms, and at its end): passed on to the head. */
+  | { type: 'map-progress'; map: MapStatus };
 
 /** Client → node, from a driver only (its node drops them from a worker). */
 export type DriverToNodeOnly =
@@ -350,6 +352,25 @@ export interface PeerInfo {
  * A task as the state API shows it. Each node keeps the recent ones in its task log and the head
  * gathers them on demand, which keeps the head off the path of every task.
  */
+/** A parallel map (`f.map`, `imap`, …) as its driver or task reports it. */
+export interface MapStatus {
+  mapId: string;
+  jobId: string;
+  /** The mapped function's name. */
+  name: string;
+  /** Items whose results are in. */
+  done: number;
+  /** Items that failed (a map stops at its first). */
+  failed: number;
+  /** Items in all; absent: an iterable of unknown length. */
+  total?: number;
+  /** When it began and when this was sent (ms since epoch). */
+  startedAt: number;
+  updatedAt: number;
+  /** `cancelled`: its loop was left early. */
+  state: 'running' | 'finished' | 'failed' | 'cancelled';
+}
+
 export interface TaskEvent {
   taskId: string;
   /** The task's name (function, or Class.method). */
@@ -408,6 +429,8 @@ export type NodeToHead =
   | { type: 'get-package'; requestId: number; jobId: string }
   /** A driver joined or left through this node. */
   | { type: 'job-event'; jobId: string; state: 'started' | 'finished'; nodeId: string }
+  /** A map's progress, from a client of this node (the head keeps it for the dashboard and /api/maps). */
+  | { type: 'map-progress'; map: MapStatus }
   /**
    * An actor's worker died on this node: may it restart? The head keeps every actor's restart
    * count (node deaths and worker deaths alike); the reply's value is the restart number granted

@@ -14,7 +14,7 @@ import type { EncodedValue } from './codec.ts';
 import { ERROR_CODES, type ErrorPayload } from './errors.ts';
 import { isId } from './ids.ts';
 import {
-  CLOSE_CODES, type ActorCallSpec, type ActorInfo, type ActorOptionsSpec, type ActorSpec, type ClientMessage,
+  CLOSE_CODES, type MapStatus, type ActorCallSpec, type ActorInfo, type ActorOptionsSpec, type ActorSpec, type ClientMessage,
   type FunctionDescriptor, type Hello, type HeadToNode, type NodeMessage, type NodeStats, type NodeToHead,
   type ObjectLocation, type OutputChunk, type OutputOrigin, type PeerInfo, type PeerMessage, type TaskBatch, type TaskSpec, type Welcome,
 } from './messages.ts';
@@ -167,6 +167,10 @@ const location = shape<ObjectLocation>({ objectId: id, nodeId: id, size: uint, r
 const locations = arrayOf(location);
 const peerInfo = shape<PeerInfo>({ nodeId: id, address: str, resources, available: opt(resources), queued: opt(uint) });
 const remoteResult = tagged('status', { ok: okValue, error: errValue, remote: shape<{ location: unknown }>({ location }) });
+const mapStatus = shape<MapStatus>({
+  mapId: id, jobId: id, name: str, done: uint, failed: uint, total: opt(uint), startedAt: num, updatedAt: num,
+  state: oneOf('running', 'finished', 'failed', 'cancelled'),
+});
 const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
 });
@@ -220,6 +224,7 @@ export const validateClientMessage: Validator<ClientMessage> = union<ClientMessa
   'read-stream': { requestId: uint, streamId: id, index: uint, taskId: opt(id) },
   'get-resources': { requestId: uint },
   'claim-actor-name': { requestId: uint, name: str, actorId: id, signal: opt(signal) },
+  'map-progress': { map: mapStatus },
   'driver-exit': {},
   'task-output': { chunks: outputChunks },
 });
@@ -257,6 +262,7 @@ export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node
   'put-package': { requestId: uint, jobId: id, data: bytes },
   'get-package': { requestId: uint, jobId: id },
   'job-event': { jobId: id, state: oneOf('started', 'finished'), nodeId: id },
+  'map-progress': { map: mapStatus },
   'restart-actor': { requestId: uint, actorId: id, cause: str },
   'kill-actor': { requestId: uint, actorId: id },
   'task-output': { origin: outputOrigin, chunks: outputChunks },

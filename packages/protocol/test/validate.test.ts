@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EncodedValue } from '../src/codec.ts';
 import type {
-  ActorCallSpec, ActorSpec, ClientMessage, HeadToNode, NodeMessage, NodeToHead, ObjectLocation, OutputChunk, OutputOrigin, PeerInfo, PeerMessage, Result,
+  MapStatus, ActorCallSpec, ActorSpec, ClientMessage, HeadToNode, NodeMessage, NodeToHead, ObjectLocation, OutputChunk, OutputOrigin, PeerInfo, PeerMessage, Result,
   TaskSpec,
 } from '../src/messages.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION } from '../src/messages.ts';
@@ -32,6 +32,7 @@ const location: ObjectLocation = { objectId: 'obj-1', nodeId: 'n-1', size: 1024 
 const peer: PeerInfo = { nodeId: 'n-1', address: 'ws://127.0.0.1:4000', resources: { CPU: 2 } };
 const output: OutputChunk = { taskId: 't-1', jobId: 'j-1', name: 'square', stream: 'stdout', lines: ['hello', ''] };
 const origin: OutputOrigin = { pid: 1234, nodeId: 'n-1', ip: '10.0.0.2' };
+const mapStatus: MapStatus = { mapId: 'map-1', jobId: 'j-1', name: 'square', done: 3, failed: 0, total: 10, startedAt: 1, updatedAt: 2, state: 'running' };
 const hello = { type: 'hello', version: PROTOCOL_VERSION, role: 'node', id: 'n-1' } as const;
 const welcome = { type: 'welcome', version: PROTOCOL_VERSION, id: 'head' } as const;
 
@@ -57,6 +58,7 @@ const client: { [K in ClientMessage['type']]: Extract<ClientMessage, { type: K }
   'read-stream': { type: 'read-stream', requestId: 7, streamId: 't-1', index: 0, taskId: 't-2' },
   'get-resources': { type: 'get-resources', requestId: 4 },
   'claim-actor-name': { type: 'claim-actor-name', requestId: 9, name: 'counter', actorId: 'a-1' },
+  'map-progress': { type: 'map-progress', map: mapStatus },
   'driver-exit': { type: 'driver-exit' },
   'task-output': { type: 'task-output', chunks: [output, { ...output, lines: [], dropped: 12 }] },
 };
@@ -90,6 +92,7 @@ const toHead: { [K in NodeToHead['type']]: Extract<NodeToHead, { type: K }> } = 
   'put-package': { type: 'put-package', requestId: 4, jobId: 'j-1', data: new Uint8Array(8) },
   'get-package': { type: 'get-package', requestId: 5, jobId: 'j-1' },
   'job-event': { type: 'job-event', jobId: 'j-1', state: 'finished', nodeId: 'n-1' },
+  'map-progress': { type: 'map-progress', map: { ...mapStatus, total: undefined, state: 'cancelled' } },
   'restart-actor': { type: 'restart-actor', requestId: 7, actorId: 'a-1', cause: 'worker exited with code 1' },
   'kill-actor': { type: 'kill-actor', requestId: 8, actorId: 'a-1' },
   'task-output': { type: 'task-output', origin, chunks: [{ ...output, stream: 'stderr' }] },

@@ -21,6 +21,7 @@ import {
 import { ActorRegistry } from './actor-registry.ts';
 import { GlobalScheduler } from './global-scheduler.ts';
 import { JobRegistry } from './job-registry.ts';
+import { MapTable } from './map-table.ts';
 import { NodeRegistry } from './node-registry.ts';
 import { relayTargets } from './output-relay.ts';
 
@@ -50,6 +51,8 @@ export class Head {
   readonly scheduler = new GlobalScheduler(this.nodes);
   readonly actors = new ActorRegistry();
   readonly jobs = new JobRegistry();
+  /** The parallel maps drivers and tasks report. */
+  readonly maps = new MapTable();
   readonly #sessions = new Map<string, NodeSession>();
   readonly #pending = new Map<number, { session: NodeSession; resolve(result: HeadReply): void }>();
   #nextRequestId = 1;
@@ -173,9 +176,12 @@ export class Head {
           this.#sessions.get(target)?.conn.send({ type: 'task-output', origin: message.origin, chunks });
         }
         return;
+      case 'map-progress':
+        return this.maps.update(message.map);
       case 'job-event':
         this.jobs.event(message.jobId, message.state, message.nodeId);
         if (message.state === 'finished') {
+          this.maps.jobFinished(message.jobId);
           // Its tasks and (undetached) actors go, on every node.
           for (const other of this.#sessions.values()) other.conn.send({ type: 'job-finished', jobId: message.jobId });
         }

@@ -108,6 +108,7 @@ export function stateApi(head: Head, token: string, extra?: ExtraRoutes): (req: 
         case '/api/actors': return json(res, await listActors(head));
         case '/api/tasks': return json(res, await listOf(head, 'tasks'));
         case '/api/objects': return json(res, await listOf(head, 'objects'));
+        case '/api/maps': return json(res, head.maps.list(url.searchParams.get('job') ?? undefined));
         case '/api/jobs': return json(res, (await clusterStatus(head) as { jobs: unknown }).jobs);
         case '/api/logs': return json(res, await taskLogs(head, url.searchParams));
         case '/api/timeline': return json(res, chromeTrace(await listOf(head, 'tasks')));

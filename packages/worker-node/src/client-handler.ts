@@ -266,6 +266,8 @@ export class ClientHandler {
         return client.send({ type: 'resources', requestId: message.requestId, total: this.node.clusterResources() });
       case 'claim-actor-name':
         return void this.#claimActorName(client, message);
+      case 'map-progress':
+        return this.node.head.mapProgress(message.map);
       default:
         return unknownMessage(message);
     }
@@ -298,7 +300,7 @@ const SENDER: { [K in ClientMessage['type']]: K extends WorkerToNodeOnly['type']
   'register-job': 'driver', 'driver-exit': 'driver',
   'submit-task': 'both', 'put-object': 'both', 'get-objects': 'both', 'cancel-get': 'both', 'wait-objects': 'both', 'cancel-task': 'both',
   'add-refs': 'both', 'release-refs': 'both', 'create-actor': 'both', 'submit-actor-call': 'both', 'kill-actor': 'both', 'get-actor': 'both',
-  'read-stream': 'both', 'get-resources': 'both', 'claim-actor-name': 'both',
+  'read-stream': 'both', 'get-resources': 'both', 'claim-actor-name': 'both', 'map-progress': 'both',
 };
 
 const isFromDriver = (message: ClientMessage): message is DriverToNode => SENDER[message.type] !== 'worker';

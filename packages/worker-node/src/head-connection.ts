@@ -7,7 +7,7 @@
  */
 import {
   ERROR_CODES, SystemError, fromErrorPayload, logger, type ErrorPayload, sumOf, type ActorLocation, type ActorSpec, type Connection, type HeadReply, type HeadRequest, type HeadToNode,
-  type NodeRequest, type NodeStats, type NodeToHead, type LogLine, type ObjectLocation, type OutputChunk, type OutputOrigin, type PeerInfo, type QueryReplies, type ReplyValue,
+  type NodeRequest, type NodeStats, type NodeToHead, type LogLine, type MapStatus, type ObjectLocation, type OutputChunk, type OutputOrigin, type PeerInfo, type QueryReplies, type ReplyValue,
   type ResourceSet, type TaskSpec,
 } from '@weft/protocol';
 
@@ -147,6 +147,11 @@ export class HeadConnection {
 
   jobEvent(jobId: string, state: 'started' | 'finished', nodeId: string): void {
     this.#conn.send({ type: 'job-event', jobId, state, nodeId });
+  }
+
+  /** A map's progress, reported by a client of this node. */
+  mapProgress(map: MapStatus): void {
+    this.#conn.send({ type: 'map-progress', map });
   }
 
   /** The nodes of the cluster, as the head last told. */

@@ -24,7 +24,32 @@ afterAll(async () => {
   expect(await cluster.stop()).toEqual([]);
 }, 60_000);
 
+interface MapStatus { mapId: string; name: string; done: number; failed: number; total?: number; state: string; jobId: string }
+const mapsOnHead = async (): Promise<MapStatus[]> => {
+  const response = await fetch(`${cluster.url.replace(/^ws/, 'http')}/api/maps`, { headers: { authorization: `Bearer ${cluster.token}` } });
+  expect(response.status).toBe(200);
+  return await response.json() as MapStatus[];
+};
+
 describe('map on a cluster of two nodes', () => {
+  it("shows a running map's progress on the head (/api/maps) while it runs, and its end", async () => {
+    const before = new Set((await mapsOnHead()).map((m) => m.mapId));
+    const argLists = Array.from({ length: 40 }, (_, i) => [i, 50] as [number, number]);
+    let midway: MapStatus | undefined;
+    let consumed = 0;
+    for await (const _ of squareWhere.imap(argLists.map(([x]) => x), { chunkSize: 1 })) {
+      if (++consumed === 20) midway = await until(async () => (await mapsOnHead()).find((m) => !before.has(m.mapId) && m.done > 0), 'the map on the head');
+    }
+    expect(midway).toMatchObject({ name: 'squareWhere', state: 'running', total: 40, failed: 0 });
+    expect(midway!.done).toBeLessThan(40);
+    const ended = await until(async () => (await mapsOnHead()).find((m) => m.mapId === midway!.mapId && m.state !== 'running'), 'the map to end on the head');
+    expect(ended).toMatchObject({ state: 'finished', done: 40, total: 40 });
+    const failed = await failOn.map(Array.from({ length: 200 }, (_, i) => i)).catch(() => undefined);
+    expect(failed).toBeUndefined();
+    const afterFailure = await until(async () => (await mapsOnHead()).find((m) => m.name === 'failOn' && m.state !== 'running'), 'the failed map on the head');
+    expect(afterFailure.state).toBe('failed');
+  }, 60_000);
+
   it('returns every value in input order, from chunks that ran on both nodes', async () => {
     const argLists = Array.from({ length: 400 }, (_, i) => [i, 2] as [number, number]);
     const results = await squareWhere.starmap(argLists);
