@@ -384,6 +384,12 @@ export interface NodeStats {
   actors: number;
   queued: number;
   running: number;
+  /** Resident memory of the node's process, its workers included (bytes); absent: an older node. */
+  memoryBytes?: number;
+  /** The machine's memory (bytes); absent: an older node. */
+  memoryTotalBytes?: number;
+  /** Bytes the object store keeps in memory before it spills; absent: an older node. */
+  storeCapacityBytes?: number;
 }
 
 /** Where an actor lives. */

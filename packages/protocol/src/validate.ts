@@ -169,6 +169,7 @@ const peerInfo = shape<PeerInfo>({ nodeId: id, address: str, resources, availabl
 const remoteResult = tagged('status', { ok: okValue, error: errValue, remote: shape<{ location: unknown }>({ location }) });
 const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
+  memoryBytes: opt(uint), memoryTotalBytes: opt(uint), storeCapacityBytes: opt(uint),
 });
 const helloFields: Fields<Omit<Hello, 'type'>> = { version: uint, role: oneOf('driver', 'node', 'peer'), id };
 const welcomeFields: Fields<Omit<Welcome, 'type'>> = { version: uint, id, received: opt(uint) };
