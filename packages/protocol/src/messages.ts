@@ -310,6 +310,8 @@ export interface PeerInfo {
  */
 export interface TaskEvent {
   taskId: string;
+  /** The job (driver) it belongs to; absent: a node of an older version. */
+  jobId?: string;
   /** The task's name (function, or Class.method). */
   name: string;
   state: 'waiting' | 'queued' | 'running' | 'finished' | 'failed';

@@ -12,7 +12,7 @@ export class TaskLog {
   constructor(private readonly nodeId: string) {}
 
   submitted(spec: TaskSpec): void {
-    const event: TaskEvent = { taskId: spec.taskId, name: spec.name, state: 'waiting', nodeId: this.nodeId, submittedAt: Date.now() };
+    const event: TaskEvent = { taskId: spec.taskId, jobId: spec.jobId, name: spec.name, state: 'waiting', nodeId: this.nodeId, submittedAt: Date.now() };
     if (spec.argRefs.length > 0) event.deps = spec.argRefs.map(([, id]) => id);
     this.#tasks.set(spec.taskId, event);
     if (this.#tasks.size > TASK_LOG_SIZE) {
