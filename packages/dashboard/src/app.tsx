@@ -76,7 +76,7 @@ function Cluster({ onSignedOut }: { onSignedOut: (error?: string) => void }) {
         {view === 'jobs' && <Jobs jobs={jobs} tasks={tasks} onOpen={(id) => setJobId(id)} />}
         {view === 'graph' && <section id="view-graph"><h2>Task graph</h2><TaskGraph tasks={jobTasks} selected={selected} onSelect={select} /></section>}
         {view === 'stream' && <section id="view-stream"><h2>Task stream</h2><TaskStream tasks={jobTasks} now={Date.now()} onSelect={select} /></section>}
-        {view === 'actors' && <Actors actors={[...store.lists.actors.values()]} tasks={tasks} />}
+        {view === 'actors' && <Actors actors={[...store.lists.actors.values()]} />}
         {view === 'objects' && <Objects objects={[...store.lists.objects.values()]} />}
         {selectedTask !== undefined && (view === 'graph' || view === 'stream') && (
           <TaskDetails task={selectedTask} objects={[...store.lists.objects.values()]} onClose={() => setSelected(undefined)} />

@@ -16,9 +16,11 @@ export interface ChartProps {
   /** The value for a node in a sample; null: not known. */
   measure: (node: LiveNode) => number | null;
   format: (value: number) => string;
+  /** The least top of the y axis (so an idle node's flat line sits at the bottom). */
+  floor: number;
 }
 
-export function NodeChart({ title, samples, measure, format }: ChartProps) {
+export function NodeChart({ title, samples, measure, format, floor }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const nodeIds = [...new Set(samples.flatMap((sample) => sample.nodes.map((node) => node.nodeId)))];
@@ -36,7 +38,7 @@ export function NodeChart({ title, samples, measure, format }: ChartProps) {
       title, width: Math.max(300, box.current.clientWidth), height: 180,
       series: [{}, ...nodeIds.map((id, i) => ({ label: id, stroke: PALETTE[i % PALETTE.length], width: 2, value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)) }))],
       axes: [{}, { values: (_u: uPlot, ticks: number[]) => ticks.map(format), size: 70 }],
-      scales: { y: { range: (_u: uPlot, _min: number, max: number) => [0, Math.max(max, 1e-9) * 1.1] } },
+      scales: { y: { range: (_u: uPlot, _min: number, max: number) => [0, Math.max(max * 1.1, floor)] } },
     };
     plot.current = new uPlot(options, data, box.current);
     return () => {

@@ -27,18 +27,16 @@ export function Jobs({ jobs, tasks, onOpen }: { jobs: LiveJob[]; tasks: TaskEven
   );
 }
 
-export function Actors({ actors, tasks }: { actors: LiveActor[]; tasks: TaskEvent[] }) {
-  // An actor's method calls are tasks named Class.method: count them per class (the feed does not say which instance).
-  const calls = countBy(tasks.filter((task) => task.name.includes('.')), (task) => task.name.split('.')[0] ?? '');
+export function Actors({ actors }: { actors: LiveActor[] }) {
   const rows = actors.map((actor) => [
     <span class="mono">{actor.actorId}</span>, actor.className, actor.name ?? '—', <span class={`actor-${actor.state}`}>{actor.state}</span>,
-    shortId(actor.nodeId), calls.get(actor.className) ?? 0,
+    shortId(actor.nodeId),
   ]);
   return (
     <section id="view-actors">
       <h2>Actors</h2>
-      <Table id="actors-table" head={['actor', 'class', 'name', 'state', 'node', 'calls of its class listed']} rows={rows} empty="no actor" />
-      <p class="note">Restart counts are not reported by the head yet.</p>
+      <Table id="actors-table" head={['actor', 'class', 'name', 'state', 'node']} rows={rows} empty="no actor" />
+      <p class="note">Restart and call counts are not reported by the head yet (actor calls go straight to the actor's node and are not in its task list).</p>
     </section>
   );
 }

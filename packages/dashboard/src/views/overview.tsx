@@ -23,9 +23,9 @@ export function Overview({ store }: { store: LiveStore }) {
       <Table id="nodes-table" head={['node', 'address', 'state', 'CPU used', 'memory (rss)', 'object store', 'running / queued', 'workers', 'actors']}
         rows={rows} empty={store.connected ? 'waiting for the first sample…' : 'not connected'} />
       <div class="charts">
-        <NodeChart title="CPU in use" samples={store.samples} measure={cpuUsed} format={(v) => v.toFixed(1)} />
-        <NodeChart title="Memory (rss)" samples={store.samples} measure={(node) => node.stats?.memoryBytes ?? null} format={bytes} />
-        <NodeChart title="Object store" samples={store.samples} measure={(node) => node.stats?.objectBytes ?? null} format={bytes} />
+        <NodeChart title="CPU in use" samples={store.samples} measure={cpuUsed} format={(v) => v.toFixed(1)} floor={Math.max(1, ...nodes.map((node) => node.resources.CPU ?? 0))} />
+        <NodeChart title="Memory (rss)" samples={store.samples} measure={(node) => node.stats?.memoryBytes ?? null} format={bytes} floor={1e6} />
+        <NodeChart title="Object store" samples={store.samples} measure={(node) => node.stats?.objectBytes ?? null} format={bytes} floor={1e3} />
       </div>
     </section>
   );
