@@ -326,6 +326,8 @@ export interface TaskEvent {
   deps?: string[];
   /** Error code when failed; absent otherwise. */
   error?: string;
+  /** The error's message when failed (for a TASK_ERROR, the class and message the user's code threw; at most 1,000 characters); absent otherwise, or from an older node. */
+  errorMessage?: string;
 }
 
 /** Where an object's bytes are. */

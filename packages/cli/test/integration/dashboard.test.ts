@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { get, init, shutdown, type ObjectRef } from '@weft/core';
-import { Tally, combine, load, square } from '../fixtures/dashboard-tasks.ts';
+import { cancel, get, init, shutdown, type ObjectRef } from '@weft/core';
+import { Tally, combine, explode, load, nap, square } from '../fixtures/dashboard-tasks.ts';
 import { CliCluster } from '../support/cli-cluster.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
@@ -28,6 +28,9 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a headless browser', (
   let http = '';
   /** The DAG: a and b loaded, c = combine(a, b), d = combine(c, a). */
   let dag: Record<'a' | 'b', ObjectRef<Float64Array>> & Record<'c' | 'd', ObjectRef<number>>;
+  /** A task that fails, and one still running while the graph is looked at. */
+  let failed: ObjectRef<number>;
+  let running: ObjectRef<number>;
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
@@ -43,12 +46,16 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a headless browser', (
     expect(await square.map(Array.from({ length: 16 }, (_, i) => i), { chunkSize: 1 })).toHaveLength(16);
     const tally = Tally.remote();
     for (const x of [1, 2, 3]) await get(tally.add.remote(x));
+    failed = explode.remote(dag.c);
+    await expect(get(failed)).rejects.toThrow(/cannot use/);
+    running = nap.remote(20_000, dag.d);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
+    await cancel(running).catch(() => {});
     await shutdown();
     expect(await cluster.stop()).toEqual([]);
   }, 60_000);
@@ -115,6 +122,8 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a headless browser', (
     }
     expect(await page.locator('#task-graph .task-edge').count()).toBeGreaterThanOrEqual(4);
     expect(await page.locator('#task-graph .task-node.state-finished').count()).toBeGreaterThanOrEqual(20);
+    await page.waitForSelector(`#task-graph .task-node.state-failed[data-task-id="${failed.id}"]`);
+    await page.waitForSelector(`#task-graph .task-node.state-running[data-task-id="${running.id}"]`);
     await shot('graph');
   });
 
@@ -127,6 +136,9 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a headless browser', (
     await expect.poll(() => details.textContent()).not.toContain('loading');
     expect(await page.locator('#task-logs').count()).toBe(1);
     await shot('task-details');
+    await page.click(`#task-graph .task-node[data-task-id="${failed.id}"]`);
+    await expect.poll(() => details.textContent()).toContain('explode');
+    expect(await page.textContent('#task-details .error-text')).toMatch(/RangeError|cannot use/);
     await page.click('#task-details .close');
   });
 

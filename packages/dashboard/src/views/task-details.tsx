@@ -30,7 +30,7 @@ export function TaskDetails({ task, objects, onClose }: { task: TaskEvent; objec
         <dt>started</dt><dd>{clock(task.startedAt)}</dd>
         <dt>finished</dt><dd>{clock(task.finishedAt)}</dd>
         <dt>ran for</dt><dd>{duration(ran)}</dd>
-        {task.error !== undefined && <><dt>error</dt><dd class="error-text">{task.error}</dd></>}
+        {task.error !== undefined && <><dt>error</dt><dd class="error-text">{task.error}{task.errorMessage !== undefined ? `: ${task.errorMessage}` : ''}</dd></>}
       </dl>
       <h4>Arguments passed by ref</h4>
       {(task.deps ?? []).length === 0 ? <p class="empty">none (values passed inline; their sizes are not reported)</p> : (
