@@ -1,5 +1,6 @@
-// Bundles the app into dist/: index.html, assets/app.js and assets/app.css (uPlot's stylesheet
-// with ours). esbuild, because it bundles TypeScript and JSX in one fast step with no plugin, and
+// Bundles the app into @weft/scheduler's dist/dashboard-app/ (index.html, assets/app.js and
+// assets/app.css: uPlot's stylesheet with ours), which the head serves and which ships in the
+// scheduler's package; this package itself is private and never installed. esbuild, because it bundles TypeScript and JSX in one fast step with no plugin, and
 // is already what tsx runs on. Everything the page needs is in these files: nothing is fetched
 // from elsewhere at run time.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.join(here, 'dist');
+const dist = path.join(here, '../scheduler/dist/dashboard-app');
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(path.join(dist, 'assets'), { recursive: true });
 await build({

@@ -1,6 +1,7 @@
 /**
  * The dashboard's files and its sign-in, on the head's port. The page (`/`, `/assets/*`) is the
- * single-page app that @weft/dashboard builds into static files: it holds no cluster data, so it
+ * single-page app that packages/dashboard builds into this package's `dist/dashboard-app/` (the
+ * root build and this package's prepack run it): it holds no cluster data, so it
  * is served to anyone; what it reads (`/api/*`, the live feed) needs the token or a session.
  * `POST /api/session` with `{"token": "…"}` opens a session (a cookie, see HttpAuth);
  * `DELETE /api/session` ends it.
@@ -22,8 +23,8 @@ const TYPES: Record<string, string> = {
 /** The built app's files by URL path; undefined when @weft/dashboard is not built. */
 function loadFiles(): Map<string, { type: string; body: Buffer }> | undefined {
   try {
-    const index = fileURLToPath(import.meta.resolve('@weft/dashboard'));
-    const dir = path.dirname(index);
+    const dir = fileURLToPath(new URL('./dashboard-app/', import.meta.url));
+    const index = path.join(dir, 'index.html');
     const files = new Map<string, { type: string; body: Buffer }>();
     files.set('/', { type: TYPES['.html'] as string, body: readFileSync(index) });
     for (const name of readdirSync(path.join(dir, 'assets'))) {
