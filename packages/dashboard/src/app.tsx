@@ -77,7 +77,7 @@ function Cluster({ onSignedOut }: { onSignedOut: (error?: string) => void }) {
         {view === 'graph' && <section id="view-graph"><h2>Task graph</h2><TaskGraph tasks={jobTasks} selected={selected} onSelect={select} /></section>}
         {view === 'stream' && <section id="view-stream"><h2>Task stream</h2><TaskStream tasks={jobTasks} now={Date.now()} onSelect={select} /></section>}
         {view === 'actors' && <Actors actors={[...store.lists.actors.values()]} />}
-        {view === 'objects' && <Objects objects={[...store.lists.objects.values()]} />}
+        {view === 'objects' && <Objects objects={[...store.lists.objects.values()]} tasks={store.lists.tasks} />}
         {selectedTask !== undefined && (view === 'graph' || view === 'stream') && (
           <TaskDetails task={selectedTask} objects={[...store.lists.objects.values()]} onClose={() => setSelected(undefined)} />
         )}

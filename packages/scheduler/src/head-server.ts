@@ -1,6 +1,7 @@
 /**
  * The head's server: one port for WebSockets (nodes register, and — through the hooks — drivers
- * and peers reach the node that runs beside the head) and HTTP (state API, metrics, dashboard).
+ * and peers reach the node that runs beside the head) and HTTP (state API, metrics, dashboard and
+ * its sign-in), plus the dashboard's live feed, a WebSocket of its own at `/api/live`.
  * It also declares dead the nodes that stop sending heartbeats, and tells every node the free
  * resources of the others so that saturated nodes know where spilling helps.
  */

@@ -100,11 +100,16 @@ export class LiveFeed {
   }
 
   async #sample(): Promise<void> {
-    const { nodes } = await clusterStatus(this.head) as { nodes: LiveNode[] };
-    this.#broadcast({
-      type: 'nodes', at: Date.now(),
-      nodes: nodes.map(({ nodeId, address, alive, resources, available, stats }) => ({ nodeId, address, alive, resources, available, stats })),
-    });
+    try {
+      const { nodes } = await clusterStatus(this.head) as { nodes: LiveNode[] };
+      this.#broadcast({
+        type: 'nodes', at: Date.now(),
+        nodes: nodes.map(({ nodeId, address, alive, resources, available, stats }) => ({ nodeId, address, alive, resources, available, stats })),
+      });
+    } catch (error) {
+      // A sample is skipped, not the head brought down: the next one comes in a second.
+      this.#log.warn({ err: error }, 'node sample failed');
+    }
   }
 
   #broadcast(message: LiveMessage): void {

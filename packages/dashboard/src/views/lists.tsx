@@ -1,6 +1,7 @@
 /** The jobs, actors and objects of the cluster, as tables. */
 import type { LiveActor, LiveJob, ObjectListing, TaskEvent } from '@weft/protocol';
 import { bytes, clock, shortId } from '../format.ts';
+import { producerOf } from '../graph-model.ts';
 import { Table } from './table.tsx';
 
 const countBy = <T,>(items: T[], key: (item: T) => string): Map<string, number> => {
@@ -41,17 +42,22 @@ export function Actors({ actors }: { actors: LiveActor[] }) {
   );
 }
 
-export function Objects({ objects }: { objects: ObjectListing[] }) {
+export function Objects({ objects, tasks }: { objects: ObjectListing[]; tasks: Map<string, TaskEvent> }) {
+  const ids = new Set(tasks.keys());
+  const madeBy = (id: string): string => {
+    const producer = producerOf(id, ids);
+    return producer === undefined ? 'put, or a task not listed' : (tasks.get(producer)?.name ?? '—');
+  };
   const total = objects.reduce((n, object) => n + object.size, 0);
   const rows = [...objects].sort((a, b) => b.size - a.size).map((object) => [
-    <span class="mono">{object.objectId}</span>, bytes(object.size), object.status ?? '—', shortId(object.nodeId),
+    <span class="mono">{object.objectId}</span>, madeBy(object.objectId), bytes(object.size), object.status ?? '—', shortId(object.nodeId),
     object.owner === undefined ? 'this node' : shortId(object.owner), object.holders, object.heldBy.map(shortId).join(', ') || '—', object.pins,
   ]);
   return (
     <section id="view-objects">
       <h2>Objects</h2>
       <p class="note">{objects.length} copies, {bytes(total)} in all</p>
-      <Table id="objects-table" head={['object', 'size', 'status', 'where', 'owner', 'refs', 'held by', 'pins']} rows={rows} empty="no object in any store" />
+      <Table id="objects-table" head={['object', 'made by', 'size', 'status', 'where', 'owner', 'refs', 'held by', 'pins']} rows={rows} empty="no object in any store" />
     </section>
   );
 }
