@@ -20,6 +20,7 @@ export interface NodeSample {
   nodes: LiveNode[];
 }
 
+/** The page's copy of the lists and the node samples, kept by the live feed. */
 export class LiveStore {
   readonly lists: { [K in keyof LiveLists]: Map<string, Item<K>> } = { tasks: new Map(), actors: new Map(), objects: new Map(), jobs: new Map() };
   readonly samples: NodeSample[] = [];

@@ -24,6 +24,7 @@ const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 type OtherLists = Exclude<keyof LiveLists, 'tasks'>;
 
+/** The pages following the feed, and the polling that feeds them while there is at least one. */
 export class LiveFeed {
   readonly #wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: 1024 });
   readonly #clients = new Set<WebSocket>();

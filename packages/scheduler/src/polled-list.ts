@@ -29,6 +29,7 @@ export function diffInto<T>(last: Map<string, string>, items: T[], key: (item: T
   return { changed, removed };
 }
 
+/** A list asked for every `intervalMs` while it has listeners, handing on what changed (see the module comment). */
 export class PolledList<T> {
   readonly #last = new Map<string, string>();
   readonly #items = new Map<string, T>();
