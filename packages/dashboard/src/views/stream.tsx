@@ -11,6 +11,8 @@ const MAX_BARS = 2_000;
 const ROW_HEIGHT = 22;
 const LABEL_WIDTH = 190;
 const WIDTH = 1100;
+/** Time marks along the axis, after 0. */
+const TICKS = 5;
 
 export function TaskStream({ tasks, now, onSelect }: { tasks: TaskEvent[]; now: number; onSelect: (id: string) => void }) {
   const started = tasks.filter((task) => task.startedAt !== undefined)
@@ -33,6 +35,17 @@ export function TaskStream({ tasks, now, onSelect }: { tasks: TaskEvent[]; now: 
             <text x="4" y={i * ROW_HEIGHT + 15} class="row-label">{`${shortId(row.split(' / ')[0] ?? '')} / ${shortId(row.split(' / ')[1] ?? '')}`}</text>
           </g>
         ))}
+        {Array.from({ length: TICKS + 1 }, (_, i) => {
+          const x = LABEL_WIDTH + (i / TICKS) * (end - begin) * scale;
+          return (
+            <g class="tick" pointer-events="none">
+              <line x1={x} x2={x} y1="0" y2={height - 20} stroke="#e3e7ec" />
+              <text x={x} y={height - 6} class="axis" text-anchor={i === 0 ? 'start' : i === TICKS ? 'end' : 'middle'}>
+                {i === 0 ? '0' : duration((i / TICKS) * (end - begin))}
+              </text>
+            </g>
+          );
+        })}
         {started.map((task) => {
           const x = LABEL_WIDTH + ((task.startedAt as number) - begin) * scale;
           const w = Math.max(2, ((task.finishedAt ?? now) - (task.startedAt as number)) * scale);
@@ -43,8 +56,6 @@ export function TaskStream({ tasks, now, onSelect }: { tasks: TaskEvent[]; now: 
             </rect>
           );
         })}
-        <text x={LABEL_WIDTH} y={height - 6} class="axis">0</text>
-        <text x={WIDTH - 60} y={height - 6} class="axis">{duration(end - begin)}</text>
       </svg>
     </div>
   );
