@@ -120,7 +120,7 @@ function banner(record: Omit<HeadRecord, 'pid'> & { pid?: number }, options: Sta
     `weft head running at ${record.url}${record.pid === undefined ? '' : ` (pid ${record.pid})`}, with a node of ${cpus(options.numCpus)} beside it`,
     `  session    ${session}`,
     `  logs       ${path.join(session, 'logs')}`,
-    `  dashboard  ${http}/?token=${token}`,
+    `  dashboard  ${http}/#token=${token}  (the page signs in with it once and drops it from the address)`,
     '',
     `Join a node${loopback ? ' (this head listens on loopback only: start it with --host 0.0.0.0 to let other machines join)' : ''}:`,
     `  weft start --address ${record.url} --token ${token}`,

@@ -10,6 +10,7 @@
  * so that arrows between packages run one way: protocol ← scheduler, worker-node ← core ← cli.
  */
 export * from './messages.ts';
+export * from './live-messages.ts';
 export * from './validate.ts';
 export * from './codec.ts';
 export * from './object-ref.ts';

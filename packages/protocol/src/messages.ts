@@ -373,6 +373,8 @@ export interface MapStatus {
 
 export interface TaskEvent {
   taskId: string;
+  /** The job (driver) it belongs to; absent: a node of an older version. */
+  jobId?: string;
   /** The task's name (function, or Class.method). */
   name: string;
   state: 'waiting' | 'queued' | 'running' | 'finished' | 'failed';
@@ -387,6 +389,8 @@ export interface TaskEvent {
   deps?: string[];
   /** Error code when failed; absent otherwise. */
   error?: string;
+  /** The error's message when failed (for a TASK_ERROR, the class and message the user's code threw; at most 1,000 characters); absent otherwise, or from an older node. */
+  errorMessage?: string;
 }
 
 /** Where an object's bytes are. */
@@ -451,6 +455,12 @@ export interface NodeStats {
   actors: number;
   queued: number;
   running: number;
+  /** Resident memory of the node's process, its workers included (bytes); absent: an older node. */
+  memoryBytes?: number;
+  /** The machine's memory (bytes); absent: an older node. */
+  memoryTotalBytes?: number;
+  /** Bytes the object store keeps in memory before it spills; absent: an older node. */
+  storeCapacityBytes?: number;
 }
 
 /** Where an actor lives. */

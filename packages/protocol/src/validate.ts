@@ -173,6 +173,7 @@ const mapStatus = shape<MapStatus>({
 });
 const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
+  memoryBytes: opt(uint), memoryTotalBytes: opt(uint), storeCapacityBytes: opt(uint),
 });
 const outputChunks = arrayOf(shape<OutputChunk>({
   taskId: id, jobId: id, name: str, stream: oneOf('stdout', 'stderr'), lines: arrayOf(str), dropped: opt(uint),

@@ -58,6 +58,12 @@ export interface ListenOptions {
   keepalive?: KeepaliveOptions | false;
   /** Plain HTTP requests. @default answers 404 */
   onHttp?: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Upgrades that are not cluster connections (the dashboard's live feed): return true to take
+   * the socket (then it checks what it needs itself), false to leave it to the token check and
+   * the handshake. @default none: every upgrade is a cluster connection
+   */
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   /** A peer said hello: call `accept` with a welcome (now or later), or throw to refuse it. */
   onConnection: (hello: Hello, accept: Accept) => void | Promise<void>;
   /** The validator of messages from a peer of this role; may throw a ProtocolError to refuse the role. */
@@ -102,6 +108,7 @@ export async function listenWebSocket(options: ListenOptions): Promise<WebSocket
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     socket.on('error', (error) => log.debug({ err: error, remote }, 'socket error before the upgrade'));
     if (closing !== undefined) return void socket.end(httpStatus(503, 'shutting down'));
+    if (options.onUpgrade?.(req, socket, head) === true) return;
     // Hashes have equal lengths, so the comparison takes the same time whatever the header.
     if (!timingSafeEqual(digest(req.headers.authorization ?? ''), expected)) {
       log.warn({ remote }, 'refused a connection with a missing or wrong token');

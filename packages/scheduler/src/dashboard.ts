@@ -1,32 +1,94 @@
 /**
- * The dashboard: one page that polls the state API (with the token from its own URL) and shows
- * nodes, resources, actors and recent tasks.
+ * The dashboard's files and its sign-in, on the head's port. The page (`/`, `/assets/*`) is the
+ * single-page app that packages/dashboard builds into this package's `dist/dashboard-app/` (the
+ * root build and this package's prepack run it): it holds no cluster data, so it
+ * is served to anyone; what it reads (`/api/*`, the live feed) needs the token or a session.
+ * `POST /api/session` with `{"token": "…"}` opens a session (a cookie, see HttpAuth);
+ * `DELETE /api/session` ends it.
  */
-export const DASHBOARD_HTML = `<!doctype html>
-<html><head><meta charset="utf-8"><title>weft</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
-td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}th{background:#f4f4f4}h2{margin-top:1.5em}</style></head>
-<body><h1>weft cluster</h1><div id="summary">loading…</div>
-<h2>Nodes</h2><table id="nodes"></table><h2>Actors</h2><table id="actors"></table><h2>Recent tasks</h2><table id="tasks"></table>
-<script>
-const token = new URLSearchParams(location.search).get('token') || '';
-const api = (path) => fetch(path, { headers: { authorization: 'Bearer ' + token } }).then((r) => r.json());
-const fmt = (r) => Object.entries(r || {}).map(([k, v]) => k + ' ' + (+v).toFixed(1)).join(', ');
-function table(id, head, rows) {
-  const el = document.getElementById(id);
-  el.innerHTML = '<tr>' + head.map((h) => '<th>' + h + '</th>').join('') + '</tr>' +
-    rows.map((r) => '<tr>' + r.map((c) => '<td>' + String(c).replace(/</g, '&lt;') + '</td>').join('') + '</tr>').join('');
+import { readFileSync, readdirSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HttpAuth } from './sessions.ts';
+
+/** Largest sign-in body read. */
+const MAX_SESSION_BODY_BYTES = 4096;
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
+};
+
+/** The built app's files by URL path; undefined when @weft/dashboard is not built. */
+function loadFiles(): Map<string, { type: string; body: Buffer }> | undefined {
+  try {
+    const dir = fileURLToPath(new URL('./dashboard-app/', import.meta.url));
+    const index = path.join(dir, 'index.html');
+    const files = new Map<string, { type: string; body: Buffer }>();
+    files.set('/', { type: TYPES['.html'] as string, body: readFileSync(index) });
+    for (const name of readdirSync(path.join(dir, 'assets'))) {
+      files.set(`/assets/${name}`, { type: TYPES[path.extname(name)] ?? 'application/octet-stream', body: readFileSync(path.join(dir, 'assets', name)) });
+    }
+    return files;
+  } catch {
+    return undefined;
+  }
 }
-async function refresh() {
-  const [status, actors, tasks] = await Promise.all([api('/api/status'), api('/api/actors'), api('/api/tasks')]);
-  document.getElementById('summary').textContent = 'CPUs free ' + fmt(status.available) + ' of ' + fmt(status.resources) +
-    ' · ' + status.objects + ' objects (' + (status.objectBytes / 1e6).toFixed(1) + ' MB) · ' + status.actors + ' actors';
-  table('nodes', ['node', 'address', 'alive', 'resources', 'free', 'running', 'queued'], status.nodes.map((n) =>
-    [n.nodeId, n.address, n.alive, fmt(n.resources), fmt(n.available), n.stats ? n.stats.running : '', n.stats ? n.stats.queued : '']));
-  table('actors', ['actor', 'class', 'name', 'state', 'node'], actors.map((a) => [a.actorId, a.className, a.name || '', a.state, a.nodeId]));
-  table('tasks', ['task', 'name', 'state', 'node', 'ms'], tasks.slice(-50).reverse().map((t) =>
-    [t.taskId, t.name, t.state, t.nodeId, t.finishedAt && t.startedAt ? t.finishedAt - t.startedAt : '']));
+
+/** Routes of the dashboard, served before the state API's token check: they answer and return true for a path of theirs. */
+export function dashboardRoutes(auth: HttpAuth): (req: IncomingMessage, res: ServerResponse, url: URL) => boolean {
+  let files: Map<string, { type: string; body: Buffer }> | undefined;
+  return (req, res, url) => {
+    if (url.pathname === '/api/session') {
+      session(auth, req, res);
+      return true;
+    }
+    if (url.pathname !== '/' && url.pathname !== '/index.html' && !url.pathname.startsWith('/assets/')) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    files ??= loadFiles();
+    if (files === undefined) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('the dashboard is not built: run `pnpm build` in the weft checkout\n');
+      return true;
+    }
+    const file = files.get(url.pathname === '/index.html' ? '/' : url.pathname);
+    if (file === undefined) return false;
+    res.writeHead(200, {
+      'content-type': file.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff',
+      // Everything the page needs comes from the head: nothing from elsewhere, no inline script.
+      'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'",
+      'referrer-policy': 'no-referrer',
+    });
+    res.end(req.method === 'HEAD' ? undefined : file.body);
+    return true;
+  };
 }
-refresh(); setInterval(refresh, 2000);
-</script></body></html>
-`;
+
+function session(auth: HttpAuth, req: IncomingMessage, res: ServerResponse): void {
+  const json = (status: number, value: unknown, cookie?: string): void => {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(cookie ? { 'set-cookie': cookie } : {}) });
+    res.end(JSON.stringify(value));
+  };
+  if (req.method === 'DELETE') return json(200, { signedIn: false }, auth.close(req));
+  if (req.method === 'GET') return auth.allows(req) ? json(200, { signedIn: true }) : json(401, { signedIn: false, error: 'not signed in' });
+  if (req.method !== 'POST') return json(405, { error: 'use POST to sign in, DELETE to sign out' });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_SESSION_BODY_BYTES) chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (size > MAX_SESSION_BODY_BYTES) return json(413, { error: 'the sign-in body is too large' });
+    let token: unknown;
+    try {
+      token = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { token?: unknown }).token;
+    } catch {
+      return json(400, { error: 'send JSON: {"token": "<the cluster token>"}' });
+    }
+    if (typeof token !== 'string' || !auth.isToken(token.trim())) {
+      return json(401, { error: 'wrong token: use the one `weft start --head` printed (also in the session folder\'s token file)' });
+    }
+    json(200, { signedIn: true }, auth.open().cookie);
+  });
+}

@@ -1,6 +1,7 @@
 /**
  * The head's server: one port for WebSockets (nodes register, and — through the hooks — drivers
- * and peers reach the node that runs beside the head) and HTTP (state API, metrics, dashboard).
+ * and peers reach the node that runs beside the head) and HTTP (state API, metrics, dashboard and
+ * its sign-in), plus the dashboard's live feed, a WebSocket of its own at `/api/live`.
  * It also declares dead the nodes that stop sending heartbeats, and tells every node the free
  * resources of the others so that saturated nodes know where spilling helps.
  */
@@ -9,7 +10,10 @@ import {
   validatePeerMessage, type Accept, type Hello, type HeadToNode, type NodeToHead, type Validator,
 } from '@weft/protocol';
 import { Head } from './head.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import type { JobRunner } from './job-runner.ts';
+import { LiveFeed } from './live-feed.ts';
+import { HttpAuth } from './sessions.ts';
 import { stateApi } from './state-api.ts';
 import { submissionRoutes } from './submission-api.ts';
 
@@ -57,6 +61,10 @@ export async function startHeadServer(options: HeadServerOptions): Promise<HeadS
   const validators: Record<Hello['role'], Validator<unknown>> = {
     node: validateNodeToHead, driver: validateClientMessage, peer: validatePeerMessage,
   };
+  const auth = new HttpAuth(options.token, options.tls !== undefined);
+  const dashboard = dashboardRoutes(auth);
+  const api = stateApi(head, auth, submissionRoutes(options.submissions));
+  const live = new LiveFeed(head, auth);
   const listener = await listenWebSocket({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 7350,
@@ -65,7 +73,11 @@ export async function startHeadServer(options: HeadServerOptions): Promise<HeadS
     ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
     // A connection silent for the death timeout is cut, as a node silent that long is dead.
     keepalive: { intervalMs: KEEPALIVE_INTERVAL_MS, timeoutMs: head.deathTimeoutMs },
-    onHttp: stateApi(head, options.token, submissionRoutes(options.submissions)),
+    onHttp: (req, res) => {
+      if (!dashboard(req, res, new URL(req.url ?? '/', 'http://head'))) api(req, res);
+    },
+    // The dashboard's live feed; every other upgrade is a node, driver or peer.
+    onUpgrade: (req, socket, upgradeHead) => live.upgrade(req, socket, upgradeHead),
     validateFor: (role) => validators[role],
     onConnection: (hello, accept) => {
       if (hello.role === 'node') {
@@ -88,6 +100,7 @@ export async function startHeadServer(options: HeadServerOptions): Promise<HeadS
     stop: async () => {
       await options.submissions?.stopAll();
       clearInterval(timer);
+      live.close();
       await listener.close();
     },
   };

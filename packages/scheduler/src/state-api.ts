@@ -1,16 +1,13 @@
 /**
  * The head's HTTP side, on the same port as its WebSockets: a JSON state API under `/api/`
- * (what `weft status` and `weft list` read), Prometheus metrics at `/metrics`, and a small
- * dashboard at `/`. Every request needs the cluster token, as `Authorization: Bearer …` or, for
- * a browser opening the dashboard, `?token=…`.
+ * (what `weft status`, `weft list` and the dashboard read) and Prometheus metrics at
+ * `/metrics`. Every request needs the cluster token as `Authorization: Bearer …`, or the cookie
+ * of a dashboard session (see HttpAuth); the dashboard's own files are served in dashboard.ts.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sumOf, type ActorLocation, type QueryReplies, type TaskEvent } from '@weft/protocol';
 import type { Head } from './head.ts';
-import { DASHBOARD_HTML } from './dashboard.ts';
-
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+import { HttpAuth } from './sessions.ts';
 
 /** The state of the cluster as `weft status` shows it. */
 export async function clusterStatus(head: Head): Promise<object> {
@@ -30,14 +27,16 @@ export async function clusterStatus(head: Head): Promise<object> {
   };
 }
 
-async function listOf<W extends keyof QueryReplies>(head: Head, what: W): Promise<Array<QueryReplies[W][number]>> {
+/** What every live node lists of `what`, merged. */
+export async function listOf<W extends keyof QueryReplies>(head: Head, what: W): Promise<Array<QueryReplies[W][number]>> {
   const answers = await head.queryNodes(what);
   const merged: Array<QueryReplies[W][number]> = [];
   for (const items of answers.values()) if (Array.isArray(items)) merged.push(...items);
   return merged;
 }
 
-async function listActors(head: Head): Promise<Array<QueryReplies['actors'][number] | ActorLocation>> {
+/** The actors the nodes list, and those known only to the head. */
+export async function listActors(head: Head): Promise<Array<QueryReplies['actors'][number] | ActorLocation>> {
   const merged: Array<QueryReplies['actors'][number] | ActorLocation> = await listOf(head, 'actors');
   // Actors that died with their node are known only to the head.
   const seen = new Set(merged.map((actor) => actor.actorId));
@@ -86,8 +85,8 @@ async function metrics(head: Head): Promise<string> {
 export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 
 /** An HTTP handler for the head's port (and `extra` routes, e.g. job submissions). */
-export function stateApi(head: Head, token: string, extra?: ExtraRoutes): (req: IncomingMessage, res: ServerResponse) => void {
-  const expected = digest(token);
+export function stateApi(head: Head, token: string | HttpAuth, extra?: ExtraRoutes): (req: IncomingMessage, res: ServerResponse) => void {
+  const auth = typeof token === 'string' ? new HttpAuth(token) : token;
   const send = (res: ServerResponse, status: number, type: string, body: string): void => {
     res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
     res.end(body);
@@ -95,14 +94,12 @@ export function stateApi(head: Head, token: string, extra?: ExtraRoutes): (req: 
   const json = (res: ServerResponse, value: unknown): void => send(res, 200, 'application/json', JSON.stringify(value));
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://head');
-    const given = req.headers.authorization?.replace(/^Bearer /, '') ?? url.searchParams.get('token') ?? '';
-    if (!timingSafeEqual(digest(given), expected)) return send(res, 401, 'text/plain', 'missing or wrong token: send Authorization: Bearer <token>\n');
+    if (!auth.allows(req)) return send(res, 401, 'text/plain', 'missing or wrong token: send Authorization: Bearer <token>, or sign in to the dashboard\n');
     if (extra?.(req, res, url) === true) return;
     const route = async (): Promise<void> => {
       const ofTask = /^\/api\/tasks\/([A-Za-z0-9_-]{1,64})\/logs$/.exec(url.pathname);
       if (ofTask) return json(res, await taskLogs(head, url.searchParams, ofTask[1]));
       switch (url.pathname) {
-        case '/': return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML);
         case '/api/status': return json(res, await clusterStatus(head));
         case '/api/nodes': return json(res, (await clusterStatus(head) as { nodes: unknown }).nodes);
         case '/api/actors': return json(res, await listActors(head));

@@ -410,7 +410,7 @@ export class LocalScheduler {
 
   #finish(task: TaskRecord, result: Result): void {
     task.state = 'finished';
-    this.#taskLog.finished(task.spec.taskId, result.status === 'error' ? result.error.code : undefined);
+    this.#taskLog.finished(task.spec.taskId, result.status === 'error' ? result.error : undefined);
     this.#tasks.delete(task.spec.taskId);
     this.store.complete(task.spec.taskId, result);
     this.store.unpin(task.pinned);

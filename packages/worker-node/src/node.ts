@@ -317,6 +317,7 @@ export class WeftNode {
     this.head.heartbeat(available, {
       objects, objectBytes: bytes, workers: this.pool.workers.size, actors: this.actors.list().filter((a) => a.state !== 'dead').length,
       queued: counts.queued + counts.waiting, running: counts.running + counts.assigned,
+      memoryBytes: process.memoryUsage.rss(), memoryTotalBytes: os.totalmem(), storeCapacityBytes: this.spiller.capacity,
     });
   }
 

@@ -21,7 +21,7 @@ export class ObjectSpiller {
   readonly #restoring = new Set<string>();
   readonly #log = logger('object-spiller');
 
-  constructor(private readonly store: ObjectStore, private readonly capacity: number, dir: string, private readonly selfId: string) {
+  constructor(private readonly store: ObjectStore, readonly capacity: number, dir: string, private readonly selfId: string) {
     this.#dir = dir;
   }
 

@@ -2,9 +2,11 @@
  * The recent tasks of a node, for the state API (`weft list tasks`, the timeline): a bounded
  * ring, so a node that has run millions of tasks keeps only the last TASK_LOG_SIZE.
  */
-import type { TaskEvent, TaskSpec } from '@weft/protocol';
+import type { ErrorPayload, TaskEvent, TaskSpec } from '@weft/protocol';
 
 const TASK_LOG_SIZE = 10_000;
+/** Characters of an error's message kept in the log. */
+const MAX_ERROR_MESSAGE_LENGTH = 1_000;
 
 export class TaskLog {
   readonly #tasks = new Map<string, TaskEvent>();
@@ -12,7 +14,7 @@ export class TaskLog {
   constructor(private readonly nodeId: string) {}
 
   submitted(spec: TaskSpec): void {
-    const event: TaskEvent = { taskId: spec.taskId, name: spec.name, state: 'waiting', nodeId: this.nodeId, submittedAt: Date.now() };
+    const event: TaskEvent = { taskId: spec.taskId, jobId: spec.jobId, name: spec.name, state: 'waiting', nodeId: this.nodeId, submittedAt: Date.now() };
     if (spec.argRefs.length > 0) event.deps = spec.argRefs.map(([, id]) => id);
     this.#tasks.set(spec.taskId, event);
     if (this.#tasks.size > TASK_LOG_SIZE) {
@@ -34,12 +36,15 @@ export class TaskLog {
     event.workerId = workerId;
   }
 
-  finished(taskId: string, error: string | undefined): void {
+  finished(taskId: string, error: ErrorPayload | undefined): void {
     const event = this.#tasks.get(taskId);
     if (!event) return;
     event.state = error === undefined ? 'finished' : 'failed';
     event.finishedAt = Date.now();
-    if (error !== undefined) event.error = error;
+    if (error === undefined) return;
+    event.error = error.code;
+    const message = error.remoteName !== undefined ? `${error.remoteName}: ${error.message}` : error.message;
+    event.errorMessage = message.slice(0, MAX_ERROR_MESSAGE_LENGTH);
   }
 
   /** Forget a task handed to another node (that node reports it). */

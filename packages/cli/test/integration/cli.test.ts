@@ -131,7 +131,7 @@ describe('a head and a node started in the background', () => {
   it('prints the exact command that joins a node, with the token it stored (mode 0600)', () => {
     expect(startOutput).toContain(`weft start --address ${url} --token ${token}`);
     expect(startOutput).toContain(`weft submit --address ${url} --token ${token}`);
-    expect(startOutput).toContain(`${url.replace('ws', 'http')}/?token=${token}`);
+    expect(startOutput).toContain(`${url.replace('ws', 'http')}/#token=${token}`);
     expect(token).toMatch(/^[\w-]{32}$/);
     expect(readFileSync(path.join(session, 'head.pid'), 'utf8').trim()).toMatch(/^\d+$/);
     expect(statSync(path.join(session, 'token')).mode & 0o777).toBe(0o600);

@@ -119,7 +119,7 @@ describe('weft installed from its packed tarballs', () => {
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ value: 5 });
   });
 
-  it('starts a head and a second node with the installed weft command, and a driver joins them', async () => {
+  it('starts a head and a second node with the installed weft command, and a driver joins them; the head serves the dashboard', async () => {
     const cluster = new CliCluster({}, path.join(app, 'node_modules', '@weft', 'cli', 'bin', 'weft.mjs'));
     try {
       await cluster.startPair();
@@ -130,6 +130,10 @@ describe('weft installed from its packed tarballs', () => {
       const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { count: number; nodes: number };
       expect(result.count).toBe(40);
       expect(result.nodes).toBe(2);
+      // The dashboard's bundle ships inside @weft/scheduler.
+      const http = cluster.url.replace(/^ws/, 'http');
+      expect(await (await fetch(`${http}/`)).text()).toContain('/assets/app.js');
+      expect((await fetch(`${http}/assets/app.js`)).status).toBe(200);
     } finally {
       expect(await cluster.stop()).toEqual([]);
     }
