@@ -73,7 +73,7 @@ function Cluster({ onSignedOut }: { onSignedOut: (error?: string) => void }) {
           </label>
         )}
         {view === 'overview' && <Overview store={store} />}
-        {view === 'jobs' && <Jobs jobs={jobs} tasks={tasks} onOpen={(id) => setJobId(id)} />}
+        {view === 'jobs' && <Jobs jobs={jobs} tasks={tasks} maps={[...store.lists.maps.values()]} onOpen={(id) => setJobId(id)} />}
         {view === 'graph' && <section id="view-graph"><h2>Task graph</h2><TaskGraph tasks={jobTasks} selected={selected} onSelect={select} /></section>}
         {view === 'stream' && <section id="view-stream"><h2>Task stream</h2><TaskStream tasks={jobTasks} now={Date.now()} onSelect={select} /></section>}
         {view === 'actors' && <Actors actors={[...store.lists.actors.values()]} />}

@@ -22,7 +22,7 @@ export interface NodeSample {
 
 /** The page's copy of the lists and the node samples, kept by the live feed. */
 export class LiveStore {
-  readonly lists: { [K in keyof LiveLists]: Map<string, Item<K>> } = { tasks: new Map(), actors: new Map(), objects: new Map(), jobs: new Map() };
+  readonly lists: { [K in keyof LiveLists]: Map<string, Item<K>> } = { tasks: new Map(), actors: new Map(), objects: new Map(), jobs: new Map(), maps: new Map() };
   readonly samples: NodeSample[] = [];
   /** Whether the feed is open. */
   connected = false;

@@ -7,7 +7,7 @@
  * page applies a change without knowing how an item is keyed. Nothing is sent by the page. An upgrade without a
  * session cookie (or the bearer token) is refused with HTTP 401 before it becomes a WebSocket.
  */
-import type { ActorInfo, NodeStats, ObjectListing, ResourceSet, TaskEvent } from './messages.ts';
+import type { ActorInfo, MapStatus, NodeStats, ObjectListing, ResourceSet, TaskEvent } from './messages.ts';
 
 /** An actor as the dashboard shows it. */
 export type LiveActor = ActorInfo & { nodeId: string };
@@ -28,6 +28,8 @@ export interface LiveLists {
   actors: LiveActor[];
   objects: ObjectListing[];
   jobs: LiveJob[];
+  /** Parallel maps, running and recently ended (the head's MapTable). */
+  maps: MapStatus[];
 }
 
 /** A node in a sample. */

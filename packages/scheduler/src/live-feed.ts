@@ -19,6 +19,8 @@ import { polledTaskSource, type TaskSource } from './task-source.ts';
 export const LIVE_PATH = '/api/live';
 /** How often nodes are sampled, and actors, objects and jobs polled. */
 export const LIVE_SAMPLE_INTERVAL_MS = 1_000;
+/** How often the maps' progress is polled (the head keeps it; nodes are not asked). */
+const MAPS_POLL_INTERVAL_MS = 250;
 /** A page this far behind (bytes queued to it) is cut: it reconnects and gets a fresh snapshot. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
@@ -39,6 +41,8 @@ export class LiveFeed {
       actors: new PolledList(() => listActors(head), (actor) => actor.actorId, LIVE_SAMPLE_INTERVAL_MS),
       objects: new PolledList(() => listOf(head, 'objects'), (object) => `${object.objectId}@${object.nodeId}`, LIVE_SAMPLE_INTERVAL_MS),
       jobs: new PolledList(() => head.jobs.all(), (job) => job.jobId, LIVE_SAMPLE_INTERVAL_MS),
+      // In the head's memory, so cheap to poll often: a bar moves as its map reports (every 250 ms).
+      maps: new PolledList(() => head.maps.list(), (map) => map.mapId, MAPS_POLL_INTERVAL_MS),
     };
   }
 
@@ -76,6 +80,7 @@ export class LiveFeed {
     const lists = {
       tasks: this.tasks.snapshot().map((task) => [task.taskId, task] as [string, typeof task]),
       actors: this.#lists.actors.snapshot(), objects: this.#lists.objects.snapshot(), jobs: this.#lists.jobs.snapshot(),
+      maps: this.#lists.maps.snapshot(),
     };
     this.#send(ws, { type: 'snapshot', lists });
     void this.#sample();
@@ -89,7 +94,7 @@ export class LiveFeed {
       this.#broadcast({ type: 'changes', list, ...change } as LiveMessage);
     };
     this.#stops.push(this.#lists.actors.subscribe(on('actors')), this.#lists.objects.subscribe(on('objects')),
-      this.#lists.jobs.subscribe(on('jobs')));
+      this.#lists.jobs.subscribe(on('jobs')), this.#lists.maps.subscribe(on('maps')));
     this.#sampler = setInterval(() => void this.#sample(), LIVE_SAMPLE_INTERVAL_MS);
     this.#sampler.unref();
   }

@@ -107,9 +107,13 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a headless browser', (
     await shot('overview');
   });
 
-  it('lists the driver\'s job', async () => {
+  it('lists the driver\'s job, and its map with a full bar', async () => {
     await view('jobs');
     await expect.poll(() => page.locator('#jobs-table tbody tr').count()).toBeGreaterThanOrEqual(1);
+    const map = page.locator('#maps-table tbody tr', { hasText: 'square' });
+    await expect.poll(() => map.count()).toBe(1);
+    expect(await map.innerText()).toMatch(/16 \/ 16[\s\S]*finished/);
+    expect(await map.locator('.map-bar > span').evaluate((bar) => (bar as { style: { width: string } }).style.width)).toBe('100%');
     await shot('jobs');
   });
 

@@ -1,5 +1,5 @@
 /** The jobs, actors and objects of the cluster, as tables. */
-import type { LiveActor, LiveJob, ObjectListing, TaskEvent } from '@weft/protocol';
+import type { LiveActor, LiveJob, MapStatus, ObjectListing, TaskEvent } from '@weft/protocol';
 import { bytes, clock, shortId } from '../format.ts';
 import { producerOf } from '../graph-model.ts';
 import { Table } from './table.tsx';
@@ -10,7 +10,24 @@ const countBy = <T,>(items: T[], key: (item: T) => string): Map<string, number> 
   return counts;
 };
 
-export function Jobs({ jobs, tasks, onOpen }: { jobs: LiveJob[]; tasks: TaskEvent[]; onOpen: (jobId: string) => void }) {
+/** Parallel maps with a bar each: running ones first, then those that ended. */
+export function Maps({ maps }: { maps: MapStatus[] }) {
+  const rows = maps.map((map) => {
+    const share = map.total ? Math.min(1, map.done / map.total) : undefined;
+    const seconds = Math.max(0.001, (map.updatedAt - map.startedAt) / 1000);
+    return [
+      map.name,
+      <span class="map-bar" data-state={map.state} title={share === undefined ? '' : `${Math.round(share * 100)}%`}>
+        <span style={{ width: `${share === undefined ? 100 : share * 100}%` }} />
+      </span>,
+      `${map.done}${map.total === undefined ? '' : ` / ${map.total}`}${map.failed > 0 ? `, ${map.failed} failed` : ''}`,
+      `${Math.round(map.done / seconds)} items/s`, map.state, <span class="mono">{shortId(map.jobId)}</span>,
+    ];
+  });
+  return <Table id="maps-table" head={['map', 'progress', 'items', 'rate', 'state', 'job']} rows={rows} empty="no map yet" />;
+}
+
+export function Jobs({ jobs, tasks, maps, onOpen }: { jobs: LiveJob[]; tasks: TaskEvent[]; maps: MapStatus[]; onOpen: (jobId: string) => void }) {
   const byJob = new Map<string, TaskEvent[]>();
   for (const task of tasks) if (task.jobId !== undefined) byJob.set(task.jobId, [...(byJob.get(task.jobId) ?? []), task]);
   const rows = [...jobs].sort((a, b) => b.since - a.since).map((job) => {
@@ -24,6 +41,8 @@ export function Jobs({ jobs, tasks, onOpen }: { jobs: LiveJob[]; tasks: TaskEven
     <section id="view-jobs">
       <h2>Jobs</h2>
       <Table id="jobs-table" head={['job', 'state', 'driver\'s node', 'since', 'tasks']} rows={rows} empty="no job yet" />
+      <h2>Maps</h2>
+      <Maps maps={maps} />
     </section>
   );
 }
