@@ -125,6 +125,10 @@ export interface ActorInfo {
   /** Absent: unnamed. */
   name?: string;
   state: 'pending' | 'alive' | 'restarting' | 'dead';
+  /** Restarts so far; absent: not reported (a client's getActor answer). */
+  restarts?: number;
+  /** Calls that ended on its node (answered or failed); absent: not reported. */
+  calls?: number;
 }
 
 /**

@@ -162,7 +162,7 @@ const actorSpec = shape<ActorSpec>({
 const actorCall = shape<ActorCallSpec>({
   callId: id, actorId: id, method: str, name: str, args: encoded, argRefs,
 });
-const actorInfo = shape<ActorInfo>({ actorId: id, className: str, name: opt(str), state: actorState });
+const actorInfo = shape<ActorInfo>({ actorId: id, className: str, name: opt(str), state: actorState, restarts: opt(uint), calls: opt(uint) });
 const location = shape<ObjectLocation>({ objectId: id, nodeId: id, size: uint, refs: opt(idList) });
 const locations = arrayOf(location);
 const peerInfo = shape<PeerInfo>({ nodeId: id, address: str, resources, available: opt(resources), queued: opt(uint) });

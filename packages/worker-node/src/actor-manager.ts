@@ -64,6 +64,8 @@ interface ActorRecord {
   holding: boolean;
   readonly queue: CallRecord[];
   readonly inflight: Map<string, CallRecord>;
+  /** Calls that ended here (answered or failed), over its restarts. */
+  calls: number;
   /** Ids pinned for the constructor's arguments, while the actor may (re)start. */
   readonly pinned: string[];
 }
@@ -93,7 +95,7 @@ export class ActorManager {
   create(spec: ActorSpec, installed: Promise<unknown> = Promise.resolve(), placed = { owner: this.nodeId, restarts: 0 }): void {
     const pinned = argumentObjectIds(spec);
     const actor: ActorRecord = { spec, placed: { ...placed }, state: 'pending', worker: undefined, deathCause: undefined, holding: false,
-      queue: [], inflight: new Map(), pinned };
+      queue: [], inflight: new Map(), calls: 0, pinned };
     this.#actors.set(spec.actorId, actor);
     this.#dead.delete(spec.actorId);
     this.store.pin(pinned);
@@ -226,6 +228,7 @@ export class ActorManager {
     const record = actor?.inflight.get(callId);
     if (!actor || !record) return;
     actor.inflight.delete(callId);
+    actor.calls += 1;
     this.#finish(record, result);
   }
 
@@ -247,7 +250,7 @@ export class ActorManager {
   /** The actors hosted here, for the state API. */
   list(): ActorInfo[] {
     return [...this.#actors.values()].map((actor) => ({ actorId: actor.spec.actorId, className: actor.spec.cls.name, state: actor.state,
-      ...(actor.spec.options.name !== undefined ? { name: actor.spec.options.name } : {}) }));
+      ...(actor.spec.options.name !== undefined ? { name: actor.spec.options.name } : {}), restarts: actor.placed.restarts, calls: actor.calls }));
   }
 
   /** The actors here, with what a restarted head needs to restart the live ones elsewhere. */

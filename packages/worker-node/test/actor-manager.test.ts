@@ -184,6 +184,10 @@ describe('when the actor worker dies', () => {
     // A late report from the dead worker changes nothing.
     t.manager.callDone(first, 'c-1', ok('stale'));
     expect(resultOf(t, 'c-1')).toBeUndefined();
+    // What the state API lists: the restart, and the calls that ended (none before the death did).
+    t.manager.callDone(second, 'c-1', ok(1));
+    t.manager.callDone(second, 'c-2', ok(2));
+    expect(t.manager.list()).toMatchObject([{ actorId: 'a-1', state: 'alive', restarts: 1, calls: 2 }]);
   });
 
   it('fails a call in flight with ActorDiedError once it has used its maxTaskRetries, and retries the others', async () => {
@@ -263,7 +267,7 @@ describe('when the actor worker dies', () => {
     t.manager.submit(call('c-1'), 'driver-1');
     await flush();
     t.manager.created(t.workers[0] as FakeWorker, { status: 'error', error: { code: 'TASK_ERROR', message: 'bad start', remoteName: 'RangeError' } });
-    expect(t.manager.list()).toEqual([{ actorId: 'a-1', className: 'Counter', state: 'dead' }]);
+    expect(t.manager.list()).toEqual([{ actorId: 'a-1', className: 'Counter', state: 'dead', restarts: 0, calls: 0 }]);
     expect(resultOf(t, 'c-1')).toMatchObject({ status: 'error', error: { message: expect.stringMatching(/constructor threw RangeError: bad start/) } });
     expect(t.killed.map((k) => k.worker)).toEqual([t.workers[0]]);
   });

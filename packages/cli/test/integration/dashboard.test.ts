@@ -164,6 +164,9 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a headless browser', (
   it('lists the actor and the objects', async () => {
     await view('actors');
     await expect.poll(() => page.textContent('#view-actors')).toMatch(/Tally[\s\S]*alive/);
+    // Its three calls, no restart (columns: actor, class, name, state, restarts, calls, node).
+    const cells = await page.locator('#actors-table tbody tr', { hasText: 'Tally' }).locator('td').allInnerTexts();
+    expect(cells.slice(3, 6)).toEqual(['alive', '0', '3']);
     await shot('actors');
     await view('objects');
     await expect.poll(() => page.textContent('#view-objects')).toContain(dag.b.id);

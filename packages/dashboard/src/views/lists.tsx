@@ -50,13 +50,12 @@ export function Jobs({ jobs, tasks, maps, onOpen }: { jobs: LiveJob[]; tasks: Ta
 export function Actors({ actors }: { actors: LiveActor[] }) {
   const rows = actors.map((actor) => [
     <span class="mono">{actor.actorId}</span>, actor.className, actor.name ?? '—', <span class={`actor-${actor.state}`}>{actor.state}</span>,
-    shortId(actor.nodeId),
+    actor.restarts ?? '—', actor.calls ?? '—', shortId(actor.nodeId),
   ]);
   return (
     <section id="view-actors">
       <h2>Actors</h2>
-      <Table id="actors-table" head={['actor', 'class', 'name', 'state', 'node']} rows={rows} empty="no actor" />
-      <p class="note">Restart and call counts are not reported by the head yet (actor calls go straight to the actor's node and are not in its task list).</p>
+      <Table id="actors-table" head={['actor', 'class', 'name', 'state', 'restarts', 'calls', 'node']} rows={rows} empty="no actor" />
     </section>
   );
 }
