@@ -3,6 +3,7 @@
  * sees (HttpOnly): it asks the head whether it is signed in, and signs in by handing the token
  * over once, from the form or from the link `weft start --head` printed.
  */
+import type { LogLine } from '@weft/protocol';
 
 /** The token in the address (`/#token=…` or `/?token=…`), removed from it at once; undefined: none. */
 export function takeTokenFromAddress(): string | undefined {
@@ -38,15 +39,13 @@ export async function signOut(): Promise<void> {
   await fetch('/api/session', { method: 'DELETE', credentials: 'same-origin' });
 }
 
-/** A task's log lines; undefined when the head has none for it (HTTP 404: it may not keep logs). */
+/** A task's log lines (stderr ones marked), in the order written; undefined when the head cannot say (HTTP error). */
 export async function taskLogs(taskId: string): Promise<string[] | undefined> {
   const response = await fetch(`/api/tasks/${encodeURIComponent(taskId)}/logs`, { credentials: 'same-origin' });
   if (!response.ok) return undefined;
-  const type = response.headers.get('content-type') ?? '';
-  if (type.includes('json')) {
-    const body = await response.json() as unknown;
-    const lines = Array.isArray(body) ? body : (body as { lines?: unknown }).lines;
-    return Array.isArray(lines) ? lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))) : [JSON.stringify(body)];
-  }
-  return (await response.text()).split('\n').filter((line) => line !== '');
+  const lines = await response.json() as Array<Pick<LogLine, 'stream' | 'text' | 'dropped'>>;
+  return lines.flatMap((line) => [
+    ...(line.dropped ? [`… ${line.dropped} lines dropped`] : []),
+    line.stream === 'stderr' ? `[stderr] ${line.text}` : line.text,
+  ]);
 }

@@ -138,7 +138,8 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a headless browser', (
     expect(await details.textContent()).toContain('combine');
     expect(await details.textContent()).toContain(dag.c.id);
     await expect.poll(() => details.textContent()).not.toContain('loading');
-    expect(await page.locator('#task-logs').count()).toBe(1);
+    // d = combine(c, a): what it printed, stdout and stderr.
+    expect(await page.textContent('#task-logs')).toBe(`combining ${499_500 + 1_999_000} and 499500\n[stderr] a line on stderr`);
     await shot('task-details');
     await page.click(`#task-graph .task-node[data-task-id="${failed.id}"]`);
     await expect.poll(() => details.textContent()).toContain('explode');
