@@ -16,7 +16,7 @@ import { isId } from './ids.ts';
 import {
   CLOSE_CODES, type ActorCallSpec, type ActorInfo, type ActorOptionsSpec, type ActorSpec, type ClientMessage,
   type FunctionDescriptor, type Hello, type HeadToNode, type NodeMessage, type NodeStats, type NodeToHead,
-  type ObjectLocation, type PeerInfo, type PeerMessage, type TaskBatch, type TaskSpec, type Welcome,
+  type ObjectLocation, type PeerInfo, type PeerMessage, type TaskBatch, type TaskEvent, type TaskSpec, type Welcome,
 } from './messages.ts';
 
 /** A message that failed to decode or validate; `reason` says which field and why. */
@@ -169,6 +169,11 @@ const peerInfo = shape<PeerInfo>({ nodeId: id, address: str, resources, availabl
 const remoteResult = tagged('status', { ok: okValue, error: errValue, remote: shape<{ location: unknown }>({ location }) });
 const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
+  spilledObjects: opt(uint), spilledBytes: opt(uint), bytesPulled: opt(uint), bytesPushed: opt(uint),
+});
+const taskEvent = shape<TaskEvent>({
+  taskId: id, jobId: opt(id), name: str, state: oneOf('waiting', 'queued', 'running', 'finished', 'failed'), nodeId: id,
+  submittedAt: num, startedAt: opt(num), finishedAt: opt(num), workerId: opt(id), deps: opt(idList), depTasks: opt(idList), error: opt(str),
 });
 const helloFields: Fields<Omit<Hello, 'type'>> = { version: uint, role: oneOf('driver', 'node', 'peer'), id };
 const welcomeFields: Fields<Omit<Welcome, 'type'>> = { version: uint, id, received: opt(uint) };
@@ -243,6 +248,7 @@ export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node
   hello: helloFields,
   'register-node': { node: peerInfo, headId: opt(id) },
   heartbeat: { available: resources, stats: nodeStats },
+  'task-events': { events: arrayOf(taskEvent), dropped: opt(uint) },
   'spill-task': { task, owner: id, argLocations: locations },
   'place-actor': { requestId: uint, spec: actorSpec, owner: id },
   'actor-state': { actorId: id, className: str, state: actorState, nodeId: id, name: opt(str), spec: opt(actorSpec), owner: opt(id), restarts: opt(uint) },

@@ -171,6 +171,8 @@ export class LocalScheduler {
     for (const task of [...this.#tasks.values()]) {
       if (task.state !== 'spilled' || task.placedOn !== nodeId) continue;
       task.placedOn = undefined;
+      // Its log left with it (see #spill): this node reports it again from now on.
+      this.#taskLog.submitted(task.spec);
       const error = afterNodeLoss(task, nodeId, why);
       if (error) {
         this.#finish(task, { status: 'error', error });
@@ -419,6 +421,11 @@ export class LocalScheduler {
   /** The recent tasks of this node, for the state API. */
   recent(): import('@weft/protocol').TaskEvent[] {
     return this.#taskLog.all();
+  }
+
+  /** The tasks that changed since the last call, for the head's task table (see TaskLog.drain). */
+  drainTaskEvents(): { events: import('@weft/protocol').TaskEvent[]; dropped: number } {
+    return this.#taskLog.drain();
   }
 
   /** Counts by state, for status and tests. */
