@@ -13,7 +13,9 @@
  *
  * Bounds: finished and failed tasks are kept up to `historySize` (the oldest finished go first,
  * whatever their job); tasks not finished up to `maxLiveTasks` (more are counted as dropped, as
- * are the events nodes dropped). A job whose driver left has its unfinished tasks ended as
+ * are the events nodes dropped). Cost: in embedded mode the head shares the driver's thread, so a
+ * report costs a few Map operations and no copy (the table takes the events it is given); the
+ * changes listeners receive are gathered only while there are listeners. A job whose driver left has its unfinished tasks ended as
  * cancelled (its nodes cancel them, and their reports follow); a dead node's as NODE_DIED (a
  * task its owner runs again elsewhere is reported again from there).
  */
@@ -75,6 +77,9 @@ export interface TaskTableOptions {
 /** Called with each non-empty change of the table. */
 export type TaskTableListener = (changes: TaskTableChanges) => void;
 
+/** Finished jobs whose state (`JobTasks.finished`) is remembered. */
+const MAX_FINISHED_JOBS = 1_000;
+
 /** The job of rows whose node did not name one. */
 export const UNKNOWN_JOB = 'unknown';
 
@@ -85,13 +90,17 @@ export class TaskTable {
   readonly historySize: number;
   readonly maxLiveTasks: number;
   readonly #rows = new Map<string, TaskRow>();
-  /** Ids of finished rows, oldest first: what the history evicts. */
-  readonly #history = new Set<string>();
-  /** Ids of each job's rows; a job's entry goes with its last row. */
-  readonly #jobs = new Map<string, Set<string>>();
+  /**
+   * Ids of rows in the order they finished (stale ones too: rows that ran again or finished
+   * again), consumed from #oldest. Evicting by iterating a Map or Set from its start instead would
+   * walk over every deleted slot V8 keeps there until it rehashes, which made a burst quadratic.
+   */
+  #order: string[] = [];
+  #oldest = 0;
+  /** Jobs whose driver left, the last MAX_FINISHED_JOBS. */
   readonly #finishedJobs = new Set<string>();
-  /** Tasks that finished once: their duration and count are taken once, whatever reports follow. */
-  readonly #counted = new Set<string>();
+  /** Rows that were finished and run again: their duration and count were taken already. */
+  readonly #reopened = new Set<string>();
   readonly #counts = noCounts();
   readonly #totals = { finished: 0, failed: 0 };
   readonly #listeners = new Set<TaskTableListener>();
@@ -105,19 +114,26 @@ export class TaskTable {
     if (!(this.maxLiveTasks >= 0)) throw new RangeError(`maxLiveTasks must be >= 0, got ${this.maxLiveTasks}`);
   }
 
-  /** Merge a node's batch of task events; `dropped`: events that node lost. */
+  /**
+   * Merge a node's batch of task events; `dropped`: events that node lost. The table takes the
+   * event objects as its rows (the caller gives them up: a decoded message, or a node's drained copies).
+   */
   apply(events: TaskEvent[], dropped = 0): void {
     this.#dropped += dropped;
-    const changes: TaskTableChanges = { tasks: [], finished: [], removed: [] };
+    const changes = this.#changes();
     for (const event of events) this.#put(this.#merge(event), changes);
     this.#emit(changes);
   }
 
   /** The driver of `jobId` left: its unfinished tasks end as cancelled (its nodes cancel them). */
   jobFinished(jobId: string, now = Date.now()): void {
+    this.#finishedJobs.delete(jobId);
     this.#finishedJobs.add(jobId);
+    for (const oldest of this.#finishedJobs) {
+      if (this.#finishedJobs.size <= MAX_FINISHED_JOBS) break;
+      this.#finishedJobs.delete(oldest);
+    }
     this.#endLive((row) => row.jobId === jobId, ERROR_CODES.TASK_CANCELLED, now);
-    this.#forgetJobIfEmpty(jobId);
   }
 
   /** A node died: the unfinished tasks it ran end as NODE_DIED (unless reported again from elsewhere). */
@@ -132,23 +148,25 @@ export class TaskTable {
 
   /** Every row, or one job's: live ones and the history, in the order they were first reported. */
   list(jobId?: string): TaskRow[] {
-    if (jobId === undefined) return [...this.#rows.values()];
-    const ids = this.#jobs.get(jobId);
-    return ids ? [...ids].map((id) => this.#rows.get(id) as TaskRow) : [];
+    const rows = [...this.#rows.values()];
+    return jobId === undefined ? rows : rows.filter((row) => row.jobId === jobId);
   }
 
   /** The rows (all, or `jobId`'s), their dependency edges and the jobs' counts. */
   snapshot(jobId?: string): TaskTableSnapshot {
     const tasks = this.list(jobId);
     const edges: TaskEdge[] = [];
+    const jobs = new Map<string, JobTasks>();
     for (const row of tasks) {
+      let job = jobs.get(row.jobId);
+      if (!job) jobs.set(row.jobId, job = { jobId: row.jobId, finished: this.#finishedJobs.has(row.jobId), counts: noCounts() });
+      job.counts[row.state] += 1;
       for (const objectId of row.deps ?? []) {
         const from = this.#producerOf(objectId);
         if (from !== undefined) edges.push({ from, to: row.taskId, objectId });
       }
     }
-    const jobIds = jobId === undefined ? [...this.#jobs.keys()] : this.#jobs.has(jobId) ? [jobId] : [];
-    return { tasks, edges, jobs: jobIds.map((id) => this.#jobTasks(id)), dropped: this.#dropped };
+    return { tasks, edges, jobs: [...jobs.values()], dropped: this.#dropped };
   }
 
   /** Listen to every change (one call per batch applied); returns the unsubscribe function. */
@@ -174,17 +192,19 @@ export class TaskTable {
 
   /** The row a report makes: the report, keeping the first submission time and the dependencies. */
   #merge(event: TaskEvent): TaskRow {
+    const row = event as TaskRow;
     const old = this.#rows.get(event.taskId);
-    const row: TaskRow = { ...event, jobId: event.jobId ?? old?.jobId ?? UNKNOWN_JOB };
+    row.jobId ??= old?.jobId ?? UNKNOWN_JOB;
     if (old === undefined) return row;
     if (old.submittedAt < row.submittedAt) row.submittedAt = old.submittedAt;
     if (row.deps === undefined && old.deps !== undefined) row.deps = old.deps;
     return row;
   }
 
-  #put(row: TaskRow, changes: TaskTableChanges): void {
+  #put(row: TaskRow, changes: TaskTableChanges | undefined): void {
     const old = this.#rows.get(row.taskId);
-    if (old === undefined && !isDone(row.state) && this.#rows.size - this.#history.size >= this.maxLiveTasks) {
+    const done = isDone(row.state);
+    if (old === undefined && !done && this.#rows.size - this.#counts.finished - this.#counts.failed >= this.maxLiveTasks) {
       this.#dropped += 1;
       return;
     }
@@ -192,61 +212,64 @@ export class TaskTable {
       const depTasks = row.deps.map((objectId) => this.#producerOf(objectId)).filter((id): id is string => id !== undefined);
       if (depTasks.length > 0) row.depTasks = depTasks;
     }
-    if (old !== undefined) {
-      this.#counts[old.state] -= 1;
-      if (old.jobId !== row.jobId) this.#jobs.get(old.jobId)?.delete(row.taskId);
-    }
+    const wasDone = old !== undefined && isDone(old.state);
+    if (old !== undefined) this.#counts[old.state] -= 1;
     this.#rows.set(row.taskId, row);
     this.#counts[row.state] += 1;
-    let ids = this.#jobs.get(row.jobId);
-    if (!ids) this.#jobs.set(row.jobId, ids = new Set());
-    ids.add(row.taskId);
-    changes.tasks.push(row);
-    this.#history.delete(row.taskId);
-    if (!isDone(row.state)) return;
-    this.#history.add(row.taskId);
+    changes?.tasks.push(row);
+    if (!done) {
+      if (wasDone) this.#reopened.add(row.taskId);
+      return;
+    }
     const outcome = row.state as 'finished' | 'failed';
-    if (!this.#counted.has(row.taskId)) {
-      this.#counted.add(row.taskId);
-      this.#totals[outcome] += 1;
-      changes.finished.push(row);
-    } else if (old !== undefined && isDone(old.state) && old.state !== outcome) {
+    if (wasDone) {
       // Ended by the head (its job or node went) before its node's own report of how it ended.
-      this.#totals[old.state as 'finished' | 'failed'] -= 1;
+      if (old.state !== outcome) {
+        this.#totals[old.state as 'finished' | 'failed'] -= 1;
+        this.#totals[outcome] += 1;
+      }
+      return;
+    }
+    this.#order.push(row.taskId);
+    if (this.#reopened.size === 0 || !this.#reopened.has(row.taskId)) {
       this.#totals[outcome] += 1;
+      changes?.finished.push(row);
     }
     this.#evict(changes);
   }
 
   /** Forget the oldest finished rows beyond the history's size. */
-  #evict(changes: TaskTableChanges): void {
-    for (const taskId of this.#history) {
-      if (this.#history.size <= this.historySize) return;
-      this.#history.delete(taskId);
-      this.#counted.delete(taskId);
-      const row = this.#rows.get(taskId) as TaskRow;
+  #evict(changes: TaskTableChanges | undefined): void {
+    while (this.#counts.finished + this.#counts.failed > this.historySize) {
+      const taskId = this.#nextOldest();
+      if (taskId === undefined) return;
+      const row = this.#rows.get(taskId);
+      if (row === undefined || !isDone(row.state)) continue;
       this.#rows.delete(taskId);
       this.#counts[row.state] -= 1;
-      this.#jobs.get(row.jobId)?.delete(taskId);
-      this.#forgetJobIfEmpty(row.jobId);
-      changes.removed.push(taskId);
+      if (this.#reopened.size > 0) this.#reopened.delete(taskId);
+      changes?.removed.push(taskId);
     }
   }
 
+  /** The next id of #order (undefined when none is left), compacting it once its consumed part dominates. */
+  #nextOldest(): string | undefined {
+    if (this.#oldest >= this.#order.length) return undefined;
+    const taskId = this.#order[this.#oldest++];
+    if (this.#oldest > 1024 && this.#oldest * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#oldest);
+      this.#oldest = 0;
+    }
+    return taskId;
+  }
+
   #endLive(match: (row: TaskRow) => boolean, code: string, now: number): void {
-    const changes: TaskTableChanges = { tasks: [], finished: [], removed: [] };
+    const changes = this.#changes();
     for (const row of [...this.#rows.values()]) {
       if (isDone(row.state) || !match(row)) continue;
       this.#put({ ...row, state: 'failed', finishedAt: now, error: code }, changes);
     }
     this.#emit(changes);
-  }
-
-  #forgetJobIfEmpty(jobId: string): void {
-    const ids = this.#jobs.get(jobId);
-    if (ids !== undefined && ids.size > 0) return;
-    this.#jobs.delete(jobId);
-    this.#finishedJobs.delete(jobId);
   }
 
   /**
@@ -261,14 +284,13 @@ export class TaskTable {
     return this.#rows.get(taskId)?.taskId;
   }
 
-  #jobTasks(jobId: string): JobTasks {
-    const counts = noCounts();
-    for (const id of this.#jobs.get(jobId) ?? []) counts[(this.#rows.get(id) as TaskRow).state] += 1;
-    return { jobId, finished: this.#finishedJobs.has(jobId), counts };
+  /** A change to gather, or none while nobody listens. */
+  #changes(): TaskTableChanges | undefined {
+    return this.#listeners.size > 0 ? { tasks: [], finished: [], removed: [] } : undefined;
   }
 
-  #emit(changes: TaskTableChanges): void {
-    if (changes.tasks.length === 0 && changes.removed.length === 0) return;
+  #emit(changes: TaskTableChanges | undefined): void {
+    if (changes === undefined || (changes.tasks.length === 0 && changes.removed.length === 0)) return;
     for (const listener of this.#listeners) {
       try {
         listener(changes);
