@@ -353,8 +353,10 @@ export interface PeerInfo {
 }
 
 /**
- * A task as the state API shows it. Each node keeps the recent ones in its task log and the head
- * gathers them on demand, which keeps the head off the path of every task.
+ * A task as the state API shows it. Each node keeps its tasks in its task log and sends those
+ * that changed to the head in batches (`task-events`, with its heartbeat), off the task's own
+ * path; the head merges them into its task table. A task that changed several times between two
+ * batches is sent once, as it is at the batch.
  */
 /** A parallel map (`f.map`, `imap`, …) as its driver or task reports it. */
 export interface MapStatus {
@@ -391,10 +393,17 @@ export interface TaskEvent {
   workerId?: string;
   /** Ids of the objects it took as arguments; absent: none. */
   deps?: string[];
+  /**
+   * Ids of the tasks that make those objects, where the head's task table knows them (the edges
+   * of the job's task graph); absent: none known. Filled in by the head, never sent by a node.
+   */
+  depTasks?: string[];
   /** Error code when failed; absent otherwise. */
   error?: string;
   /** The error's message when failed (for a TASK_ERROR, the class and message the user's code threw; at most 1,000 characters); absent otherwise, or from an older node. */
   errorMessage?: string;
+  /** Bytes of the arguments passed by value (encoded, refs excluded); absent: from an older node. */
+  argBytes?: number;
 }
 
 /** Where an object's bytes are. */
@@ -418,6 +427,12 @@ export type NodeToHead =
   | { type: 'register-node'; node: PeerInfo; headId?: string }
   /** `available`: free resources now; `stats`: counts for `weft status`. */
   | { type: 'heartbeat'; available: ResourceSet; stats: NodeStats }
+  /**
+   * The node's tasks that changed since its last batch, each as it is now (sent with the
+   * heartbeat, never per event). `dropped`: events this node could not keep since its last batch
+   * (its outbox was full); absent: none.
+   */
+  | { type: 'task-events'; events: TaskEvent[]; dropped?: number }
   /** A task this node cannot run (no resources, or saturated); `argLocations` lists where its ref arguments are. */
   | { type: 'spill-task'; task: TaskSpec; owner: string; argLocations: ObjectLocation[] }
   /** Place an actor on some node; the head answers with a `reply` carrying the node id. */
@@ -465,6 +480,14 @@ export interface NodeStats {
   memoryTotalBytes?: number;
   /** Bytes the object store keeps in memory before it spills; absent: an older node. */
   storeCapacityBytes?: number;
+  /** Objects whose bytes are spilled to this node's disk (not in memory); absent: an older node. */
+  spilledObjects?: number;
+  /** Bytes of those objects on disk; absent: an older node. */
+  spilledBytes?: number;
+  /** Bytes this node pulled from other nodes since it started (object chunks); absent: an older node. */
+  bytesPulled?: number;
+  /** Bytes other nodes pulled from this node since it started (object chunks served); absent: an older node. */
+  bytesPushed?: number;
 }
 
 /** Where an actor lives. */

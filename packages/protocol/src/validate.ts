@@ -16,7 +16,8 @@ import { isId } from './ids.ts';
 import {
   CLOSE_CODES, type MapStatus, type ActorCallSpec, type ActorInfo, type ActorOptionsSpec, type ActorSpec, type ClientMessage,
   type FunctionDescriptor, type Hello, type HeadToNode, type NodeMessage, type NodeStats, type NodeToHead,
-  type ObjectLocation, type OutputChunk, type OutputOrigin, type PeerInfo, type PeerMessage, type TaskBatch, type TaskSpec, type Welcome,
+  type ObjectLocation, type OutputChunk, type OutputOrigin, type PeerInfo, type PeerMessage, type TaskBatch, type TaskSpec,
+  type Welcome, type TaskEvent,
 } from './messages.ts';
 
 /** A message that failed to decode or validate; `reason` says which field and why. */
@@ -174,6 +175,12 @@ const mapStatus = shape<MapStatus>({
 const nodeStats = shape<NodeStats>({
   objects: uint, objectBytes: uint, workers: uint, actors: uint, queued: uint, running: uint,
   memoryBytes: opt(uint), memoryTotalBytes: opt(uint), storeCapacityBytes: opt(uint),
+  spilledObjects: opt(uint), spilledBytes: opt(uint), bytesPulled: opt(uint), bytesPushed: opt(uint),
+});
+const taskEvent = shape<TaskEvent>({
+  taskId: id, jobId: opt(id), name: str, state: oneOf('waiting', 'queued', 'running', 'finished', 'failed'), nodeId: id,
+  submittedAt: num, startedAt: opt(num), finishedAt: opt(num), workerId: opt(id), deps: opt(idList), depTasks: opt(idList), error: opt(str),
+  errorMessage: opt(str), argBytes: opt(uint),
 });
 const outputChunks = arrayOf(shape<OutputChunk>({
   taskId: id, jobId: id, name: str, stream: oneOf('stdout', 'stderr'), lines: arrayOf(str), dropped: opt(uint),
@@ -255,6 +262,7 @@ export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node
   hello: helloFields,
   'register-node': { node: peerInfo, headId: opt(id) },
   heartbeat: { available: resources, stats: nodeStats },
+  'task-events': { events: arrayOf(taskEvent), dropped: opt(uint) },
   'spill-task': { task, owner: id, argLocations: locations },
   'place-actor': { requestId: uint, spec: actorSpec, owner: id },
   'actor-state': { actorId: id, className: str, state: actorState, nodeId: id, name: opt(str), spec: opt(actorSpec), owner: opt(id), restarts: opt(uint) },

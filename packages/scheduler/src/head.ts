@@ -24,6 +24,7 @@ import { JobRegistry } from './job-registry.ts';
 import { MapTable } from './map-table.ts';
 import { NodeRegistry } from './node-registry.ts';
 import { relayTargets } from './output-relay.ts';
+import { TaskTable, type TaskTableOptions } from './task-table.ts';
 
 /** A node's connection as the head holds it. */
 interface NodeSession {
@@ -36,6 +37,8 @@ interface NodeSession {
 export interface HeadOptions {
   /** A node silent this long is declared dead. @default DEATH_TIMEOUT_MS */
   deathTimeoutMs?: number;
+  /** Bounds of the task table. @default TaskTable's defaults */
+  taskTable?: TaskTableOptions;
 }
 
 /** How long the head waits for a node to confirm it killed an actor (the kill stands regardless). */
@@ -53,6 +56,8 @@ export class Head {
   readonly jobs = new JobRegistry();
   /** The parallel maps drivers and tasks report. */
   readonly maps = new MapTable();
+  /** Every task the nodes report: each job's task graph and the recent history. */
+  readonly tasks: TaskTable;
   readonly #sessions = new Map<string, NodeSession>();
   readonly #pending = new Map<number, { session: NodeSession; resolve(result: HeadReply): void }>();
   #nextRequestId = 1;
@@ -60,6 +65,7 @@ export class Head {
 
   constructor(options: HeadOptions = {}) {
     this.deathTimeoutMs = options.deathTimeoutMs ?? DEATH_TIMEOUT_MS;
+    this.tasks = new TaskTable(options.taskTable);
   }
 
   /** Serve a node over `conn` until it closes. */
@@ -143,6 +149,8 @@ export class Head {
     switch (message.type) {
       case 'heartbeat':
         return this.nodes.heartbeat(nodeId, message.available, message.stats);
+      case 'task-events':
+        return this.tasks.apply(message.events, message.dropped);
       case 'spill-task':
         return this.#placeTask(session, nodeId, message.task, message.owner, message.argLocations);
       case 'place-actor':
@@ -182,6 +190,7 @@ export class Head {
         this.jobs.event(message.jobId, message.state, message.nodeId);
         if (message.state === 'finished') {
           this.maps.jobFinished(message.jobId);
+          this.tasks.jobFinished(message.jobId);
           // Its tasks and (undetached) actors go, on every node.
           for (const other of this.#sessions.values()) other.conn.send({ type: 'job-finished', jobId: message.jobId });
         }
@@ -329,6 +338,7 @@ export class Head {
 
   #markDead(nodeId: string, reason: string): void {
     if (!this.nodes.died(nodeId, reason)) return;
+    this.tasks.nodeDied(nodeId);
     if (reason === 'node stopping') this.#log.info({ nodeId }, 'node stopped');
     else this.#log.warn({ nodeId, reason }, 'node left the cluster');
     for (const actor of this.actors.liveOn(nodeId)) this.#restartElsewhere(actor, nodeId, reason === 'node stopping');

@@ -13,7 +13,7 @@ import type { Head } from './head.ts';
 import { PolledList, type ListChange } from './polled-list.ts';
 import type { HttpAuth } from './sessions.ts';
 import { clusterStatus, listActors, listOf } from './state-api.ts';
-import { polledTaskSource, type TaskSource } from './task-source.ts';
+import { tableTaskSource, type TaskSource } from './task-source.ts';
 
 /** The path of the feed. */
 export const LIVE_PATH = '/api/live';
@@ -36,7 +36,7 @@ export class LiveFeed {
   #sampler: NodeJS.Timeout | undefined;
 
   constructor(private readonly head: Head, private readonly auth: HttpAuth,
-    private readonly tasks: TaskSource = polledTaskSource(() => listOf(head, 'tasks'))) {
+    private readonly tasks: TaskSource = tableTaskSource(head.tasks)) {
     this.#lists = {
       actors: new PolledList(() => listActors(head), (actor) => actor.actorId, LIVE_SAMPLE_INTERVAL_MS),
       objects: new PolledList(() => listOf(head, 'objects'), (object) => `${object.objectId}@${object.nodeId}`, LIVE_SAMPLE_INTERVAL_MS),

@@ -1,12 +1,14 @@
 /**
  * The head's HTTP side, on the same port as its WebSockets: a JSON state API under `/api/`
- * (what `weft status`, `weft list` and the dashboard read) and Prometheus metrics at
- * `/metrics`. Every request needs the cluster token as `Authorization: Bearer …`, or the cookie
- * of a dashboard session (see HttpAuth); the dashboard's own files are served in dashboard.ts.
+ * (what `weft status`, `weft list` and the dashboard read; tasks come from the head's task
+ * table, the rest is asked of the nodes) and Prometheus metrics at `/metrics` (metrics.ts).
+ * Every request needs the cluster token as `Authorization: Bearer …`, or the cookie of a
+ * dashboard session (see HttpAuth); the dashboard's own files are served in dashboard.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sumOf, type ActorLocation, type QueryReplies, type TaskEvent } from '@weft/protocol';
 import type { Head } from './head.ts';
+import { HeadMetrics } from './metrics.ts';
 import { HttpAuth } from './sessions.ts';
 
 /** The state of the cluster as `weft status` shows it. */
@@ -63,24 +65,6 @@ export function chromeTrace(tasks: TaskEvent[]): object {
   return { traceEvents: events, displayTimeUnit: 'ms' };
 }
 
-async function metrics(head: Head): Promise<string> {
-  const status = await clusterStatus(head) as { nodes: Array<{ alive: boolean; stats: { running: number; queued: number } | null }>; resources: Record<string, number>; available: Record<string, number>; actors: number; objects: number; objectBytes: number };
-  const lines: string[] = [];
-  const gauge = (name: string, help: string, value: number, labels = ''): void => {
-    if (!lines.some((line) => line.startsWith(`# HELP ${name} `))) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-    lines.push(`${name}${labels} ${value}`);
-  };
-  gauge('weft_nodes_alive', 'Nodes alive in the cluster.', status.nodes.filter((node) => node.alive).length);
-  for (const [name, amount] of Object.entries(status.resources)) gauge('weft_resources_total', 'Total resources of live nodes.', amount, `{resource="${name}"}`);
-  for (const [name, amount] of Object.entries(status.available)) gauge('weft_resources_available', 'Free resources of live nodes.', amount, `{resource="${name}"}`);
-  gauge('weft_actors_alive', 'Actors not dead.', status.actors);
-  gauge('weft_objects', 'Objects in the object stores.', status.objects);
-  gauge('weft_object_bytes', 'Bytes of objects in the object stores.', status.objectBytes);
-  gauge('weft_tasks_running', 'Tasks running.', status.nodes.reduce((n, node) => n + (node.stats?.running ?? 0), 0));
-  gauge('weft_tasks_queued', 'Tasks waiting or queued.', status.nodes.reduce((n, node) => n + (node.stats?.queued ?? 0), 0));
-  return `${lines.join('\n')}\n`;
-}
-
 /** Routes served beside the state API, under its token check: they answer and return true for a path of theirs. */
 export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 
@@ -92,6 +76,7 @@ export function stateApi(head: Head, token: string | HttpAuth, extra?: ExtraRout
     res.end(body);
   };
   const json = (res: ServerResponse, value: unknown): void => send(res, 200, 'application/json', JSON.stringify(value));
+  const metrics = new HeadMetrics(head);
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://head');
     if (!auth.allows(req)) return send(res, 401, 'text/plain', 'missing or wrong token: send Authorization: Bearer <token>, or sign in to the dashboard\n');
@@ -103,13 +88,15 @@ export function stateApi(head: Head, token: string | HttpAuth, extra?: ExtraRout
         case '/api/status': return json(res, await clusterStatus(head));
         case '/api/nodes': return json(res, (await clusterStatus(head) as { nodes: unknown }).nodes);
         case '/api/actors': return json(res, await listActors(head));
-        case '/api/tasks': return json(res, await listOf(head, 'tasks'));
+        // From the head's task table (the nodes report their tasks to it): `?jobId=` for one job's.
+        case '/api/tasks': return json(res, head.tasks.list(url.searchParams.get('jobId') ?? undefined));
+        case '/api/tasks/graph': return json(res, head.tasks.snapshot(url.searchParams.get('jobId') ?? undefined));
         case '/api/objects': return json(res, await listOf(head, 'objects'));
         case '/api/maps': return json(res, head.maps.list(url.searchParams.get('job') ?? undefined));
         case '/api/jobs': return json(res, (await clusterStatus(head) as { jobs: unknown }).jobs);
         case '/api/logs': return json(res, await taskLogs(head, url.searchParams));
-        case '/api/timeline': return json(res, chromeTrace(await listOf(head, 'tasks')));
-        case '/metrics': return send(res, 200, 'text/plain; version=0.0.4', await metrics(head));
+        case '/api/timeline': return json(res, chromeTrace(head.tasks.list(url.searchParams.get('jobId') ?? undefined)));
+        case '/metrics': return send(res, 200, metrics.contentType, await metrics.text());
         default: return send(res, 404, 'text/plain', `no such path: ${url.pathname}\n`);
       }
     };

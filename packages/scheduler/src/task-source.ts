@@ -1,11 +1,9 @@
 /**
- * Where the dashboard's live feed gets tasks from. Today: the nodes' recent tasks, asked for on a
- * timer and diffed here (PolledList). When the head keeps a TaskTable (the live DAG fed by the
- * nodes' task events) it takes this place: it has the same two methods, so the swap is the one
- * line in `LiveFeed`'s constructor default.
+ * Where the dashboard's live feed gets tasks from: the head's task table (the live DAG the
+ * nodes' task events feed), whose batches of changes the feed pushes to the pages as they come.
  */
 import type { TaskEvent } from '@weft/protocol';
-import { PolledList } from './polled-list.ts';
+import type { TaskTable } from './task-table.ts';
 
 /** Tasks now, and batches of tasks that changed after. */
 export interface TaskSource {
@@ -15,15 +13,12 @@ export interface TaskSource {
   subscribe(listener: (changed: TaskEvent[]) => void): () => void;
 }
 
-/** How often the polled source asks the nodes. */
-export const TASK_POLL_INTERVAL_MS = 500;
-
-/** A TaskSource that asks `query` (the head's `queryNodes('tasks')`, merged) while someone listens. */
-export function polledTaskSource(query: () => Promise<TaskEvent[]>, intervalMs = TASK_POLL_INTERVAL_MS): TaskSource {
-  const list = new PolledList(query, (task) => task.taskId, intervalMs);
+/** The task table as a TaskSource. Tasks the table forgets stay on the pages (history is not deleted there either). */
+export function tableTaskSource(table: TaskTable): TaskSource {
   return {
-    snapshot: () => list.snapshot().map(([, task]) => task),
-    // Tasks a node's ring forgot stay on the page: a task table does not delete history either.
-    subscribe: (listener) => list.subscribe((change) => { if (change.changed.length > 0) listener(change.changed.map(([, task]) => task)); }),
+    snapshot: () => table.list(),
+    subscribe: (listener) => table.subscribe((changes) => {
+      if (changes.tasks.length > 0) listener(changes.tasks);
+    }),
   };
 }

@@ -7,8 +7,8 @@
  */
 import {
   ERROR_CODES, SystemError, fromErrorPayload, logger, type ErrorPayload, sumOf, type ActorLocation, type ActorSpec, type Connection, type HeadReply, type HeadRequest, type HeadToNode,
-  type NodeRequest, type NodeStats, type NodeToHead, type LogLine, type MapStatus, type ObjectLocation, type OutputChunk, type OutputOrigin, type PeerInfo, type QueryReplies, type ReplyValue,
-  type ResourceSet, type TaskSpec,
+  type NodeRequest, type NodeStats, type NodeToHead, type LogLine, type MapStatus, type ObjectLocation, type OutputChunk,
+  type OutputOrigin, type PeerInfo, type QueryReplies, type ReplyValue, type ResourceSet, type TaskSpec, type TaskEvent,
 } from '@weft/protocol';
 
 /** What the node does with the head's messages. */
@@ -37,6 +37,9 @@ export interface HeadHandlers {
   /** The connection to the head is back (a restarted head): announce this node again. */
   reconnected(): void;
 }
+
+/** Task events in one `task-events` message at most (~100 bytes each on the wire). */
+const TASK_EVENTS_PER_MESSAGE = 20_000;
 
 /** Requests to the head fail after this long. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -98,6 +101,18 @@ export class HeadConnection {
 
   heartbeat(available: ResourceSet, stats: NodeStats): void {
     this.#conn.send({ type: 'heartbeat', available, stats });
+  }
+
+  /**
+   * Send the tasks that changed since the last batch, in messages of TASK_EVENTS_PER_MESSAGE at
+   * most (a burst's batch stays far under the frame limit). Nothing is sent when nothing changed.
+   */
+  taskEvents(events: TaskEvent[], dropped: number): void {
+    for (let start = 0; start < events.length || (start === 0 && dropped > 0); start += TASK_EVENTS_PER_MESSAGE) {
+      const slice = events.length <= TASK_EVENTS_PER_MESSAGE ? events : events.slice(start, start + TASK_EVENTS_PER_MESSAGE);
+      this.#conn.send(start === 0 && dropped > 0 ? { type: 'task-events', events: slice, dropped } : { type: 'task-events', events: slice });
+      if (events.length === 0) return;
+    }
   }
 
   spill(task: TaskSpec, owner: string, argLocations: ObjectLocation[]): void {

@@ -110,7 +110,7 @@ export class LocalScheduler {
     if (ownerNode !== undefined) this.store.returnResultTo(spec.taskId, ownerNode);
     const task = newTaskRecord(spec, ownerNode);
     this.#tasks.set(spec.taskId, task);
-    this.#taskLog.submitted(spec);
+    this.#taskLog.submitted(task);
     this.store.pin(task.pinned);
     if (this.#spilled.takeCancelledAhead(spec.taskId)) {
       this.#finish(task, { status: 'error', error: { code: ERROR_CODES.TASK_CANCELLED, message: `task ${spec.name} (${spec.taskId}) was cancelled` } });
@@ -154,7 +154,7 @@ export class LocalScheduler {
   }
 
   #spill(task: TaskRecord): void {
-    this.#taskLog.forget(task.spec.taskId);
+    this.#taskLog.forget(task);
     this.#spilled.send(task);
   }
 
@@ -171,6 +171,8 @@ export class LocalScheduler {
     for (const task of [...this.#tasks.values()]) {
       if (task.state !== 'spilled' || task.placedOn !== nodeId) continue;
       task.placedOn = undefined;
+      // Its log left with it (see #spill): this node reports it again from now on.
+      this.#taskLog.submitted(task);
       const error = afterNodeLoss(task, nodeId, why);
       if (error) {
         this.#finish(task, { status: 'error', error });
@@ -247,7 +249,7 @@ export class LocalScheduler {
       }
     }
     task.state = 'queued';
-    this.#taskLog.queued(task.spec.taskId);
+    this.#taskLog.queued(task);
     this.#queue.push(task);
     this.dispatch();
   }
@@ -410,7 +412,7 @@ export class LocalScheduler {
 
   #finish(task: TaskRecord, result: Result): void {
     task.state = 'finished';
-    this.#taskLog.finished(task.spec.taskId, result.status === 'error' ? result.error : undefined);
+    this.#taskLog.finished(task, result.status === 'error' ? result.error : undefined);
     this.#tasks.delete(task.spec.taskId);
     this.store.complete(task.spec.taskId, result);
     this.store.unpin(task.pinned);
@@ -418,7 +420,13 @@ export class LocalScheduler {
 
   /** The recent tasks of this node, for the state API. */
   recent(): import('@weft/protocol').TaskEvent[] {
-    return this.#taskLog.all();
+    const live = [...this.#tasks.values()].flatMap((task) => (task.event ? [{ ...task.event }] : []));
+    return [...live, ...this.#taskLog.recent()];
+  }
+
+  /** The tasks that changed since the last call, for the head's task table (see TaskLog.drain). */
+  drainTaskEvents(): { events: import('@weft/protocol').TaskEvent[]; dropped: number } {
+    return this.#taskLog.drain();
   }
 
   /** Counts by state, for status and tests. */

@@ -247,6 +247,8 @@ export class WeftNode {
     this.clients.closeAll(reason);
     await this.pool.stop();
     this.output.flush();
+    // The last changes (the tasks its workers ended with) reach the head before the node goes.
+    this.#sendTaskEvents();
     this.head.close(reason);
     this.spiller.clear();
     this.state = 'stopped';
@@ -311,14 +313,23 @@ export class WeftNode {
 
   #sendHeartbeat(): void {
     const counts = this.scheduler.counts();
-    const { objects, bytes } = this.store.stats();
+    const { objects, bytes, spilledObjects, spilledBytes } = this.store.stats();
+    const { pulled, pushed } = this.resolver.transferred();
     // Available amounts go below zero while resumed tasks take their CPUs back: report none free.
     const available = Object.fromEntries(Object.entries(this.scheduler.available()).map(([name, amount]) => [name, Math.max(0, amount)]));
     this.head.heartbeat(available, {
       objects, objectBytes: bytes, workers: this.pool.workers.size, actors: this.actors.list().filter((a) => a.state !== 'dead').length,
       queued: counts.queued + counts.waiting, running: counts.running + counts.assigned,
       memoryBytes: process.memoryUsage.rss(), memoryTotalBytes: os.totalmem(), storeCapacityBytes: this.spiller.capacity,
+      spilledObjects, spilledBytes, bytesPulled: pulled, bytesPushed: pushed,
     });
+    this.#sendTaskEvents();
+  }
+
+  /** The tasks that changed since the last heartbeat, to the head's task table (off every task's path). */
+  #sendTaskEvents(): void {
+    const { events, dropped } = this.scheduler.drainTaskEvents();
+    if (events.length > 0 || dropped > 0) this.head.taskEvents(events, dropped);
   }
 
   #query(what: keyof QueryReplies): QueryReplies[keyof QueryReplies] {

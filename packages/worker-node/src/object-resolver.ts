@@ -31,6 +31,9 @@ interface Pull {
 export const peerHolder = (nodeId: string): string => `peer:${nodeId}`;
 
 export class ObjectResolver {
+  /** Bytes of object chunks this node received from other nodes, and served to them, since it started. */
+  #bytesPulled = 0;
+  #bytesPushed = 0;
   readonly #pulls = new Map<string, Pull>();
   #nextRequestId = 1;
   readonly #log = logger('object-resolver');
@@ -40,6 +43,11 @@ export class ObjectResolver {
     private readonly store: ObjectStore,
     private readonly peers: PeerNetwork,
   ) {}
+
+  /** Bytes of object chunks pulled from other nodes and served to them since this node started. */
+  transferred(): { pulled: number; pushed: number } {
+    return { pulled: this.#bytesPulled, pushed: this.#bytesPushed };
+  }
 
   /** Start bringing `entry`'s bytes here if they are elsewhere (idempotent). */
   fetch(entry: ObjectEntry): void {
@@ -187,7 +195,9 @@ export class ObjectResolver {
       return;
     }
     const data = result.value.data;
-    this.peers.send(from, { type: 'object-chunk', requestId, objectId, offset, total: data.byteLength, data: data.subarray(offset, offset + length) });
+    const chunk = data.subarray(offset, offset + length);
+    this.#bytesPushed += chunk.byteLength;
+    this.peers.send(from, { type: 'object-chunk', requestId, objectId, offset, total: data.byteLength, data: chunk });
   }
 
   #chunk(message: Extract<PeerMessage, { type: 'object-chunk' }>): void {
@@ -201,6 +211,7 @@ export class ObjectResolver {
     pull.buffer ??= allocateFrame(message.total);
     pull.buffer.set(message.data, message.offset);
     pull.received += message.data.byteLength;
+    this.#bytesPulled += message.data.byteLength;
     if (pull.received >= message.total) {
       this.#pulls.delete(message.objectId);
       const refs = pull.location.refs;

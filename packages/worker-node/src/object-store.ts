@@ -84,6 +84,8 @@ export class ObjectStore {
   readonly #heldBy = new Map<string, Set<string>>();
   #seq = 0;
   #bytes = 0;
+  #spilledObjects = 0;
+  #spilledBytes = 0;
 
   /** @param selfId this node: objects whose ids name it are owned here. @param ownerOf an id's owner (@weft/core's ownerOf). */
   constructor(private readonly selfId = '', private readonly ownerOf: (id: string) => string | undefined = () => undefined) {}
@@ -124,9 +126,22 @@ export class ObjectStore {
     return this.#objects.get(id);
   }
 
-  /** Number of objects and bytes of ready values held in memory. */
-  stats(): { objects: number; bytes: number } {
-    return { objects: this.#objects.size, bytes: this.#bytes };
+  /** Number of objects and bytes of ready values held in memory; objects spilled to disk and their bytes there. */
+  stats(): { objects: number; bytes: number; spilledObjects: number; spilledBytes: number } {
+    return { objects: this.#objects.size, bytes: this.#bytes, spilledObjects: this.#spilledObjects, spilledBytes: this.#spilledBytes };
+  }
+
+  /** Set or clear where an entry's bytes are on disk, keeping the spilled counts. */
+  #setSpilled(entry: Entry, file: SpillFile | undefined): void {
+    if (entry.spilled) {
+      this.#spilledObjects -= 1;
+      this.#spilledBytes -= entry.spilled.size;
+    }
+    entry.spilled = file;
+    if (file) {
+      this.#spilledObjects += 1;
+      this.#spilledBytes += file.size;
+    }
   }
 
   /** Store the result of `id` (first one wins: a cancelled task's late result is dropped). */
@@ -168,7 +183,7 @@ export class ObjectStore {
     if (entry.result?.status !== 'ok') return;
     this.#bytes -= entry.result.value.data.byteLength;
     entry.result = undefined;
-    entry.spilled = file;
+    this.#setSpilled(entry, file);
     entry.disk = file;
   }
 
@@ -176,7 +191,7 @@ export class ObjectStore {
   restored(view: ObjectEntry, result: Result): void {
     const entry = this.#w(view);
     if (this.#objects.get(entry.id) !== entry || entry.result) return;
-    entry.spilled = undefined;
+    this.#setSpilled(entry, undefined);
     entry.result = result;
     entry.touched = ++this.#seq;
     if (result.status === 'ok') this.#bytes += result.value.data.byteLength;
@@ -192,7 +207,7 @@ export class ObjectStore {
     if (this.#objects.get(entry.id) !== entry) return;
     if (entry.result?.status === 'ok') this.#bytes -= entry.result.value.data.byteLength;
     entry.result = undefined;
-    entry.spilled = undefined;
+    this.#setSpilled(entry, undefined);
     entry.location = undefined;
     this.complete(entry.id, result);
   }
@@ -381,6 +396,7 @@ export class ObjectStore {
     if (!entry.result && !entry.location && !entry.spilled && entry.owner === undefined) return;
     this.#objects.delete(entry.id);
     this.onFree(entry);
+    this.#setSpilled(entry, undefined);
     if (entry.result?.status === 'ok') {
       this.#bytes -= entry.result.value.data.byteLength;
       // Objects this one contained were pinned by it.

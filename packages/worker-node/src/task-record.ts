@@ -2,7 +2,7 @@
  * A task as the local scheduler tracks it, and what the scheduler needs from the rest of the
  * cluster (the node provides it).
  */
-import { argumentObjectIds, type TaskSpec } from '@weft/protocol';
+import { argumentObjectIds, type TaskEvent, type TaskSpec } from '@weft/protocol';
 import type { TaskGroup } from './task-groups.ts';
 import type { WorkerHandle } from './worker-pool.ts';
 
@@ -39,11 +39,15 @@ export interface TaskRecord {
   group?: TaskGroup | undefined;
   /** Ids pinned for the task's arguments, unpinned when it finishes. */
   readonly pinned: string[];
+  /** Its event in the node's task log (see TaskLog); undefined: not logged here. */
+  event: TaskEvent | undefined;
+  /** The task log's outbox batch its event was last put in (see TaskLog). */
+  eventBatch: number;
 }
 
 /** A new record of a task waiting for its arguments, pinning them (and the refs inside them). */
 export function newTaskRecord(spec: TaskSpec, ownerNode: string | undefined): TaskRecord {
   const pinned = argumentObjectIds(spec);
   return { spec, state: 'waiting', ownerNode, placed: ownerNode !== undefined, placedOn: undefined, missingDeps: 0, retries: 0,
-    worker: undefined, waits: 0, pinned };
+    worker: undefined, waits: 0, pinned, event: undefined, eventBatch: 0 };
 }

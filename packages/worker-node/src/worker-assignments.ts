@@ -77,7 +77,7 @@ export class WorkerAssignments {
     if (group) {
       this.#groups.join(group);
       task.group = group;
-      this.taskLog.started(task.spec.taskId, worker.id);
+      this.taskLog.started(task, worker.id);
       this.#hold(task, worker);
     } else {
       worker.backlog.push(task.spec.taskId);
@@ -98,7 +98,7 @@ export class WorkerAssignments {
       const task = this.record(taskId);
       if (!task || task.state !== 'assigned') continue;
       task.state = 'running';
-      this.taskLog.started(taskId, worker.id);
+      this.taskLog.started(task, worker.id);
       if (overlaps(task.spec)) task.group = this.#groups.open(task.spec, worker);
       this.#hold(task, worker);
       worker.shape = task.spec.resources;

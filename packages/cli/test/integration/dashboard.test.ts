@@ -138,6 +138,7 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a headless browser', (
     expect(await details.textContent()).toContain('combine');
     expect(await details.textContent()).toContain(dag.c.id);
     await expect.poll(() => details.textContent()).not.toContain('loading');
+    expect(await page.textContent('#task-arg-bytes')).toMatch(/^by value: \d+(\.\d+)? (B|KB) \(encoded\)$/);
     // d = combine(c, a): what it printed, stdout and stderr.
     expect(await page.textContent('#task-logs')).toBe(`combining ${499_500 + 1_999_000} and 499500\n[stderr] a line on stderr`);
     await shot('task-details');

@@ -32,8 +32,9 @@ export function TaskDetails({ task, objects, onClose }: { task: TaskEvent; objec
         <dt>ran for</dt><dd>{duration(ran)}</dd>
         {task.error !== undefined && <><dt>error</dt><dd class="error-text">{task.error}{task.errorMessage !== undefined ? `: ${task.errorMessage}` : ''}</dd></>}
       </dl>
-      <h4>Arguments passed by ref</h4>
-      {(task.deps ?? []).length === 0 ? <p class="empty">none (values passed inline; their sizes are not reported)</p> : (
+      <h4>Arguments</h4>
+      {task.argBytes !== undefined && <p id="task-arg-bytes">by value: {bytes(task.argBytes)} (encoded)</p>}
+      {(task.deps ?? []).length === 0 ? <p class="empty">none passed by ref</p> : (
         <ul class="deps">{(task.deps ?? []).map((id) => <li><span class="mono">{id}</span> — {sizeOf(id)}</li>)}</ul>
       )}
       <h4>Log lines</h4>
