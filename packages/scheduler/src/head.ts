@@ -46,6 +46,9 @@ const KILL_ACK_TIMEOUT_MS = 5_000;
 /** How long a state query of a node may take. */
 const QUERY_TIMEOUT_MS = 2_000;
 
+/** How long after a job's end its tasks not reported ended are taken for cancelled. */
+export const JOB_SWEEP_DELAY_MS = 1_000;
+
 export class Head {
   /** This head instance: a restarted head has another. */
   readonly headId = randomId('head');
@@ -190,7 +193,11 @@ export class Head {
         this.jobs.event(message.jobId, message.state, message.nodeId);
         if (message.state === 'finished') {
           this.maps.jobFinished(message.jobId);
-          this.tasks.jobFinished(message.jobId);
+          // Tasks not reported ended by then end as cancelled; the nodes' last events about them
+          // (sent with their heartbeats, every 200 ms) come first, so a task that finished is not
+          // counted as cancelled (its duration would go to the wrong histogram, for good).
+          const jobId = message.jobId;
+          setTimeout(() => this.tasks.jobFinished(jobId), JOB_SWEEP_DELAY_MS).unref();
           // Its tasks and (undetached) actors go, on every node.
           for (const other of this.#sessions.values()) other.conn.send({ type: 'job-finished', jobId: message.jobId });
         }

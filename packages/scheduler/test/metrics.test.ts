@@ -2,9 +2,9 @@
  * The head's /metrics text, from a real Head driven through in-process connections that stand for
  * nodes: their heartbeats' stats and task events become the figures, parsed back from the text.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { inProcessPair, type HeadToNode, type NodeStats, type NodeToHead, type TaskEvent } from '@weft/protocol';
-import { Head } from '../src/head.ts';
+import { Head, JOB_SWEEP_DELAY_MS } from '../src/head.ts';
 import { HeadMetrics } from '../src/metrics.ts';
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -83,4 +83,28 @@ describe('HeadMetrics', () => {
     expect(parse(await metrics.text()).get('weft_task_duration_seconds_count{state="finished"}')).toBe(1);
     expect(parse(await metrics.text()).get('weft_tasks{state="finished"}')).toBe(2);
   });
+
+  it("counts a task that finished just as its job ended as finished, not cancelled (the nodes' last events come first)", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const head = new Head();
+      const metrics = new HeadMetrics(head);
+      const a = node(head, 'node-a');
+      a({ type: 'task-events', events: [task('t1', 'running')] });
+      await flush();
+      // The driver left: its node says so at once; the node that ran t1 reports it with its next heartbeat.
+      a({ type: 'job-event', jobId: 'job-1', state: 'finished', nodeId: 'node-a' });
+      await flush();
+      a({ type: 'task-events', events: [task('t1', 'finished', 5)] });
+      await flush();
+      vi.advanceTimersByTime(JOB_SWEEP_DELAY_MS);
+      const samples = parse(await metrics.text());
+      expect(samples.get('weft_task_duration_seconds_count{state="finished"}')).toBe(1);
+      expect(samples.get('weft_task_duration_seconds_count{state="failed"}') ?? 0).toBe(0);
+      expect(head.tasks.get('t1')?.state).toBe('finished');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
+
