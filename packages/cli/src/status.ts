@@ -64,10 +64,13 @@ const LIST_COLUMNS: Record<'actors' | 'tasks' | 'objects', Array<Column<Row>>> =
     { header: 'CLASS', cell: (row) => text(row.className) },
     { header: 'NAME', cell: (row) => text(row.name) },
     { header: 'STATE', cell: (row) => text(row.state) },
+    { header: 'RESTARTS', cell: (row) => num(row.restarts) },
+    { header: 'CALLS', cell: (row) => num(row.calls) },
     { header: 'NODE', cell: (row) => text(row.nodeId) },
   ],
   tasks: [
     { header: 'TASK', cell: (row) => text(row.taskId) },
+    { header: 'JOB', cell: (row) => text(row.jobId) },
     { header: 'NAME', cell: (row) => text(row.name) },
     { header: 'STATE', cell: (row) => text(row.state) },
     { header: 'NODE', cell: (row) => text(row.nodeId) },

@@ -104,6 +104,12 @@ export class TaskTable {
   readonly #counts = noCounts();
   readonly #totals = { finished: 0, failed: 0 };
   readonly #listeners = new Set<TaskTableListener>();
+  /**
+   * Rows with a dependency whose producer is not in the table yet, by the id that producer would
+   * have: nodes report in their own batches, so a task may come before the task that made its
+   * argument (made on another node). Its edge is added when the producer comes.
+   */
+  readonly #awaiting = new Map<string, Set<string>>();
   #dropped = 0;
   readonly #log = logger('task-table');
 
@@ -209,14 +215,16 @@ export class TaskTable {
       return;
     }
     if (row.deps !== undefined) {
-      const depTasks = row.deps.map((objectId) => this.#producerOf(objectId)).filter((id): id is string => id !== undefined);
+      const depTasks = this.#depTasksOf(row.deps);
       if (depTasks.length > 0) row.depTasks = depTasks;
+      if (depTasks.length < row.deps.length) this.#awaitProducers(row);
     }
     const wasDone = old !== undefined && isDone(old.state);
     if (old !== undefined) this.#counts[old.state] -= 1;
     this.#rows.set(row.taskId, row);
     this.#counts[row.state] += 1;
     changes?.tasks.push(row);
+    if (old === undefined && this.#awaiting.size > 0) this.#linkDependents(row.taskId, changes);
     if (!done) {
       if (wasDone) this.#reopened.add(row.taskId);
       return;
@@ -246,6 +254,7 @@ export class TaskTable {
       const row = this.#rows.get(taskId);
       if (row === undefined || !isDone(row.state)) continue;
       this.#rows.delete(taskId);
+      if (row.deps !== undefined && this.#awaiting.size > 0) this.#stopAwaiting(row);
       this.#counts[row.state] -= 1;
       if (this.#reopened.size > 0) this.#reopened.delete(taskId);
       changes?.removed.push(taskId);
@@ -270,6 +279,51 @@ export class TaskTable {
       this.#put({ ...row, state: 'failed', finishedAt: now, error: code }, changes);
     }
     this.#emit(changes);
+  }
+
+  #depTasksOf(deps: string[]): string[] {
+    return deps.map((objectId) => this.#producerOf(objectId)).filter((id): id is string => id !== undefined);
+  }
+
+  /** The ids a producer of `objectId` may have: the id itself (a task's result), and for a generator's value its task's. */
+  #producerIds(objectId: string): string[] {
+    const dash = objectId.lastIndexOf('-');
+    return dash > 0 ? [objectId, objectId.slice(0, dash)] : [objectId];
+  }
+
+  #awaitProducers(row: TaskRow): void {
+    for (const objectId of row.deps ?? []) {
+      if (this.#producerOf(objectId) !== undefined) continue;
+      for (const producer of this.#producerIds(objectId)) {
+        let dependents = this.#awaiting.get(producer);
+        if (!dependents) this.#awaiting.set(producer, (dependents = new Set()));
+        dependents.add(row.taskId);
+      }
+    }
+  }
+
+  #stopAwaiting(row: TaskRow): void {
+    for (const objectId of row.deps ?? []) {
+      for (const producer of this.#producerIds(objectId)) {
+        const dependents = this.#awaiting.get(producer);
+        dependents?.delete(row.taskId);
+        if (dependents?.size === 0) this.#awaiting.delete(producer);
+      }
+    }
+  }
+
+  /** A task came: the rows that took its objects get their edge to it (as new rows: a row is never changed in place). */
+  #linkDependents(taskId: string, changes: TaskTableChanges | undefined): void {
+    const dependents = this.#awaiting.get(taskId);
+    if (!dependents) return;
+    this.#awaiting.delete(taskId);
+    for (const dependentId of dependents) {
+      const dependent = this.#rows.get(dependentId);
+      if (dependent?.deps === undefined) continue;
+      const linked: TaskRow = { ...dependent, depTasks: this.#depTasksOf(dependent.deps) };
+      this.#rows.set(dependentId, linked);
+      changes?.tasks.push(linked);
+    }
   }
 
   /**

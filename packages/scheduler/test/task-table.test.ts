@@ -41,6 +41,24 @@ describe('TaskTable', () => {
     expect(snapshot.dropped).toBe(0);
   });
 
+  it('draws the edge when the producer is reported after the task that took its object (from another node\'s batch)', () => {
+    const table = new TaskTable();
+    const seen: TaskTableChanges[] = [];
+    table.subscribe((changes) => seen.push(changes));
+    table.apply([done('sum', { deps: ['array', 'gen-2'] })]);
+    expect(table.get('sum')?.depTasks).toBeUndefined();
+    const before = table.get('sum');
+    table.apply([done('array', { nodeId: 'node-b' })]);
+    expect(table.get('sum')?.depTasks).toEqual(['array']);
+    table.apply([event('gen', 'running', { nodeId: 'node-b' })]);
+    expect(table.get('sum')?.depTasks).toEqual(['array', 'gen']);
+    expect(table.snapshot().edges).toEqual([{ from: 'array', to: 'sum', objectId: 'array' }, { from: 'gen', to: 'sum', objectId: 'gen-2' }]);
+    // A listener got the linked row as a change; the row it had before is left as it was.
+    expect(seen[1]?.tasks.map((row) => row.taskId)).toEqual(['array', 'sum']);
+    expect(before?.depTasks).toBeUndefined();
+    expect(table.counts().finished).toBe(2);
+  });
+
   it('keeps only the last historySize finished tasks, oldest finished first, and never a live one', () => {
     const table = new TaskTable({ historySize: 3 });
     table.apply([event('live', 'running')]);
