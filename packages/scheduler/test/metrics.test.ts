@@ -6,19 +6,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { inProcessPair, type HeadToNode, type NodeStats, type NodeToHead, type TaskEvent } from '@weft/protocol';
 import { Head, JOB_SWEEP_DELAY_MS } from '../src/head.ts';
 import { HeadMetrics } from '../src/metrics.ts';
+import { parsePrometheus } from './support/prometheus.ts';
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** `name{labels} value` lines of a Prometheus text, keyed by `name{labels}`. */
-function parse(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
-}
 
 function node(head: Head, nodeId: string): (message: NodeToHead) => void {
   const [nodeEnd, headEnd] = inProcessPair<HeadToNode, NodeToHead>();
@@ -43,7 +33,7 @@ describe('HeadMetrics', () => {
     b({ type: 'heartbeat', available: { CPU: 2 }, stats: stats({ bytesPushed: 10, bytesPulled: 5 }) });
     a({ type: 'task-events', events: [task('t1', 'finished', 3), task('t2', 'failed', 2_000), task('t3', 'running'), task('t4', 'waiting')], dropped: 2 });
     await flush();
-    const samples = parse(await metrics.text());
+    const samples = parsePrometheus(await metrics.text());
     expect(Object.fromEntries([...samples].filter(([name]) => !name.startsWith('weft_task_duration_seconds_bucket')))).toEqual({
       weft_nodes_alive: 2, 'weft_nodes{state="alive"}': 2, 'weft_nodes{state="dead"}': 0,
       'weft_node_up{node="node-a"}': 1, 'weft_node_up{node="node-b"}': 1,
@@ -76,12 +66,12 @@ describe('HeadMetrics', () => {
     a({ type: 'task-events', events: [task('t1', 'finished', 5)] });
     a({ type: 'task-events', events: [task('t1', 'finished', 5)] });
     await flush();
-    expect(parse(await metrics.text()).get('weft_task_duration_seconds_count{state="finished"}')).toBe(1);
+    expect(parsePrometheus(await metrics.text()).get('weft_task_duration_seconds_count{state="finished"}')).toBe(1);
     metrics.close();
     a({ type: 'task-events', events: [task('t2', 'finished', 5)] });
     await flush();
-    expect(parse(await metrics.text()).get('weft_task_duration_seconds_count{state="finished"}')).toBe(1);
-    expect(parse(await metrics.text()).get('weft_tasks{state="finished"}')).toBe(2);
+    expect(parsePrometheus(await metrics.text()).get('weft_task_duration_seconds_count{state="finished"}')).toBe(1);
+    expect(parsePrometheus(await metrics.text()).get('weft_tasks{state="finished"}')).toBe(2);
   });
 
   it("counts a task that finished just as its job ended as finished, not cancelled (the nodes' last events come first)", async () => {
@@ -98,7 +88,7 @@ describe('HeadMetrics', () => {
       a({ type: 'task-events', events: [task('t1', 'finished', 5)] });
       await flush();
       vi.advanceTimersByTime(JOB_SWEEP_DELAY_MS);
-      const samples = parse(await metrics.text());
+      const samples = parsePrometheus(await metrics.text());
       expect(samples.get('weft_task_duration_seconds_count{state="finished"}')).toBe(1);
       expect(samples.get('weft_task_duration_seconds_count{state="failed"}') ?? 0).toBe(0);
       expect(head.tasks.get('t1')?.state).toBe('finished');

@@ -8,12 +8,12 @@ import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TASK_LINE as PREFIX, runDriverProcess, type DriverRun } from '../../../core/test/support/driver-process.ts';
 import { CliCluster, until, type CliNode } from '../support/cli-cluster.ts';
 
 const run = promisify(execFile);
 const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 const WEFT = fileURLToPath(new URL('../../bin/weft.mjs', import.meta.url));
-const PREFIX = /^\((\S+) pid=(\d+) node=(node-[\w-]+) ip=([\d.]+)\) (.*)$/;
 
 const cluster = new CliCluster();
 let nodeB: CliNode;
@@ -29,20 +29,7 @@ afterAll(async () => {
 const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, WEFT_ADDRESS: cluster.url, WEFT_TOKEN: cluster.token, WEFT_LOG_LEVEL: 'warn' });
 
-/** Run the driver to its end; killed by pid if the test ends first. */
-async function runDriver(): Promise<{ stdout: string[]; stderr: string[]; code: number | null }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'printing-cluster-driver.ts'], { cwd: FIXTURES, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  try {
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
-    return { stdout: lines(stdout), stderr: lines(stderr), code };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid as number, 'SIGKILL');
-  }
-}
+const runDriver = (): Promise<DriverRun> => runDriverProcess('printing-cluster-driver.ts', [], { cwd: FIXTURES, env: env() });
 
 describe('task output in a cluster', () => {
   let taskId = '';

@@ -25,11 +25,7 @@ afterAll(async () => {
 }, 60_000);
 
 interface MapStatus { mapId: string; name: string; done: number; failed: number; total?: number; state: string; jobId: string }
-const mapsOnHead = async (): Promise<MapStatus[]> => {
-  const response = await fetch(`${cluster.url.replace(/^ws/, 'http')}/api/maps`, { headers: { authorization: `Bearer ${cluster.token}` } });
-  expect(response.status).toBe(200);
-  return await response.json() as MapStatus[];
-};
+const mapsOnHead = async (): Promise<MapStatus[]> => await (await cluster.get('/api/maps')).json() as MapStatus[];
 
 describe('map on a cluster of two nodes', () => {
   it("shows a running map's progress on the head (/api/maps) while it runs, and its end", async () => {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, init, shutdown } from '@weft/core';
 import { Tally, makeArray, sumArray, whereAmI } from '../fixtures/cluster-tasks.ts';
 import { fails } from '../fixtures/failing-task.ts';
+import { parsePrometheus } from '../../../scheduler/test/support/prometheus.ts';
 import { CliCluster, pinnedTo, until, type CliNode } from '../support/cli-cluster.ts';
 
 const run = promisify(execFile);
@@ -24,24 +25,8 @@ const PER_NODE = 10;
 const cluster = new CliCluster();
 let nodeB: CliNode;
 
-/** The samples of a Prometheus text, keyed by `name{labels}` as printed. */
-function parseMetrics(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
-}
-
-async function headGet(pathname: string): Promise<Response> {
-  const response = await fetch(`${cluster.url.replace(/^ws/, 'http')}${pathname}`, { headers: { authorization: `Bearer ${cluster.token}` } });
-  if (!response.ok) throw new Error(`GET ${pathname}: HTTP ${response.status}`);
-  return response;
-}
-
-const scrape = async (): Promise<Map<string, number>> => parseMetrics(await (await headGet('/metrics')).text());
+const headGet = (pathname: string): Promise<Response> => cluster.get(pathname);
+const scrape = async (): Promise<Map<string, number>> => parsePrometheus(await (await headGet('/metrics')).text());
 
 beforeAll(async () => {
   nodeB = await cluster.startPair();

@@ -112,11 +112,16 @@ export class CliCluster {
     this.#pids.add(this.headPid);
   }
 
+  /** GET `pathname` of the head's HTTP API, with the token; an error unless 2xx. */
+  async get(pathname: string): Promise<Response> {
+    const response = await fetch(`${this.url.replace(/^ws/, 'http')}${pathname}`, { headers: { authorization: `Bearer ${this.token}` } });
+    if (!response.ok) throw new Error(`GET ${pathname}: HTTP ${response.status}`);
+    return response;
+  }
+
   /** The nodes the head lists as alive. */
   async liveNodes(): Promise<Array<{ nodeId: string; resources: Record<string, number> }>> {
-    const response = await fetch(`${this.url.replace(/^ws/, 'http')}/api/nodes`, { headers: { authorization: `Bearer ${this.token}` } });
-    if (!response.ok) throw new Error(`GET /api/nodes: HTTP ${response.status}`);
-    const nodes = (await response.json()) as Array<{ nodeId: string; alive: boolean; resources: Record<string, number> }>;
+    const nodes = (await (await this.get('/api/nodes')).json()) as Array<{ nodeId: string; alive: boolean; resources: Record<string, number> }>;
     return nodes.filter((node) => node.alive);
   }
 

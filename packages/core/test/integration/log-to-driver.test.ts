@@ -3,28 +3,13 @@
  * actor print (printing-driver.ts); its own stdout and stderr show their lines, prefixed with
  * where they ran, in the order each task wrote them.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { TASK_LINE as PREFIX, runDriverProcess, type DriverRun } from '../support/driver-process.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
-const PREFIX = /^\((\S+) pid=(\d+) node=(node-[\w-]+) ip=([\d.]+)\) (.*)$/;
 
-/** Run the driver to its end; it is killed by pid if it is still running when the test ends. */
-async function runDriver(mode: string): Promise<{ stdout: string[]; stderr: string[]; code: number | null; pid: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'printing-driver.ts', mode], { cwd: FIXTURES, stdio: ['ignore', 'pipe', 'pipe'] });
-  try {
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
-    const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
-    return { stdout: lines(stdout), stderr: lines(stderr), code, pid: child.pid as number };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid as number, 'SIGKILL');
-  }
-}
+const runDriver = (mode: string): Promise<DriverRun> => runDriverProcess('printing-driver.ts', [mode], { cwd: FIXTURES });
 
 /** The task lines of `name`, without their prefix. */
 const of = (lines: string[], name: string): string[] => lines.map((line) => PREFIX.exec(line)).filter((m) => m?.[1] === name).map((m) => m![5]!);
