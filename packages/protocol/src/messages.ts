@@ -275,7 +275,9 @@ export type NodeToWorkerOnly =
   /** To an actor's worker: run a method call. */
   | { type: 'actor-call'; call: ActorCallSpec; argValues: Array<[objectId: string, value: EncodedValue]> }
   /** Drop a task sent ahead to the worker that has not started (it was cancelled). */
-  | { type: 'drop-task'; taskId: string };
+  | { type: 'drop-task'; taskId: string }
+  /** An actor of this worker was killed: drop it (its queued calls, its instance); the worker's other actors go on. */
+  | { type: 'drop-actor'; actorId: string };
 
 /** Node → driver. */
 export type NodeToDriver = CommonNodeMessage | NodeToDriverOnly;

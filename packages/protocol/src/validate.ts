@@ -254,6 +254,7 @@ export const validateNodeMessage: Validator<NodeMessage> = union<NodeMessage>('n
   resources: { requestId: uint, total: resources },
   received: { count: uint },
   'drop-task': { taskId: id },
+  'drop-actor': { actorId: id },
   'task-output': { origin: outputOrigin, chunks: outputChunks },
 });
 

@@ -77,6 +77,7 @@ const node: { [K in NodeMessage['type']]: Extract<NodeMessage, { type: K }> } = 
   resources: { type: 'resources', requestId: 4, total: { CPU: 4, gpu: 1 } },
   received: { type: 'received', count: 12 },
   'drop-task': { type: 'drop-task', taskId: 't-1' },
+  'drop-actor': { type: 'drop-actor', actorId: 'a-1' },
   'name-claim': { type: 'name-claim', requestId: 8, claimed: false },
   'task-output': { type: 'task-output', origin, chunks: [output] },
 };

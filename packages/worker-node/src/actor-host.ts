@@ -1,7 +1,6 @@
 /**
- * Hosts one actor inside its worker: constructs it, then runs its method calls in the order
- * they arrive, starting a call while fewer than `maxConcurrency` are running. A sync method runs
- * to its end before anything else (JavaScript is single-threaded), so only async methods overlap.
+ * The actors inside one worker (see ActorHost). Calls name their actor, so one worker may host
+ * many: actors that reserve no CPU share workers (DESIGN, "Actors at scale").
  */
 import {
   ERROR_CODES, encode, taskScope, toErrorPayload, type ActorCallSpec, type ActorSpec, type ClientRuntime,
@@ -12,28 +11,42 @@ import type { ModuleLoader } from './module-loader.ts';
 
 type Call = { call: ActorCallSpec; argValues: Array<[string, EncodedValue]> };
 
+/** One actor of this worker: its instance once constructed, and its calls. */
+interface Hosted {
+  readonly spec: ActorSpec;
+  instance: Record<string, unknown> | undefined;
+  readonly queue: Call[];
+  running: number;
+  /** Dropped (killed): its queued calls never start, and what it still returns is not reported. */
+  dropped: boolean;
+}
+
+/**
+ * Hosts the actors of one worker (one, or many that reserve no CPU): constructs each, then runs
+ * each one's method calls in the order they arrive, starting a call while fewer than its
+ * `maxConcurrency` are running. A sync method runs to its end before anything else (JavaScript
+ * is single-threaded), so only async methods overlap, within an actor and across the actors here.
+ */
 export class ActorHost {
   readonly #runtime: ClientRuntime;
   readonly #loader: ModuleLoader;
-  #instance: Record<string, unknown> | undefined;
-  #spec: ActorSpec | undefined;
-  readonly #queue: Call[] = [];
-  #running = 0;
+  readonly #actors = new Map<string, Hosted>();
 
   constructor(runtime: ClientRuntime, loader: ModuleLoader) {
     this.#runtime = runtime;
     this.#loader = loader;
   }
 
-  /** Construct the actor and report how it went. */
+  /** Construct an actor and report how it went; calls for it that come meanwhile queue. */
   async create(spec: ActorSpec, argValues: Array<[string, EncodedValue]>): Promise<void> {
-    this.#spec = spec;
+    const hosted: Hosted = { spec, instance: undefined, queue: this.#actors.get(spec.actorId)?.queue ?? [], running: 0, dropped: false };
+    this.#actors.set(spec.actorId, hosted);
     let result: Result;
     try {
       const cls = await this.#loader.loadClass(spec.cls, spec.jobId);
       const args = decodeArgs(`${spec.cls.name} constructor`, spec.args, spec.argRefs, argValues);
       try {
-        this.#instance = taskScope.run({ taskId: spec.actorId, name: spec.cls.name.replace(/#\d+$/, ''), actorId: spec.actorId, jobId: spec.jobId, workingDir: this.#loader.dirOf(spec.jobId) },
+        hosted.instance = taskScope.run({ taskId: spec.actorId, name: spec.cls.name.replace(/#\d+$/, ''), actorId: spec.actorId, jobId: spec.jobId, workingDir: this.#loader.dirOf(spec.jobId) },
           () => new (cls as unknown as new (...a: unknown[]) => Record<string, unknown>)(...args));
         result = { status: 'ok', value: encode(null) };
       } catch (error) {
@@ -42,34 +55,60 @@ export class ActorHost {
     } catch (error) {
       result = { status: 'error', error: toErrorPayload(error) };
     }
+    if (hosted.dropped) return;
+    if (result.status === 'error') this.#actors.delete(spec.actorId);
     this.#runtime.send({ type: 'actor-created', actorId: spec.actorId, result });
+    this.#pump(hosted);
   }
 
-  /** Queue a method call. */
+  /** Queue a method call of one of the actors here. */
   call(call: ActorCallSpec, argValues: Array<[string, EncodedValue]>): void {
-    this.#queue.push({ call, argValues });
-    this.#pump();
+    const hosted = this.#actors.get(call.actorId);
+    if (!hosted) {
+      this.#runtime.send({ type: 'task-done', taskId: call.callId, result: { status: 'error',
+        error: { code: ERROR_CODES.ACTOR_DIED, message: `actor ${call.actorId} is not hosted in this worker (it was killed, or never created here)` } } });
+      return;
+    }
+    hosted.queue.push({ call, argValues });
+    this.#pump(hosted);
   }
 
-  #pump(): void {
-    const limit = this.#spec?.options.maxConcurrency ?? 1;
-    while (this.#running < limit) {
-      const next = this.#queue.shift();
+  /** Drop an actor (killed): its queued calls go, its instance is let go; the other actors here go on. */
+  drop(actorId: string): void {
+    const hosted = this.#actors.get(actorId);
+    if (!hosted) return;
+    hosted.dropped = true;
+    hosted.queue.length = 0;
+    hosted.instance = undefined;
+    this.#actors.delete(actorId);
+  }
+
+  /** How many actors this worker hosts. */
+  get size(): number {
+    return this.#actors.size;
+  }
+
+  #pump(hosted: Hosted): void {
+    if (hosted.instance === undefined) return;
+    const limit = hosted.spec.options.maxConcurrency ?? 1;
+    while (hosted.running < limit && !hosted.dropped) {
+      const next = hosted.queue.shift();
       if (!next) return;
-      this.#running += 1;
-      void this.#run(next).then((result) => {
-        this.#running -= 1;
+      hosted.running += 1;
+      void this.#run(hosted, next).then((result) => {
+        hosted.running -= 1;
+        if (hosted.dropped) return;
         this.#runtime.send({ type: 'task-done', taskId: next.call.callId, result });
-        this.#pump();
+        this.#pump(hosted);
       });
     }
   }
 
-  async #run({ call, argValues }: Call): Promise<Result> {
-    const instance = this.#instance;
+  async #run(hosted: Hosted, { call, argValues }: Call): Promise<Result> {
+    const instance = hosted.instance;
     const method = instance?.[call.method];
     if (!instance || typeof method !== 'function') {
-      return { status: 'error', error: { code: ERROR_CODES.TASK_ERROR, message: `${this.#spec?.cls.name ?? 'the actor'} has no method ${call.method}`,
+      return { status: 'error', error: { code: ERROR_CODES.TASK_ERROR, message: `${hosted.spec.cls.name} has no method ${call.method}`,
         taskName: call.name, remoteName: 'TypeError', remoteStack: '' } };
     }
     let args: unknown[];
@@ -79,8 +118,7 @@ export class ActorHost {
       return { status: 'error', error: toErrorPayload(error) };
     }
     try {
-      const spec = this.#spec;
-      const job = spec === undefined ? {} : { jobId: spec.jobId, workingDir: this.#loader.dirOf(spec.jobId) };
+      const job = { jobId: hosted.spec.jobId, workingDir: this.#loader.dirOf(hosted.spec.jobId) };
       const value: unknown = await taskScope.run({ taskId: call.callId, name: call.name, actorId: call.actorId, ...job },
         () => (method as (...a: unknown[]) => unknown).apply(instance, args));
       // A generator object would encode as {} (it has no own fields): say what is not supported.

@@ -51,6 +51,9 @@ runtime.onOtherMessage = (message) => {
     case 'actor-call':
       actor.call(message.call, message.argValues);
       return;
+    case 'drop-actor':
+      actor.drop(message.actorId);
+      return;
     case 'job-dir':
       loader.setJobDir(message.jobId, message.dir);
       return;
