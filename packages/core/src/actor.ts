@@ -1,6 +1,7 @@
 /**
  * Actors: stateful remote objects. A class that extends `Actor` gets a typed static `remote(...)`
- * that starts an instance in a worker of its own and returns an `ActorHandle` at once; each
+ * that starts an instance in a worker (shared with other actors unless it holds CPUs or is
+ * `isolated`) and returns an `ActorHandle` at once; each
  * method of the handle has `.remote(...)`, returning an ObjectRef of the method's result.
  *
  * ```ts
@@ -38,6 +39,12 @@ export interface ActorOptions {
   numCpus?: number;
   /** Custom resources held for the actor's whole life. @default {} */
   resources?: Record<string, number>;
+  /**
+   * A worker thread of its own, as an actor with `numCpus > 0` always gets. Without it, actors that
+   * reserve no CPU share a few workers per node (thousands fit), and one that blocks its thread
+   * (a long sync method) delays its neighbours. @default false
+   */
+  isolated?: boolean;
   /** 'detached': the actor outlives the driver that created it (give it a name to reach it). @default tied to its driver */
   lifetime?: 'detached';
 }
@@ -116,12 +123,13 @@ export function normalizeActorOptions(options: ActorOptions, cls: ActorClass): A
     if (!Number.isFinite(amount) || !(amount >= 0)) throw new RangeError(`resources.${key} must be a finite number >= 0, got ${String(amount)}`);
   }
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) throw new TypeError('name must be a non-empty string');
+  if (options.isolated !== undefined && typeof options.isolated !== 'boolean') throw new TypeError(`isolated must be a boolean, got ${String(options.isolated)}`);
   if (options.lifetime !== undefined && options.lifetime !== 'detached') throw new RangeError(`lifetime must be 'detached' or absent, got ${String(options.lifetime)}`);
   const resources = numCpus > 0 ? { ...custom, CPU: numCpus } : { ...custom };
   // As in Ray: an actor needs a CPU to be placed, and holds only what it asked for.
   const placement = { ...resources, CPU: Math.max(numCpus, 1) };
   return { ...(options.name !== undefined ? { name: options.name } : {}), maxRestarts, maxTaskRetries, maxConcurrency, resources, placement,
-    ...(options.lifetime === 'detached' ? { detached: true } : {}) };
+    ...(options.lifetime === 'detached' ? { detached: true } : {}), ...(options.isolated === true ? { isolated: true } : {}) };
 }
 
 function hasAsyncMethods(cls: ActorClass): boolean {

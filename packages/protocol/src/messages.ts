@@ -90,6 +90,8 @@ export interface ActorOptionsSpec {
   placement: ResourceSet;
   /** Outlives its driver's job (a named service); absent: killed when its driver exits. */
   detached?: boolean;
+  /** A worker of its own although it holds no CPU; absent: it shares a worker when it holds none. */
+  isolated?: boolean;
 }
 
 /** An actor to create. */

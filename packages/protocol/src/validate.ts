@@ -157,7 +157,7 @@ const task = shape<TaskSpec>({
 const actorSpec = shape<ActorSpec>({
   actorId: id, jobId: id, cls: fnDescriptor, args: encoded, argRefs,
   options: shape<ActorOptionsSpec>({
-    name: opt(str), maxRestarts: limit, maxTaskRetries: limit, maxConcurrency: posInt, resources, placement: resources, detached: opt(bool),
+    name: opt(str), maxRestarts: limit, maxTaskRetries: limit, maxConcurrency: posInt, resources, placement: resources, detached: opt(bool), isolated: opt(bool),
   }),
 });
 const actorCall = shape<ActorCallSpec>({

@@ -8,6 +8,7 @@ import {
 } from '@weft/protocol';
 import { decodeArgs, encodeResult, userError } from './executor.ts';
 import type { ModuleLoader } from './module-loader.ts';
+import type { ActorTimers } from './actor-timers.ts';
 
 type Call = { call: ActorCallSpec; argValues: Array<[string, EncodedValue]> };
 
@@ -32,9 +33,13 @@ export class ActorHost {
   readonly #loader: ModuleLoader;
   readonly #actors = new Map<string, Hosted>();
 
-  constructor(runtime: ClientRuntime, loader: ModuleLoader) {
+  readonly #timers: ActorTimers | undefined;
+
+  /** `timers`: the worker's timers by actor, cleared when an actor is dropped. */
+  constructor(runtime: ClientRuntime, loader: ModuleLoader, timers?: ActorTimers) {
     this.#runtime = runtime;
     this.#loader = loader;
+    this.#timers = timers;
   }
 
   /** Construct an actor and report how it went; calls for it that come meanwhile queue. */
@@ -73,8 +78,9 @@ export class ActorHost {
     this.#pump(hosted);
   }
 
-  /** Drop an actor (killed): its queued calls go, its instance is let go; the other actors here go on. */
+  /** Drop an actor (killed): its queued calls and its timers go, its instance is let go; the other actors here go on. */
   drop(actorId: string): void {
+    this.#timers?.clear(actorId);
     const hosted = this.#actors.get(actorId);
     if (!hosted) return;
     hosted.dropped = true;

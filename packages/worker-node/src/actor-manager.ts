@@ -10,8 +10,9 @@
  *    dead ◀──── kill() / worker died, no restarts ── restarting ────────────┘
  *                 left / constructor threw
  *
- * The head placed each actor here (and its name was claimed before). Each actor lives in a
- * worker of its own for its whole life. Calls queue here in submission order and go to the
+ * The head placed each actor here (and its name was claimed before). An actor that reserves no
+ * CPU lives in a shared actor worker (the least loaded of a few per job, DESIGN "Actors at
+ * scale"); one with `numCpus > 0` or `isolated` in a worker of its own. Calls queue here in submission order and go to the
  * worker once the actor is alive and their ObjectRef arguments exist; the worker runs them in that
  * order (overlapping async ones up to maxConcurrency). When the worker dies, calls in flight are
  * retried after the restart if `maxTaskRetries` allows, else fail with ActorDiedError; queued
@@ -58,6 +59,8 @@ interface ActorRecord {
   readonly placed: { owner: string; restarts: number };
   state: ActorInfo['state'];
   worker: WorkerHandle | undefined;
+  /** Whether it gets a worker of its own (it holds CPUs, or asked to be isolated). */
+  readonly isolated: boolean;
   /** Why it died; set when dead. */
   deathCause: string | undefined;
   /** Whether it holds its resources now. */
@@ -72,7 +75,12 @@ interface ActorRecord {
 
 export class ActorManager {
   readonly #actors = new Map<string, ActorRecord>();
-  readonly #byWorker = new Map<WorkerHandle, ActorRecord>();
+  /** The actors each actor worker hosts (one for an isolated actor's worker). */
+  readonly #byWorker = new Map<WorkerHandle, Set<ActorRecord>>();
+  /** The shared actor workers of each job. */
+  readonly #shared = new Map<string, Set<WorkerHandle>>();
+  /** The actor of each call in flight, by call id. */
+  readonly #inflight = new Map<string, ActorRecord>();
   readonly #toPlace: ActorRecord[] = [];
   /** Calls that came for actors not (yet) hosted here, by actor id, in arrival order. */
   readonly #early = new Map<string, { calls: CallRecord[]; timer: NodeJS.Timeout }>();
@@ -86,6 +94,8 @@ export class ActorManager {
     private readonly scheduler: LocalScheduler,
     private readonly pool: WorkerPool,
     private readonly reports: ActorReports,
+    /** Shared actor workers per job: actors that reserve no CPU spread over up to this many. */
+    private readonly sharedWorkers = 1,
   ) {}
 
   /**
@@ -94,7 +104,8 @@ export class ActorManager {
    */
   create(spec: ActorSpec, installed: Promise<unknown> = Promise.resolve(), placed = { owner: this.nodeId, restarts: 0 }): void {
     const pinned = argumentObjectIds(spec);
-    const actor: ActorRecord = { spec, placed: { ...placed }, state: 'pending', worker: undefined, deathCause: undefined, holding: false,
+    const isolated = spec.options.isolated === true || (spec.options.resources.CPU ?? 0) > 0;
+    const actor: ActorRecord = { spec, placed: { ...placed }, state: 'pending', worker: undefined, isolated, deathCause: undefined, holding: false,
       queue: [], inflight: new Map(), calls: 0, pinned };
     this.#actors.set(spec.actorId, actor);
     this.#dead.delete(spec.actorId);
@@ -132,19 +143,46 @@ export class ActorManager {
   }
 
   #start(actor: ActorRecord): void {
-    const worker = this.pool.spawnActorWorker();
+    const worker = actor.isolated ? this.pool.spawnActorWorker() : this.#sharedWorker(actor.spec.jobId);
     actor.worker = worker;
-    this.#byWorker.set(worker, actor);
+    let hosted = this.#byWorker.get(worker);
+    if (!hosted) {
+      hosted = new Set();
+      this.#byWorker.set(worker, hosted);
+    }
+    hosted.add(actor);
     void worker.started.then(() => {
       if (actor.worker !== worker || actor.state === 'dead') return;
       worker.conn.send({ type: 'create-actor-instance', spec: actor.spec, argValues: this.#argValues(actor.spec.argRefs) });
     }, () => {}); // a worker that exits while starting is handled by workerExited
   }
 
-  /** The actor's worker reports its constructor's outcome. */
-  created(worker: WorkerHandle, result: Result): void {
-    const actor = this.#byWorker.get(worker);
-    if (!actor || actor.state === 'dead') return;
+  /** The least loaded shared actor worker of a job, a new one while it has fewer than `sharedWorkers`. */
+  #sharedWorker(jobId: string): WorkerHandle {
+    let workers = this.#shared.get(jobId);
+    if (!workers) {
+      workers = new Set();
+      this.#shared.set(jobId, workers);
+    }
+    let best: WorkerHandle | undefined;
+    for (const worker of workers) {
+      if (worker.state === 'stopping' || worker.state === 'dead') continue;
+      if (!best || this.#load(worker) < this.#load(best)) best = worker;
+    }
+    if (best && (workers.size >= this.sharedWorkers || this.#load(best) === 0)) return best;
+    const worker = this.pool.spawnActorWorker();
+    workers.add(worker);
+    return worker;
+  }
+
+  #load(worker: WorkerHandle): number {
+    return this.#byWorker.get(worker)?.size ?? 0;
+  }
+
+  /** An actor's worker reports its constructor's outcome. */
+  created(worker: WorkerHandle, actorId: string, result: Result): void {
+    const actor = this.#actors.get(actorId);
+    if (!actor || actor.worker !== worker || actor.state === 'dead') return;
     if (result.status === 'error') {
       const message = result.error.code === ERROR_CODES.TASK_ERROR
         ? `its constructor threw ${result.error.remoteName ?? 'Error'}: ${result.error.message}`
@@ -218,15 +256,17 @@ export class ActorManager {
         continue;
       }
       actor.inflight.set(next.call.callId, next);
+      this.#inflight.set(next.call.callId, actor);
       actor.worker.conn.send({ type: 'actor-call', call: next.call, argValues: this.#argValues(next.call.argRefs) });
     }
   }
 
   /** The actor's worker reports a call's outcome. */
   callDone(worker: WorkerHandle, callId: string, result: Result): void {
-    const actor = this.#byWorker.get(worker);
+    const actor = this.#inflight.get(callId);
     const record = actor?.inflight.get(callId);
-    if (!actor || !record) return;
+    if (!actor || !record || actor.worker !== worker) return;
+    this.#inflight.delete(callId);
     actor.inflight.delete(callId);
     actor.calls += 1;
     this.#finish(record, result);
@@ -245,6 +285,18 @@ export class ActorManager {
     for (const actor of this.#actors.values()) {
       if (actor.spec.jobId === jobId && !actor.spec.options.detached && actor.state !== 'dead') this.#die(actor, 'its driver exited');
     }
+    // Shared workers left with no actor (none detached) end with their job.
+    for (const worker of this.#shared.get(jobId) ?? []) {
+      if (this.#load(worker) === 0) this.#retire(worker, `job ${jobId} ended`);
+    }
+  }
+
+  #retire(worker: WorkerHandle, why: string): void {
+    this.#byWorker.delete(worker);
+    for (const [jobId, workers] of this.#shared) {
+      if (workers.delete(worker) && workers.size === 0) this.#shared.delete(jobId);
+    }
+    if (worker.state !== 'dead') this.pool.kill(worker, why);
   }
 
   /** The actors hosted here, for the state API. */
@@ -260,19 +312,21 @@ export class ActorManager {
     }));
   }
 
-  /** Whether `worker` hosts an actor. */
-  hosts(worker: WorkerHandle): boolean {
-    return this.#byWorker.has(worker);
+  /**
+   * An actor worker ended: for each of its actors the head says whether it restarts (within that
+   * actor's own budget); meanwhile it is restarting and calls queue.
+   */
+  workerExited(worker: WorkerHandle, cause: string): void {
+    const hosted = this.#byWorker.get(worker);
+    this.#retire(worker, cause);
+    for (const actor of hosted ?? []) if (actor.worker === worker) this.#workerLost(actor, cause);
   }
 
-  /** An actor's worker ended: the head says whether it restarts; meanwhile it is restarting and calls queue. */
-  workerExited(worker: WorkerHandle, cause: string): void {
-    const actor = this.#byWorker.get(worker);
-    this.#byWorker.delete(worker);
-    if (!actor || actor.worker !== worker) return;
+  #workerLost(actor: ActorRecord, cause: string): void {
     actor.worker = undefined;
     if (actor.state === 'dead') return;
-    if (actor.state === 'pending') {
+    // (A shared worker may die for a neighbour's sake: an actor still constructing there asks for a restart.)
+    if (actor.state === 'pending' && actor.isolated) {
       this.#die(actor, `its worker died (${cause}) before it started`);
       return;
     }
@@ -301,6 +355,7 @@ export class ActorManager {
     const { maxTaskRetries } = actor.spec.options;
     const retry: CallRecord[] = [];
     for (const record of actor.inflight.values()) {
+      this.#inflight.delete(record.call.callId);
       if (maxTaskRetries < 0 || record.retries < maxTaskRetries) {
         record.retries += 1;
         retry.push(record);
@@ -327,6 +382,7 @@ export class ActorManager {
     actor.deathCause = cause;
     this.#report(actor); // the head frees its name
     for (const record of [...actor.inflight.values(), ...actor.queue]) this.#fail(record, this.#deadError(actor, record.call));
+    for (const callId of actor.inflight.keys()) this.#inflight.delete(callId);
     actor.inflight.clear();
     actor.queue.length = 0;
     this.store.unpin(actor.pinned);
@@ -338,8 +394,11 @@ export class ActorManager {
     const worker = actor.worker;
     actor.worker = undefined;
     if (worker) {
-      this.#byWorker.delete(worker);
-      this.pool.kill(worker, `actor ${actor.spec.actorId} died`);
+      this.#byWorker.get(worker)?.delete(actor);
+      // An isolated actor's worker goes with it; in a shared one, the actor alone goes (its queued
+      // calls and timers with it) and its neighbours go on.
+      if (actor.isolated) this.#retire(worker, `actor ${actor.spec.actorId} died`);
+      else worker.conn.send({ type: 'drop-actor', actorId: actor.spec.actorId });
     }
     this.#log.info({ actorId: actor.spec.actorId, cause }, 'actor died');
     this.#dead.add(actor.spec.actorId);

@@ -130,7 +130,7 @@ export class ClientHandler {
         if (scheduler.yielded(message.taskId, worker)) this.node.streams.yielded(message.taskId, message.index, message.value);
         return;
       case 'actor-created':
-        return actors.created(worker, message.result);
+        return actors.created(worker, message.actorId, message.result);
       case 'worker-ready':
         return;
       case 'task-output':

@@ -150,7 +150,7 @@ export class WeftNode {
       cancelRemote: (nodeId, taskId) => this.peers.send(nodeId, { type: 'cancel-task', taskId }),
     });
     this.resolver = new ObjectResolver(this.nodeId, this.store, this.peers);
-    this.actors = new ActorManager(this.nodeId, this.store, this.scheduler, this.pool, this.head);
+    this.actors = new ActorManager(this.nodeId, this.store, this.scheduler, this.pool, this.head, this.#minWorkers);
     this.router = new ActorRouter(this.nodeId, this.head, this.actors, this.peers, this.store,
       (argRefs) => this.scheduler.argLocations({ argRefs } as TaskSpec));
     this.scheduler.beforeDispatch = () => this.actors.placePending();

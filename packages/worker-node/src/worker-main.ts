@@ -3,10 +3,11 @@
  * executor, both on the MessagePort to the node.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ClientRuntime, PortConnection, markWorker, setRuntime, type ClientMessage, type NodeToWorker } from '@weft/protocol';
+import { ClientRuntime, PortConnection, markWorker, setRuntime, taskScope, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import { claimNameThroughNode } from './name-claim.ts';
 import { Executor } from './executor.ts';
 import { ActorHost } from './actor-host.ts';
+import { ActorTimers } from './actor-timers.ts';
 import { ModuleLoader } from './module-loader.ts';
 import { OutputCapture } from './output-capture.ts';
 
@@ -39,7 +40,9 @@ runtime.send = (message) => {
 setRuntime(runtime);
 const loader = new ModuleLoader(data.workingDir, state, data.localJobId);
 const executor = new Executor(runtime, loader);
-const actor = new ActorHost(runtime, loader);
+const timers = new ActorTimers();
+timers.install(() => taskScope.getStore()?.actorId);
+const actor = new ActorHost(runtime, loader, timers);
 runtime.onOtherMessage = (message) => {
   switch (message.type) {
     case 'execute-task':

@@ -50,7 +50,7 @@ function call(callId: string, actorId = 'a-1', argRefs: Array<[number, string]> 
 /** The ids of the calls a worker was sent, in order. */
 const calls = (worker: FakeWorker): string[] => worker.sent.flatMap((m) => (m.type === 'actor-call' ? [m.call.callId] : []));
 
-function setUp(cpus = 4) {
+function setUp(cpus = 4, sharedWorkers = 1) {
   const store = new ObjectStore();
   const workers: FakeWorker[] = [];
   const killed: Array<{ worker: WorkerHandle; reason: string }> = [];
@@ -88,7 +88,7 @@ function setUp(cpus = 4) {
       return grant.promise;
     },
   };
-  const manager = new ActorManager(NODE, store, scheduler, pool, reports);
+  const manager = new ActorManager(NODE, store, scheduler, pool, reports, sharedWorkers);
   return { store, manager, workers, killed, states, restartsAsked, reports, free: () => free };
 }
 
@@ -97,7 +97,7 @@ async function alive(t: ReturnType<typeof setUp>, actorSpec: ActorSpec): Promise
   t.manager.create(actorSpec);
   await flush();
   const worker = t.workers.at(-1) as FakeWorker;
-  t.manager.created(worker, ok());
+  t.manager.created(worker, actorSpec.actorId, ok());
   return worker;
 }
 
@@ -120,7 +120,7 @@ describe('calls to one actor', () => {
     const worker = t.workers[0] as FakeWorker;
     expect(worker.sent.map((m) => m.type)).toEqual(['create-actor-instance']);
     t.manager.submit(call('c-4'), 'driver-1');
-    t.manager.created(worker, ok());
+    t.manager.created(worker, 'a-1', ok());
     expect(calls(worker)).toEqual(['c-1', 'c-2', 'c-3', 'c-4']);
     expect(t.states.map((s) => s.state)).toEqual(['pending', 'alive']);
   });
@@ -178,7 +178,7 @@ describe('when the actor worker dies', () => {
     await flush();
     const second = t.workers[1] as FakeWorker;
     expect(second.sent.map((m) => m.type)).toEqual(['create-actor-instance']);
-    t.manager.created(second, ok());
+    t.manager.created(second, 'a-1', ok());
     expect(calls(second)).toEqual(['c-1', 'c-2', 'c-3', 'c-4']);
     expect(t.manager.placements()[0]?.placed?.restarts).toBe(1);
     // A late report from the dead worker changes nothing.
@@ -198,7 +198,7 @@ describe('when the actor worker dies', () => {
     t.restartsAsked[0]?.grant.resolve(1);
     await flush();
     const second = t.workers[1] as FakeWorker;
-    t.manager.created(second, ok());
+    t.manager.created(second, 'a-1', ok());
     t.manager.submit(call('c-2'), 'driver-1');
     expect(calls(second)).toEqual(['c-1', 'c-2']);
     t.manager.workerExited(second, 'out of memory');
@@ -207,7 +207,7 @@ describe('when the actor worker dies', () => {
     t.restartsAsked[1]?.grant.resolve(2);
     await flush();
     const third = t.workers[2] as FakeWorker;
-    t.manager.created(third, ok());
+    t.manager.created(third, 'a-1', ok());
     expect(calls(third)).toEqual(['c-2']);
   });
 
@@ -225,7 +225,7 @@ describe('when the actor worker dies', () => {
       t.restartsAsked.at(-1)?.grant.resolve(death);
       await flush();
       worker = t.workers.at(-1) as FakeWorker;
-      t.manager.created(worker, ok());
+      t.manager.created(worker, 'a-1', ok());
       expect(calls(worker)).toEqual(['c-1']);
     }
     expect(resultOf(t, 'c-1')).toBeUndefined();
@@ -266,7 +266,7 @@ describe('when the actor worker dies', () => {
     t.manager.create(spec('a-1'));
     t.manager.submit(call('c-1'), 'driver-1');
     await flush();
-    t.manager.created(t.workers[0] as FakeWorker, { status: 'error', error: { code: 'TASK_ERROR', message: 'bad start', remoteName: 'RangeError' } });
+    t.manager.created(t.workers[0] as FakeWorker, 'a-1', { status: 'error', error: { code: 'TASK_ERROR', message: 'bad start', remoteName: 'RangeError' } });
     expect(t.manager.list()).toEqual([{ actorId: 'a-1', className: 'Counter', state: 'dead', restarts: 0, calls: 0 }]);
     expect(resultOf(t, 'c-1')).toMatchObject({ status: 'error', error: { message: expect.stringMatching(/constructor threw RangeError: bad start/) } });
     expect(t.killed.map((k) => k.worker)).toEqual([t.workers[0]]);
@@ -278,7 +278,7 @@ describe('what a restarted head is told', () => {
     const t = setUp();
     t.manager.create(spec('a-1', { maxRestarts: 5, name: 'svc' }), Promise.resolve(), { owner: 'node-owner', restarts: 2 });
     await flush();
-    t.manager.created(t.workers[0] as FakeWorker, ok());
+    t.manager.created(t.workers[0] as FakeWorker, 'a-1', ok());
     t.manager.workerExited(t.workers[0] as FakeWorker, 'exit code 1');
     t.restartsAsked[0]?.grant.resolve(3);
     await flush();
@@ -388,5 +388,91 @@ describe('calls for an actor not hosted here', () => {
     for (const id of ['c-1', 'c-2']) {
       expect(resultOf(t, id)).toMatchObject({ status: 'error', error: { code: 'ACTOR_DIED', message: expect.stringMatching(/not hosted there within 30 s/) } });
     }
+  });
+});
+
+describe('actors that reserve no CPU share workers', () => {
+  const small = (actorId: string, options: Partial<ActorSpec['options']> = {}, jobId = 'job-1') =>
+    spec(actorId, { resources: {}, placement: { CPU: 1 }, ...options }, jobId);
+  /** The actor ids a worker was told to construct. */
+  const constructed = (worker: FakeWorker): string[] => worker.sent.flatMap((m) => (m.type === 'create-actor-instance' ? [m.spec.actorId] : []));
+
+  it('places each in the least loaded of up to `sharedWorkers` workers of its job; CPUs or isolated get their own', async () => {
+    const t = setUp(4, 2);
+    for (const id of ['a-1', 'a-2', 'a-3', 'a-4', 'a-5']) t.manager.create(small(id));
+    t.manager.create(small('a-6', { isolated: true }));
+    t.manager.create(spec('a-7'));
+    t.manager.create(small('b-1', {}, 'job-2'));
+    await flush();
+    expect(t.workers.map(constructed)).toEqual([['a-1', 'a-3', 'a-5'], ['a-2', 'a-4'], ['a-6'], ['a-7'], ['b-1']]);
+    expect(t.free()).toBe(3); // only a-7 holds a CPU
+  });
+
+  it('routes each report to its actor: constructors and calls of neighbours in one worker', async () => {
+    const t = setUp(4, 1);
+    t.manager.create(small('a-1'));
+    t.manager.create(small('a-2'));
+    await flush();
+    const worker = t.workers[0] as FakeWorker;
+    t.manager.submit(call('c-1', 'a-1'), 'driver-1');
+    t.manager.submit(call('c-2', 'a-2'), 'driver-1');
+    t.manager.created(worker, 'a-2', ok());
+    expect(calls(worker)).toEqual(['c-2']);
+    t.manager.created(worker, 'a-1', ok());
+    expect(calls(worker)).toEqual(['c-2', 'c-1']);
+    t.manager.callDone(worker, 'c-1', ok('one'));
+    t.manager.callDone(worker, 'c-2', ok('two'));
+    expect(resultOf(t, 'c-1')).toEqual(ok('one'));
+    expect(resultOf(t, 'c-2')).toEqual(ok('two'));
+    expect(t.manager.list().map((a) => [a.actorId, a.state, a.calls])).toEqual([['a-1', 'alive', 1], ['a-2', 'alive', 1]]);
+  });
+
+  it('kill drops the actor in its worker (the worker and its neighbours go on); an isolated actor takes its worker along', async () => {
+    const t = setUp(4, 1);
+    const worker = await alive(t, small('a-1'));
+    await alive(t, small('a-2'));
+    t.manager.submit(call('c-1', 'a-1'), 'driver-1');
+    expect(t.manager.kill('a-1')).toBe(true);
+    expect(worker.sent.at(-1)).toEqual({ type: 'drop-actor', actorId: 'a-1' });
+    expect(t.killed).toEqual([]);
+    expect(resultOf(t, 'c-1')).toMatchObject({ status: 'error', error: { code: 'ACTOR_DIED', message: expect.stringMatching(/killed/) } });
+    t.manager.callDone(worker, 'c-1', ok('late')); // what the dropped actor still returns changes nothing
+    expect(resultOf(t, 'c-1')).toMatchObject({ status: 'error' });
+    t.manager.submit(call('c-2', 'a-2'), 'driver-1');
+    expect(calls(worker)).toEqual(['c-1', 'c-2']);
+    const own = await alive(t, small('a-3', { isolated: true }));
+    t.manager.kill('a-3');
+    expect(t.killed.map((k) => k.worker)).toEqual([own]);
+  });
+
+  it('a shared worker\'s death restarts each of its actors within its own maxRestarts, in the least loaded worker', async () => {
+    const t = setUp(4, 1);
+    const worker = await alive(t, small('a-1', { maxRestarts: 1 }));
+    await alive(t, small('a-2', { maxRestarts: 0 }));
+    t.manager.create(small('a-3', { maxRestarts: 2 })); // still constructing when the worker dies
+    await flush();
+    t.manager.submit(call('c-1', 'a-1'), 'driver-1');
+    t.manager.workerExited(worker, 'exit code 1');
+    expect(t.restartsAsked.map((r) => r.actorId)).toEqual(['a-1', 'a-2', 'a-3']);
+    t.restartsAsked[0]?.grant.resolve(1);
+    t.restartsAsked[1]?.grant.resolve(null);
+    t.restartsAsked[2]?.grant.resolve(1);
+    await flush();
+    expect(t.workers).toHaveLength(2);
+    const second = t.workers[1] as FakeWorker;
+    expect(constructed(second)).toEqual(['a-1', 'a-3']);
+    expect(t.manager.list().map((a) => [a.actorId, a.state])).toEqual([['a-1', 'restarting'], ['a-2', 'dead'], ['a-3', 'restarting']]);
+    t.manager.created(second, 'a-1', ok());
+    expect(calls(second)).toEqual([]); // c-1 was in flight with maxTaskRetries 0: it failed
+    expect(resultOf(t, 'c-1')).toMatchObject({ status: 'error', error: { code: 'ACTOR_DIED' } });
+  });
+
+  it('ends a job\'s shared workers once its driver left and no detached actor stays in them', async () => {
+    const t = setUp(4, 2);
+    const first = await alive(t, small('a-1'));
+    const second = await alive(t, small('a-2', { detached: true }));
+    t.manager.killJob('job-1');
+    expect(t.killed.map((k) => k.worker)).toEqual([first]);
+    expect(second.sent.at(-1)?.type).toBe('create-actor-instance');
   });
 });
