@@ -282,6 +282,7 @@ export class ClientRuntime implements RefSink {
       case 'actor-call':
       case 'execute-task':
       case 'drop-task':
+      case 'drop-actor':
         return this.onOtherMessage(message);
     }
   }
