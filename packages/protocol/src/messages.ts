@@ -439,8 +439,11 @@ export type NodeToHead =
   | { type: 'task-events'; events: TaskEvent[]; dropped?: number }
   /** A task this node cannot run (no resources, or saturated); `argLocations` lists where its ref arguments are. */
   | { type: 'spill-task'; task: TaskSpec; owner: string; argLocations: ObjectLocation[] }
-  /** Place an actor on some node; the head answers with a `reply` carrying the node id. */
-  | { type: 'place-actor'; requestId: number; spec: ActorSpec; owner: string }
+  /**
+   * Place actors on some nodes (a burst of creations goes in one request); the head answers with
+   * a `reply` carrying, in the same order, each one's node or why it could not be placed.
+   */
+  | { type: 'place-actors'; requestId: number; specs: ActorSpec[]; owner: string }
   /**
    * `spec`, `owner`, `restarts`: sent when a node reports its actors to a restarted head, which
    * needs them to restart the actor elsewhere within maxRestarts if this node dies; absent: the
@@ -512,9 +515,12 @@ type RequestTypeOf<M extends { type: string }> = Exclude<Extract<M, { requestId:
 type RepliesOf<M extends { type: string }, R extends Record<RequestTypeOf<M>, unknown>> = R;
 
 /** The value of the head's `reply` to each request of a node (the code answering and the code asking both use it). */
+/** Where the head placed one actor of a `place-actors` request, or why it could not. */
+export type ActorPlacement = { nodeId: string } | { error: ErrorPayload };
+
 export type NodeRequestReplies = RepliesOf<NodeToHead, {
-  /** The node the actor was placed on. */
-  'place-actor': string;
+  /** For each actor, in order: the node it was placed on, or why it was not. */
+  'place-actors': ActorPlacement[];
   /** Whether the name was free (it is this actor's now). */
   'claim-actor-name': boolean;
   'find-actor': ActorLocation | null;

@@ -265,7 +265,7 @@ export const validateNodeToHead: Validator<NodeToHead> = union<NodeToHead>('node
   heartbeat: { available: resources, stats: nodeStats },
   'task-events': { events: arrayOf(taskEvent), dropped: opt(uint) },
   'spill-task': { task, owner: id, argLocations: locations },
-  'place-actor': { requestId: uint, spec: actorSpec, owner: id },
+  'place-actors': { requestId: uint, specs: arrayOf(actorSpec), owner: id },
   'actor-state': { actorId: id, className: str, state: actorState, nodeId: id, name: opt(str), spec: opt(actorSpec), owner: opt(id), restarts: opt(uint) },
   'claim-actor-name': { requestId: uint, name: str, actorId: id },
   'find-actor': { requestId: uint, name: opt(str), actorId: opt(id) },

@@ -91,7 +91,7 @@ const toHead: { [K in NodeToHead['type']]: Extract<NodeToHead, { type: K }> } = 
     { taskId: 't-2', name: 'square', state: 'failed', nodeId: 'n-1', submittedAt: 1, startedAt: 2, finishedAt: 3, workerId: 'w-1', error: 'TASK_ERROR' },
   ] },
   'spill-task': { type: 'spill-task', task, owner: 'n-1', argLocations: [location, { ...location, refs: ['obj-9'] }] },
-  'place-actor': { type: 'place-actor', requestId: 1, spec, owner: 'n-1' },
+  'place-actors': { type: 'place-actors', requestId: 1, specs: [spec], owner: 'n-1' },
   'actor-state': { type: 'actor-state', actorId: 'a-1', className: 'Counter', state: 'alive', nodeId: 'n-1', spec, owner: 'n-2', restarts: 1 },
   'claim-actor-name': { type: 'claim-actor-name', requestId: 2, name: 'counter', actorId: 'a-1' },
   'find-actor': { type: 'find-actor', requestId: 3, name: 'counter' },
@@ -226,8 +226,8 @@ describe('message validators', () => {
     // Option ranges as the API checks them (remote.ts, actor.ts).
     [validateClientMessage, { ...client['create-actor'], spec: { ...spec, options: { ...spec.options, maxConcurrency: 0 } } },
       'create-actor.spec.options.maxConcurrency must be an integer >= 1'],
-    [validateNodeToHead, { ...toHead['place-actor'], spec: { ...spec, options: { ...spec.options, maxTaskRetries: 0.5 } } },
-      'place-actor.spec.options.maxTaskRetries must be an integer >= -1'],
+    [validateNodeToHead, { ...toHead['place-actors'], specs: [spec, { ...spec, options: { ...spec.options, maxTaskRetries: 0.5 } }] },
+      'place-actors.specs[1].options.maxTaskRetries must be an integer >= -1'],
     [validateClientMessage, { ...client['submit-task'], task: { ...task, maxRetries: -3 } }, 'submit-task.task.maxRetries must be an integer >= -1'],
     [validateClientMessage, { ...client['submit-task'], task: { ...task, resources: { gpu: Infinity } } }, 'submit-task.task.resources.gpu must be a finite number >= 0'],
     [validateHeadToNode, { ...toNode['host-actor'], spec: { ...spec, options: { ...spec.options, placement: { CPU: Number.NaN } } } },
@@ -280,7 +280,7 @@ const ID_FIELDS: IdField[] = [
   ...([
     ['hello', 'id'], ['register-node', 'node.nodeId'], ['register-node', 'headId'], ['spill-task', 'task.taskId'], ['spill-task', 'owner'],
     ['spill-task', 'argLocations.0.objectId'], ['spill-task', 'argLocations.0.nodeId'], ['spill-task', 'argLocations.1.refs.0'],
-    ['place-actor', 'spec.actorId'], ['place-actor', 'owner'], ['actor-state', 'actorId'], ['actor-state', 'nodeId'], ['actor-state', 'owner'],
+    ['place-actors', 'specs.0.actorId'], ['place-actors', 'owner'], ['actor-state', 'actorId'], ['actor-state', 'nodeId'], ['actor-state', 'owner'],
     ['actor-state', 'spec.jobId'], ['claim-actor-name', 'actorId'], ['find-actor', 'actorId'],
     ['put-package', 'jobId'], ['get-package', 'jobId'], ['job-event', 'jobId'], ['job-event', 'nodeId'], ['restart-actor', 'actorId'],
     ['kill-actor', 'actorId'],

@@ -15,7 +15,7 @@
  */
 import {
   ERROR_CODES, DEATH_TIMEOUT_MS, describeResources, inProcessPair, logger, randomId, type ActorLocation, type ActorSpec, type Connection,
-  type HeadReply, type HeadRequest, type HeadToNode, type LogLine, type NodeRequest, type NodeToHead, type ObjectLocation, type OutputOrigin, type QueryReplies,
+  type ActorPlacement, type HeadReply, type HeadRequest, type HeadToNode, type LogLine, type NodeRequest, type NodeToHead, type ObjectLocation, type OutputOrigin, type QueryReplies,
   type ReplyValue, type TaskSpec,
 } from '@weft/protocol';
 import { ActorRegistry } from './actor-registry.ts';
@@ -156,8 +156,8 @@ export class Head {
         return this.tasks.apply(message.events, message.dropped);
       case 'spill-task':
         return this.#placeTask(session, nodeId, message.task, message.owner, message.argLocations);
-      case 'place-actor':
-        return this.#reply(session, message, this.#placeActor(message.spec, message.owner));
+      case 'place-actors':
+        return this.#reply(session, message, { status: 'ok', value: message.specs.map((spec) => this.#placeActor(spec, message.owner)) });
       case 'actor-state': {
         const { type: _type, spec, owner, restarts, ...location } = message;
         if (!this.actors.reported(nodeId, location, spec && owner !== undefined ? { spec, owner, restarts: restarts ?? 0 } : undefined)) {
@@ -259,22 +259,22 @@ export class Head {
     session.conn.send({ type: 'task-placed', taskId: task.taskId, nodeId });
   }
 
-  #placeActor(spec: ActorSpec, owner: string): HeadReply<ReplyValue<Extract<NodeRequest, { type: 'place-actor' }>>> {
+  #placeActor(spec: ActorSpec, owner: string): ActorPlacement {
     const name = spec.options.name;
     if (name !== undefined && !this.actors.claim(name, spec.actorId)) {
-      return { status: 'error', error: { code: ERROR_CODES.ACTOR_DIED,
+      return { error: { code: ERROR_CODES.ACTOR_DIED,
         message: `the name '${name}' is taken by a live actor: names are unique while their actor lives (use getActor('${name}') to reach it)` } };
     }
     const nodeId = this.scheduler.place(spec.options.placement);
     const target = nodeId === null ? undefined : this.#sessions.get(nodeId);
     if (!target || nodeId === null) {
       if (name !== undefined) this.actors.release(name, spec.actorId);
-      return { status: 'error', error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
+      return { error: { code: ERROR_CODES.TASK_UNSCHEDULABLE,
         message: `it needs ${describeResources(spec.options.placement)} to be placed but the whole cluster has ${describeResources(this.nodes.totals())}` } };
     }
     this.actors.placed(spec, owner, nodeId);
     target.conn.send({ type: 'host-actor', spec, owner });
-    return { status: 'ok', value: nodeId };
+    return { nodeId };
   }
 
   /** An actor's worker died on its node: grant a restart there (the restart number), or record it dead (null). */

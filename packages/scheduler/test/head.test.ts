@@ -4,9 +4,15 @@
  * nodes an actor no longer lives on, kills, and the bounded history of dead nodes.
  */
 import { describe, expect, it } from 'vitest';
-import { inProcessPair, type ActorSpec, type Connection, type HeadToNode, type NodeToHead, type PeerInfo } from '@weft/protocol';
+import { inProcessPair, type ActorPlacement, type ActorSpec, type ErrorPayload, type Connection, type HeadToNode, type NodeToHead, type PeerInfo } from '@weft/protocol';
 import { Head } from '../src/head.ts';
 import { MAX_DEAD_NODES } from '../src/node-registry.ts';
+
+/** What a one-actor `place-actors` reply says: its node, or the error payload. */
+const placedOn = (reply: unknown): string | ErrorPayload | undefined => {
+  const [placement] = reply as ActorPlacement[];
+  return placement && ('nodeId' in placement ? placement.nodeId : placement.error);
+};
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -98,7 +104,7 @@ describe('the head', () => {
     const b = new FakeNode(head, node('node-bb'));
     await a.register();
     await b.register();
-    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: actorSpec('a-1', 2), owner: 'node-a' }))).toMatch(/^node-/);
+    expect(await a.request((requestId) => ({ type: 'place-actors', requestId, specs: [actorSpec('a-1', 2)], owner: 'node-a' })).then(placedOn)).toMatch(/^node-/);
     const host = head.actors.get('a-1')?.location.nodeId === 'node-a' ? a : b;
     const other = host === a ? b : a;
     // A worker death on its node: restart 1.
@@ -117,7 +123,7 @@ describe('the head', () => {
     const head = new Head();
     const a = new FakeNode(head, node('node-a'));
     await a.register();
-    await a.request((requestId) => ({ type: 'place-actor', requestId, spec: actorSpec('a-1', -1), owner: 'node-a' }));
+    await a.request((requestId) => ({ type: 'place-actors', requestId, specs: [actorSpec('a-1', -1)], owner: 'node-a' })).then(placedOn);
     const b = new FakeNode(head, node('node-bb'));
     await b.register();
     // node-a is declared dead (missed heartbeats), the actor restarts on node-bb, which reports it alive.
@@ -136,7 +142,7 @@ describe('the head', () => {
     const head = new Head();
     const a = new FakeNode(head, node('node-a'));
     await a.register();
-    await a.request((requestId) => ({ type: 'place-actor', requestId, spec: actorSpec('a-1', -1), owner: 'node-a' }));
+    await a.request((requestId) => ({ type: 'place-actors', requestId, specs: [actorSpec('a-1', -1)], owner: 'node-a' })).then(placedOn);
     expect(await a.request((requestId) => ({ type: 'kill-actor', requestId, actorId: 'a-1' }))).toBe(true);
     expect(a.last('kill-actor')?.actorId).toBe('a-1');
     expect(head.actors.get('a-1')?.location.state).toBe('dead');
@@ -190,10 +196,10 @@ describe('the head placing what nodes cannot run themselves', () => {
       const spec = actorSpec(actorId, 0);
       return { ...spec, options: { ...spec.options, name: 'svc', placement } };
     };
-    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: named('a-gpu', { gpu: 1 }), owner: 'node-a' })))
+    expect(await a.request((requestId) => ({ type: 'place-actors', requestId, specs: [named('a-gpu', { gpu: 1 })], owner: 'node-a' })).then(placedOn))
       .toMatchObject({ code: 'TASK_UNSCHEDULABLE' });
-    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: named('a-1', { CPU: 1 }), owner: 'node-a' }))).toBe('node-a');
-    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: named('a-2', { CPU: 1 }), owner: 'node-a' })))
+    expect(await a.request((requestId) => ({ type: 'place-actors', requestId, specs: [named('a-1', { CPU: 1 })], owner: 'node-a' })).then(placedOn)).toBe('node-a');
+    expect(await a.request((requestId) => ({ type: 'place-actors', requestId, specs: [named('a-2', { CPU: 1 })], owner: 'node-a' })).then(placedOn))
       .toMatchObject({ code: 'ACTOR_DIED', message: expect.stringMatching(/the name 'svc' is taken/) });
   });
 
@@ -203,8 +209,8 @@ describe('the head placing what nodes cannot run themselves', () => {
     const b = new FakeNode(head, node('node-bb'));
     await a.register();
     const spec = actorSpec('a-0', 0);
-    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: { ...spec, options: { ...spec.options, name: 'svc' } }, owner: 'node-a' }))).toBe('node-a');
-    expect(await a.request((requestId) => ({ type: 'place-actor', requestId, spec: actorSpec('a-1', 1), owner: 'node-a' }))).toBe('node-a');
+    expect(await a.request((requestId) => ({ type: 'place-actors', requestId, specs: [{ ...spec, options: { ...spec.options, name: 'svc' } }], owner: 'node-a' })).then(placedOn)).toBe('node-a');
+    expect(await a.request((requestId) => ({ type: 'place-actors', requestId, specs: [actorSpec('a-1', 1)], owner: 'node-a' })).then(placedOn)).toBe('node-a');
     await b.register();
     a.conn.close('killed');
     await flush();

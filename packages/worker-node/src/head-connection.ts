@@ -43,6 +43,8 @@ const TASK_EVENTS_PER_MESSAGE = 20_000;
 
 /** Requests to the head fail after this long. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Actors one `place-actors` request carries at most (a burst of 10,000 goes in ten). */
+const PLACEMENTS_PER_REQUEST = 1_000;
 
 export class HeadConnection {
   readonly #conn: Connection<HeadToNode, NodeToHead>;
@@ -56,6 +58,8 @@ export class HeadConnection {
   /** Set when a reconnect attempt was refused (the head's machine answers, no head listens): the head is down, not cut off. */
   #headDown = false;
   readonly #log = logger('head-connection');
+  /** Placements asked this turn, by owner, sent together at its end. */
+  readonly #placing = new Map<string, Array<{ spec: ActorSpec; resolve(nodeId: string): void; reject(error: Error): void }>>();
 
   constructor(conn: Connection<HeadToNode, NodeToHead>, private readonly handlers: HeadHandlers) {
     this.#conn = conn;
@@ -119,8 +123,39 @@ export class HeadConnection {
     this.#conn.send({ type: 'spill-task', task, owner, argLocations });
   }
 
-  async placeActor(spec: ActorSpec, owner: string): Promise<string> {
-    return this.#request((requestId) => ({ type: 'place-actor', requestId, spec, owner } satisfies NodeRequest));
+  /**
+   * Place an actor: the node it is placed on. The placements asked in one turn of the event loop
+   * go to the head in one request (a burst of `.remote()` calls is one round trip, not one each).
+   */
+  placeActor(spec: ActorSpec, owner: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      let batch = this.#placing.get(owner);
+      if (!batch) {
+        batch = [];
+        this.#placing.set(owner, batch);
+        if (this.#placing.size === 1) queueMicrotask(() => this.#sendPlacements());
+      }
+      batch.push({ spec, resolve, reject });
+    });
+  }
+
+  #sendPlacements(): void {
+    const placing = [...this.#placing];
+    this.#placing.clear();
+    for (const [owner, waiting] of placing) {
+      for (let start = 0; start < waiting.length; start += PLACEMENTS_PER_REQUEST) {
+        const slice = waiting.slice(start, start + PLACEMENTS_PER_REQUEST);
+        this.#request((requestId) => ({ type: 'place-actors', requestId, specs: slice.map((w) => w.spec), owner } satisfies NodeRequest)).then((placements) => {
+          slice.forEach((w, i) => {
+            const placement = placements[i];
+            if (placement && 'nodeId' in placement) w.resolve(placement.nodeId);
+            else w.reject(fromErrorPayload(placement?.error ?? { code: ERROR_CODES.SYSTEM, message: 'the head gave no placement for this actor' }));
+          });
+        }, (error: unknown) => {
+          for (const w of slice) w.reject(error instanceof Error ? error : new Error(String(error)));
+        });
+      }
+    }
   }
 
   /** An actor's state; `placed`: what a restarted head needs to restart it elsewhere. */
@@ -185,6 +220,8 @@ export class HeadConnection {
 
   /** Send a request to the head; resolves with the value of its reply, typed by the request (see NodeRequestReplies). */
   #request<M extends NodeRequest>(make: (requestId: number) => M): Promise<ReplyValue<M>> {
+    // Placements asked before go first: a lookup of a name just claimed must find it.
+    if (this.#placing.size > 0) this.#sendPlacements();
     const requestId = this.#nextRequestId++;
     return new Promise<ReplyValue<M>>((resolve, reject) => {
       const timer = setTimeout(() => {
