@@ -299,6 +299,11 @@ export class ActorManager {
     if (worker.state !== 'dead') this.pool.kill(worker, why);
   }
 
+  /** How many actors here are not dead (each heartbeat says it). */
+  liveCount(): number {
+    return this.#actors.size - this.#dead.size;
+  }
+
   /** The actors hosted here, for the state API. */
   list(): ActorInfo[] {
     return [...this.#actors.values()].map((actor) => ({ actorId: actor.spec.actorId, className: actor.spec.cls.name, state: actor.state,

@@ -318,7 +318,7 @@ export class WeftNode {
     // Available amounts go below zero while resumed tasks take their CPUs back: report none free.
     const available = Object.fromEntries(Object.entries(this.scheduler.available()).map(([name, amount]) => [name, Math.max(0, amount)]));
     this.head.heartbeat(available, {
-      objects, objectBytes: bytes, workers: this.pool.workers.size, actors: this.actors.list().filter((a) => a.state !== 'dead').length,
+      objects, objectBytes: bytes, workers: this.pool.workers.size, actors: this.actors.liveCount(),
       queued: counts.queued + counts.waiting, running: counts.running + counts.assigned,
       memoryBytes: process.memoryUsage.rss(), memoryTotalBytes: os.totalmem(), storeCapacityBytes: this.spiller.capacity,
       spilledObjects, spilledBytes, bytesPulled: pulled, bytesPushed: pushed,

@@ -338,6 +338,7 @@ describe('killing an actor', () => {
     await alive(t, spec('a-3', {}, 'job-2'));
     t.manager.killJob('job-1');
     expect(t.manager.list().map((a) => [a.actorId, a.state])).toEqual([['a-1', 'dead'], ['a-2', 'alive'], ['a-3', 'alive']]);
+    expect(t.manager.liveCount()).toBe(2);
   });
 
   it('places an actor waiting for CPUs once a killed one gives them back, in the order they came', async () => {
