@@ -4,7 +4,7 @@
  */
 import {
   ObjectRef, assertCurrent, ERROR_CODES, GetTimeoutError, SystemError, ValueNotFoundError, randomId, ClientRuntime,
-  currentRuntime, setRuntime, requireRuntime, taskScope, POOL_MIN_BYTES, SharedMemoryPool, setSharedAllocator,
+  currentRuntime, setRuntime, requireRuntime, taskScope, POOL_MIN_BYTES, SharedMemoryPool, setSharedAllocator, allocateArray, type AllocatableArray, type AllocatableKind,
   connectWebSocket, ReconnectingConnection, PROTOCOL_VERSION, validateNodeMessage, packDirectory, moduleTypeFile,
   DRIVER_CODE_IN_WORKER, workerState, type RuntimeContext, type ClientMessage, type NodeMessage, type Connection,
 } from '@weft/protocol';
@@ -224,6 +224,22 @@ export async function wait<T>(refs: readonly ObjectRef<T>[], options: WaitOption
   const ready = readyIds.map((id) => byId.get(id)).filter((ref): ref is ObjectRef<T> => ref !== undefined);
   const readySet = new Set(readyIds);
   return { ready, pending: refs.filter((ref) => !readySet.has(ref.id)) };
+}
+
+/**
+ * A typed array (zeroed) to build a large value in place: `put` of it (or passing it to a task)
+ * stores it without copying its bytes, where `put` of any other array copies them once. On an
+ * embedded cluster its memory is shared with the workers, so tasks read it where it is. The stored
+ * value is this memory: fill the array first, then put it, and do not write to it afterwards.
+ *
+ * ```ts
+ * const prices = alloc(Float64Array, 12_500_000);   // 100 MB
+ * for (let i = 0; i < prices.length; i++) prices[i] = quote(i);
+ * const ref = put(prices);                           // no copy
+ * ```
+ */
+export function alloc<T extends AllocatableArray>(kind: AllocatableKind<T>, length: number): T {
+  return allocateArray(kind, length);
 }
 
 /** Store a value in the object store; returns its ref at once. Do not mutate the value afterwards. */

@@ -12,7 +12,7 @@
  *
  * weft's own packages (the node, the head, the CLI) do not import core: they share `@weft/protocol`.
  */
-export { init, shutdown, get, wait, put, cancel, asCompleted, getRuntimeContext, getActor, kill } from './api.ts';
+export { init, shutdown, get, wait, put, alloc, cancel, asCompleted, getRuntimeContext, getActor, kill } from './api.ts';
 export type { InitOptions, GetOptions, WaitOptions, CancelOptions, AsCompletedOptions } from './api.ts';
 export type { RuntimeContext } from '@weft/protocol';
 export { remote, remoteOf } from './remote.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ObjectRef, SerializationError } from '@weft/core';
-import { SHARED_THRESHOLD_BYTES, decode, encode, isShared } from '@weft/protocol';
+import { SHARED_THRESHOLD_BYTES, allocateArray, decode, encode, isShared } from '@weft/protocol';
 
 describe('codec', () => {
   it('round-trips structured values, cycles included', () => {
@@ -173,5 +173,52 @@ describe('codec on corrupt or hostile frames', () => {
       plain(ext(0x23, [0x92, 1, 2])), plain([0xc7, 3, 0x21, 0x92, 0, 0]), plain([0xa5, 0x61]), plain([0x92, 1]), plain([0xdd, 0xff, 0xff, 0xff, 0xff]), new Uint8Array(0)]) {
       expect(serializationError(() => decode(frame)), JSON.stringify(Array.from(frame))).toBeInstanceOf(SerializationError);
     }
+  });
+});
+
+describe('arrays built in place (alloc)', () => {
+  it('encodes an allocated array as a frame over its own memory, once; later encodes copy', () => {
+    const array = allocateArray(Float64Array, 300_000);
+    expect(array).toBeInstanceOf(Float64Array);
+    expect(isShared(new Uint8Array(array.buffer))).toBe(true);
+    expect(array.every((x) => x === 0)).toBe(true);
+    array.fill(1.5);
+    const first = encode(array).data;
+    expect(first.buffer).toBe(array.buffer);
+    expect(first.byteOffset + first.byteLength).toBe(array.byteOffset + array.byteLength);
+    const back = decode(first) as Float64Array;
+    expect(back.buffer).toBe(array.buffer); // a view, no copy either way
+    expect(back.byteOffset).toBe(array.byteOffset);
+    expect(back.length).toBe(300_000);
+    expect(back[299_999]).toBe(1.5);
+    // The memory is the first frame's now: a second encode must not overwrite its header.
+    const second = encode({ again: array }).data;
+    expect(second.buffer).not.toBe(array.buffer);
+    expect((decode(second) as { again: Float64Array }).again[0]).toBe(1.5);
+    expect((decode(first) as Float64Array)[0]).toBe(1.5);
+  });
+
+  it('places a value holding one allocated array with a small header too, and copies values with more buffers', () => {
+    const array = allocateArray(Int32Array, 10);
+    array.set([1, 2, 3]);
+    const frame = encode({ name: 'prices', data: array, meta: new Map([['n', 10]]) }).data;
+    expect(frame.buffer).toBe(array.buffer);
+    expect(decode(frame)).toEqual({ name: 'prices', data: Int32Array.from([1, 2, 3, 0, 0, 0, 0, 0, 0, 0]), meta: new Map([['n', 10]]) });
+    const a = allocateArray(Uint8Array, 8);
+    const b = allocateArray(Uint8Array, 8);
+    const both = encode([a, b]).data;
+    expect(both.buffer).not.toBe(a.buffer);
+    expect(both.buffer).not.toBe(b.buffer);
+    // A part of an allocated array is not the whole region: copied.
+    const c = allocateArray(Float64Array, 16);
+    expect(encode(c.subarray(2)).data.buffer).not.toBe(c.buffer);
+    expect(encode(c).data.buffer).toBe(c.buffer);
+  });
+
+  it('refuses what it cannot make, naming the argument', () => {
+    expect(() => allocateArray(Buffer as never, 4)).toThrow(TypeError);
+    expect(() => allocateArray(Array as never, 4)).toThrow(/typed arrays/);
+    expect(() => allocateArray(Float64Array, -1)).toThrow(RangeError);
+    expect(() => allocateArray(Float64Array, 1.5)).toThrow(/whole number/);
   });
 });

@@ -245,7 +245,73 @@ function plainFrame(header: Uint8Array, shared: boolean): Uint8Array {
   return frame;
 }
 
+/** Room before an array made by allocateArray for the frame header that put() writes there. */
+const IN_PLACE_PREFIX_BYTES = 4096;
+
+/** Where an array made by allocateArray starts in its buffer, its bytes, and whether a frame took it already. */
+interface InPlace {
+  readonly dataStart: number;
+  readonly bytes: number;
+  taken: boolean;
+}
+
+/** Arrays made by allocateArray, by their buffer (each has a buffer of its own). */
+const inPlace = new WeakMap<ArrayBufferLike, InPlace>();
+
+/** The typed array classes allocateArray makes. */
+export type AllocatableArray = Uint8Array | Int8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+export type AllocatableKind<T extends AllocatableArray> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number };
+
+/**
+ * A typed array of `length` elements (zeroed) that a later encode of it (a put, or an argument)
+ * turns into a frame without copying: its memory has room for the frame's header before it, and
+ * is shared memory when large. The first frame takes the memory: the array then is the stored
+ * value's memory (writing to it changes what readers see), and later encodes of it copy.
+ */
+export function allocateArray<T extends AllocatableArray>(Kind: AllocatableKind<T>, length: number): T {
+  if (!TYPED_ARRAY_KINDS.includes(Kind as never) || (Kind as unknown) === Buffer) {
+    throw new TypeError(`alloc() makes typed arrays (Float64Array, Int32Array, Uint8Array, …), got ${String((Kind as { name?: string })?.name ?? Kind)}`);
+  }
+  if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`alloc() length must be a whole number >= 0, got ${String(length)}`);
+  const bytes = length * Kind.BYTES_PER_ELEMENT;
+  const region = allocate(IN_PLACE_PREFIX_BYTES + bytes, true);
+  const dataStart = region.byteOffset + IN_PLACE_PREFIX_BYTES;
+  inPlace.set(region.buffer, { dataStart, bytes, taken: false });
+  // Zeroed already: fresh memory, or a pool's fresh buffer whose pages were touched with zeros.
+  return new Kind(region.buffer, dataStart, length);
+}
+
+/**
+ * The frame of a value whose one buffer is an array from allocateArray, written in the room before
+ * the array (no copy of its bytes); undefined when the value does not qualify.
+ */
+function inPlaceFrame(header: Uint8Array, buffers: ArrayBufferView[], shared: boolean): Uint8Array | undefined {
+  if (buffers.length !== 1) return undefined;
+  const view = buffers[0] as ArrayBufferView;
+  const entry = inPlace.get(view.buffer);
+  if (!entry || entry.taken || view.byteOffset !== entry.dataStart || view.byteLength !== entry.bytes) return undefined;
+  if (!shared && view.buffer instanceof SharedArrayBuffer) return undefined;
+  const headerStart = TABLE_OFFSET + 16;
+  const dataOffset = align8(headerStart + header.length);
+  if (dataOffset > IN_PLACE_PREFIX_BYTES) return undefined;
+  entry.taken = true;
+  const frameStart = entry.dataStart - dataOffset;
+  const frame = new Uint8Array(view.buffer, frameStart, dataOffset + entry.bytes);
+  frame.fill(0, 0, dataOffset);
+  const dv = new DataView(frame.buffer, frame.byteOffset, dataOffset);
+  frame[0] = FORMAT_BUFFERS;
+  dv.setUint32(4, header.length, true);
+  dv.setUint32(8, 1, true);
+  dv.setFloat64(TABLE_OFFSET, dataOffset, true);
+  dv.setFloat64(TABLE_OFFSET + 8, entry.bytes, true);
+  frame.set(header, headerStart);
+  return frame;
+}
+
 function bufferFrame(header: Uint8Array, buffers: ArrayBufferView[], shared: boolean): Uint8Array {
+  const placed = inPlaceFrame(header, buffers, shared);
+  if (placed) return placed;
   const headerStart = TABLE_OFFSET + buffers.length * 16;
   let size = align8(headerStart + header.length);
   const offsets: number[] = [];

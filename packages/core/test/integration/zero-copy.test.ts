@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, init, put, shutdown } from '@weft/core';
+import { alloc, get, init, put, shutdown } from '@weft/core';
 import { inspectArray, makeBig, scribble } from '../fixtures/shared-memory.ts';
 
 const N = 12_500_000; // 100 MB of float64
@@ -30,6 +30,25 @@ describe('large objects in shared memory', () => {
     // sees: the task's argument was the very memory the driver reads, not a copy.
     expect(await get(scribble.remote(ref, 7))).toBe(true);
     expect(a[0]).toBe(7);
+  });
+
+  it('stores an array built with alloc without copying it: the task, the driver\'s get and the array are one memory', async () => {
+    const built = alloc(Float64Array, N);
+    built[0] = 3;
+    built[N - 1] = 4;
+    const ref = put(built);
+    const back = await get(ref);
+    expect(back.buffer).toBe(built.buffer);
+    expect(back.byteOffset).toBe(built.byteOffset);
+    expect(await get(inspectArray.remote(ref))).toEqual({ shared: true, length: N, first: 3 });
+    // One memory: what a task writes through its view is in the caller's array.
+    expect(await get(scribble.remote(ref, 8))).toBe(true);
+    expect(built[0]).toBe(8);
+    // A second put of it copies (the memory is the first object's): later writes do not reach that copy.
+    const again = put(built);
+    built[0] = 9;
+    expect((await get(again))[0]).toBe(8);
+    expect((await get(again))[N - 1]).toBe(4);
   });
 
   it('returns a large task result to the driver as a view of shared memory', async () => {
