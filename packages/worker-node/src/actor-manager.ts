@@ -79,6 +79,8 @@ export class ActorManager {
   readonly #byWorker = new Map<WorkerHandle, Set<ActorRecord>>();
   /** The shared actor workers of each job. */
   readonly #shared = new Map<string, Set<WorkerHandle>>();
+  /** Jobs whose driver left while some of their shared workers still host (detached) actors. */
+  readonly #endedJobs = new Set<string>();
   /** The actor of each call in flight, by call id. */
   readonly #inflight = new Map<string, ActorRecord>();
   readonly #toPlace: ActorRecord[] = [];
@@ -289,12 +291,17 @@ export class ActorManager {
     for (const worker of this.#shared.get(jobId) ?? []) {
       if (this.#load(worker) === 0) this.#retire(worker, `job ${jobId} ended`);
     }
+    // Those left end when their last actor does.
+    if (this.#shared.has(jobId)) this.#endedJobs.add(jobId);
   }
 
   #retire(worker: WorkerHandle, why: string): void {
     this.#byWorker.delete(worker);
     for (const [jobId, workers] of this.#shared) {
-      if (workers.delete(worker) && workers.size === 0) this.#shared.delete(jobId);
+      if (workers.delete(worker) && workers.size === 0) {
+        this.#shared.delete(jobId);
+        this.#endedJobs.delete(jobId);
+      }
     }
     if (worker.state !== 'dead') this.pool.kill(worker, why);
   }
@@ -403,6 +410,7 @@ export class ActorManager {
       // An isolated actor's worker goes with it; in a shared one, the actor alone goes (its queued
       // calls and timers with it) and its neighbours go on.
       if (actor.isolated) this.#retire(worker, `actor ${actor.spec.actorId} died`);
+      else if (this.#load(worker) === 0 && this.#endedJobs.has(actor.spec.jobId)) this.#retire(worker, `the last actor of ended job ${actor.spec.jobId} died`);
       else worker.conn.send({ type: 'drop-actor', actorId: actor.spec.actorId });
     }
     this.#log.info({ actorId: actor.spec.actorId, cause }, 'actor died');

@@ -475,5 +475,10 @@ describe('actors that reserve no CPU share workers', () => {
     t.manager.killJob('job-1');
     expect(t.killed.map((k) => k.worker)).toEqual([first]);
     expect(second.sent.at(-1)?.type).toBe('create-actor-instance');
+    // Its detached actor's death ends that worker too; a new job's actors get a new one.
+    t.manager.kill('a-2');
+    expect(t.killed.map((k) => k.worker)).toEqual([first, second]);
+    await alive(t, small('a-3', {}, 'job-1b'));
+    expect(t.workers).toHaveLength(3);
   });
 });
