@@ -19,6 +19,12 @@ interface Route {
   readonly queue: Array<{ call: ActorCallSpec; owner: string }>;
 }
 
+/**
+ * Routes kept at most. The oldest idle ones go first; a call on an actor whose route went asks
+ * the head where it lives again (so a node that saw a million actors come and go holds a bounded map).
+ */
+export const MAX_ROUTES = 100_000;
+
 export class ActorRouter {
   readonly #routes = new Map<string, Route>();
   /** Calls sent to other nodes: where, and the ids pinned for their arguments. */
@@ -36,7 +42,7 @@ export class ActorRouter {
   /** Create an actor for a client of this node. */
   create(spec: ActorSpec): void {
     const route: Route = { nodeId: undefined, failed: undefined, queue: [] };
-    this.#routes.set(spec.actorId, route);
+    this.#remember(spec.actorId, route);
     void this.#place(spec, route);
   }
 
@@ -60,7 +66,7 @@ export class ActorRouter {
     if (!route) {
       // A handle that came from elsewhere: ask the head where its actor is.
       const created: Route = { nodeId: undefined, failed: undefined, queue: [] };
-      this.#routes.set(call.actorId, created);
+      this.#remember(call.actorId, created);
       route = created;
       if (this.manager.has(call.actorId)) created.nodeId = this.selfId;
       else void this.#locate(call.actorId, created);
@@ -70,6 +76,22 @@ export class ActorRouter {
       return;
     }
     this.#send(route, call, owner);
+  }
+
+  /** Keep a route (as the newest), dropping the oldest idle ones past MAX_ROUTES. */
+  #remember(actorId: string, route: Route): void {
+    this.#routes.delete(actorId);
+    this.#routes.set(actorId, route);
+    if (this.#routes.size <= MAX_ROUTES) return;
+    for (const [id, old] of this.#routes) {
+      if (this.#routes.size <= MAX_ROUTES) break;
+      if (old.queue.length === 0 && (old.nodeId !== undefined || old.failed)) this.#routes.delete(id);
+    }
+  }
+
+  /** How many routes this node keeps. */
+  get routes(): number {
+    return this.#routes.size;
   }
 
   async #locate(actorId: string, route: Route): Promise<void> {
@@ -158,7 +180,7 @@ export class ActorRouter {
   async find(name: string): Promise<ActorInfo | null> {
     const location = await this.head.findActor({ name });
     if (!location || location.state === 'dead') return null;
-    this.#routes.set(location.actorId, { nodeId: location.nodeId, failed: undefined, queue: [] });
+    this.#remember(location.actorId, { nodeId: location.nodeId, failed: undefined, queue: [] });
     return { actorId: location.actorId, className: location.className, state: location.state, ...(location.name !== undefined ? { name: location.name } : {}) };
   }
 

@@ -10,7 +10,7 @@ import {
   encode, type ActorCallSpec, type ActorLocation, type ActorSpec, type PeerMessage, type Result,
 } from '@weft/protocol';
 import type { ActorManager } from '../src/actor-manager.ts';
-import { ActorRouter } from '../src/actor-router.ts';
+import { ActorRouter, MAX_ROUTES } from '../src/actor-router.ts';
 import type { HeadConnection } from '../src/head-connection.ts';
 import { ObjectStore } from '../src/object-store.ts';
 import type { PeerNetwork } from '../src/peer-network.ts';
@@ -229,5 +229,30 @@ describe('the actor router', () => {
     const gone = t.router.find('old');
     t.finds[1]?.answer.resolve({ ...location('a-2', OTHER, 'dead'), name: 'old' });
     expect(await gone).toBeNull();
+  });
+});
+
+describe('the routes a node keeps', () => {
+  it('keeps at most MAX_ROUTES, dropping the oldest settled ones (never one with calls waiting); a dropped actor is asked for again', async () => {
+    const t = setUp();
+    t.router.create(spec('a-waiting')); // its placement never answers: calls wait on its route
+    t.router.submit(call('c-w', 'a-waiting'), 'driver-1');
+    for (let i = 0; i < MAX_ROUTES + 10; i++) {
+      t.router.create(spec(`a-${i}`));
+      t.placements.at(-1)?.resolve(OTHER);
+    }
+    await flush();
+    t.router.create(spec('a-last'));
+    expect(t.router.routes).toBeLessThanOrEqual(MAX_ROUTES + 1);
+    // The oldest settled route went: a call on it asks the head where the actor is.
+    t.router.submit(call('c-0', 'a-0'), 'driver-1');
+    expect(t.finds.at(-1)?.query).toEqual({ actorId: 'a-0' });
+    t.finds.at(-1)?.answer.resolve(location('a-0', THIRD));
+    await flush();
+    expect(t.sentTo(THIRD)).toEqual(['c-0']);
+    // The waiting one kept its route and its call.
+    t.placements[0]?.resolve(OTHER);
+    await flush();
+    expect(t.sentTo(OTHER)).toContain('c-w');
   });
 });
