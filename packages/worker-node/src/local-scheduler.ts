@@ -15,7 +15,7 @@
  *
  * Sending ahead: a task whose function has proved tiny (mean run time under 1 ms, see run-times.ts)
  * may be sent to a busy worker whose current task needs the same resources, is itself tiny and
- * started less than PIPELINE_BEHIND_MS ago, up to PIPELINE_DEPTH deep. It starts, in the worker and here alike, when that worker has no active
+ * started less than PIPELINE_BEHIND_MS ago, up to PIPELINE_DEPTH deep (refilled in batches once half of it ran). It starts, in the worker and here alike, when that worker has no active
  * task, taking over the resources of the one that finished or began to wait. The worker never
  * idles for a round trip to the node, which is what limits tiny-task throughput; long tasks are
  * never sent ahead, so they cannot pile up behind each other while another worker is free.
@@ -46,6 +46,8 @@ const PIPELINE_DEPTH = 16;
 export class LocalScheduler {
   readonly #tasks = new Map<string, TaskRecord>();
   readonly #queue = new TaskQueue<TaskRecord>();
+  /** Counts dispatch passes (see WorkerPool.pipelineWorker). */
+  #dispatchPass = 0;
   readonly #total: ResourceSet;
   readonly #runTimes = new RunTimes();
   readonly #taskLog: TaskLog;
@@ -257,6 +259,7 @@ export class LocalScheduler {
   /** Start queued tasks while resources and workers allow; send tiny ones ahead to busy workers. */
   dispatch(): void {
     this.beforeDispatch();
+    const pass = ++this.#dispatchPass;
     for (;;) {
       const task = this.#queue.peek();
       if (!task) return;
@@ -278,7 +281,7 @@ export class LocalScheduler {
         this.#workers.promote(worker);
         continue;
       }
-      const ahead = !overlaps(task.spec) && this.#runTimes.isTiny(task.spec) ? this.pool.pipelineWorker(task.spec.resources, PIPELINE_DEPTH) : undefined;
+      const ahead = !overlaps(task.spec) && this.#runTimes.isTiny(task.spec) ? this.pool.pipelineWorker(task.spec.resources, PIPELINE_DEPTH, pass) : undefined;
       if (ahead) {
         this.#queue.shift();
         this.#workers.assign(task, ahead);

@@ -35,6 +35,8 @@ export class WorkerHandle {
    * shortly after it started, so that nothing waits behind a long task while a worker is free.
    */
   aheadUntil = 0;
+  /** The dispatch pass that last sent this worker tasks ahead (a refill goes on within its pass). */
+  refillPass = -1;
   /** Why the node ended this worker on purpose (a cancel); absent when it died by itself. */
   killedFor: string | undefined;
   /**
@@ -115,15 +117,22 @@ export class WorkerPool {
     return fallback;
   }
 
-  /** The busy worker with the shortest backlog under `depth` whose current task needs `shape`, if any. */
-  pipelineWorker(shape: Record<string, number>, depth: number): WorkerHandle | undefined {
+  /**
+   * The busy worker with the shortest backlog whose current task needs `shape` and that may take
+   * a task ahead in dispatch pass `pass`, if any. A worker is refilled once its backlog is down to
+   * half of `depth`, then up to `depth` within that pass: tasks go ahead in batches (one message
+   * for many, and the worker answers them in one), not one per task that ended.
+   */
+  pipelineWorker(shape: Record<string, number>, depth: number, pass: number): WorkerHandle | undefined {
     let best: WorkerHandle | undefined;
     const now = performance.now();
     for (const worker of this.workers.values()) {
       if (!takesTasks(worker) || worker.active === 0 || worker.backlog.length >= depth || worker.aheadUntil < now) continue;
+      if (worker.refillPass !== pass && worker.backlog.length > depth / 2) continue;
       if (!sameResources(worker.shape, shape)) continue;
       if (!best || worker.backlog.length < best.backlog.length) best = worker;
     }
+    if (best) best.refillPass = pass;
     return best;
   }
 
