@@ -88,7 +88,8 @@ async function exited(child: Child, timeoutMs: number): Promise<boolean> {
 async function runOnce(ctx: RunContext, python: string, args: string[]): Promise<void> {
   const child = Child.spawn("ray", python, args, {
     cwd: REPO_ROOT,
-    env: { RAY_USAGE_STATS_ENABLED: "0", PYTHONUNBUFFERED: "1" },
+    // No __pycache__ in bench/: it would make --json's `dirty` true.
+    env: { RAY_USAGE_STATS_ENABLED: "0", PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" },
   });
   try {
     const out = JSON.parse(await child.line(FIGURES_PREFIX, RAY_RUN_TIMEOUT_MS)) as RayOutput;
