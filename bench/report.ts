@@ -144,7 +144,8 @@ function rayCells(name: string, figures: Map<string, Summary>): string[] {
 
 /** Renders the one table: figure, median, min–max, baseline, ratio, target, pass/miss (and Ray's column, if measured). */
 export function renderTable(figures: Map<string, Summary>, mode: Mode): string {
-  const peers = [...figures.keys()].some((name) => name.startsWith(RAY_PREFIX));
+  // Ray's columns only when some Ray figure has a weft figure to stand beside (not with --only piscina).
+  const peers = [...figures.keys()].some((name) => name.startsWith(RAY_PREFIX) && figures.has(name.slice(RAY_PREFIX.length)));
   const header = ["figure", "median", "min–max", "baseline", "ratio", "target", "result", ...(peers ? RAY_HEADER : [])];
   // A Ray figure with a weft figure of its name is shown in that row; the others keep rows of their own.
   const names = ordered(figures).filter((name) => !(name.startsWith(RAY_PREFIX) && figures.has(name.slice(RAY_PREFIX.length))));
