@@ -133,13 +133,22 @@ function higherIsBetter(name: string): boolean {
   return /_per_s$|\.efficiency$/.test(name);
 }
 
+/**
+ * Figures whose work differs between the two sides, so that their ratio means nothing: W7's
+ * task is a JavaScript loop in weft and numpy in Ray, each calibrated to ~0.45 s on its own;
+ * only the efficiency compares.
+ */
+const RAY_NOT_COMPARED: ReadonlySet<string> = new Set(["W7.t1_s", "W7.t2_s"]);
+
 /** The Ray columns of a weft row: Ray's median and min–max, and how far weft is ahead (above 1×) or behind. */
 function rayCells(name: string, figures: Map<string, Summary>): string[] {
   const own = figures.get(name);
   const ray = figures.get(RAY_PREFIX + name);
   if (!ray) return ["", "", ""];
-  const gain = own ? `${(higherIsBetter(name) ? own.median / ray.median : ray.median / own.median).toFixed(2)}×` : "";
-  return [formatNumber(ray.median), `${formatNumber(ray.min)}–${formatNumber(ray.max)}`, gain];
+  const cells = [formatNumber(ray.median), `${formatNumber(ray.min)}–${formatNumber(ray.max)}`];
+  if (!own || RAY_NOT_COMPARED.has(name)) return [...cells, own ? "—" : ""];
+  const gain = higherIsBetter(name) ? own.median / ray.median : ray.median / own.median;
+  return [...cells, `${gain.toFixed(2)}×`];
 }
 
 /** Renders the one table: figure, median, min–max, baseline, ratio, target, pass/miss (and Ray's column, if measured). */
