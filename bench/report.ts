@@ -123,19 +123,52 @@ function compare(name: string, figures: Map<string, Summary>, mode: Mode): strin
   return [baseCell, `${ratio.toFixed(2)}×`, target, pass ? "pass" : "MISS"];
 }
 
-/** Renders the one table: figure, median, min–max, baseline, ratio, target, pass/miss. */
+/** Prefix of the figures measured on Ray (`--peers ray`, ray-peers.ts), shown beside weft's. */
+const RAY_PREFIX = "ray.";
+const RAY_HEADER = ["ray", "ray min–max", "vs ray"];
+const RAY_LEGEND = "vs ray: weft's figure over Ray's for rates and efficiency, Ray's over weft's for times: above 1× weft is ahead";
+
+/** Whether a larger value of `name` is better (rates, efficiency) rather than worse (times). */
+function higherIsBetter(name: string): boolean {
+  return /_per_s$|\.efficiency$/.test(name);
+}
+
+/**
+ * Figures whose work differs between the two sides, so that their ratio means nothing: W7's
+ * task is a JavaScript loop in weft and numpy in Ray, each calibrated to ~0.45 s on its own;
+ * only the efficiency compares.
+ */
+const RAY_NOT_COMPARED: ReadonlySet<string> = new Set(["W7.t1_s", "W7.t2_s"]);
+
+/** The Ray columns of a weft row: Ray's median and min–max, and how far weft is ahead (above 1×) or behind. */
+function rayCells(name: string, figures: Map<string, Summary>): string[] {
+  const own = figures.get(name);
+  const ray = figures.get(RAY_PREFIX + name);
+  if (!ray) return ["", "", ""];
+  const cells = [formatNumber(ray.median), `${formatNumber(ray.min)}–${formatNumber(ray.max)}`];
+  if (!own || RAY_NOT_COMPARED.has(name)) return [...cells, own ? "—" : ""];
+  const gain = higherIsBetter(name) ? own.median / ray.median : ray.median / own.median;
+  return [...cells, `${gain.toFixed(2)}×`];
+}
+
+/** Renders the one table: figure, median, min–max, baseline, ratio, target, pass/miss (and Ray's column, if measured). */
 export function renderTable(figures: Map<string, Summary>, mode: Mode): string {
-  const header = ["figure", "median", "min–max", "baseline", "ratio", "target", "result"];
-  const rows = ordered(figures).map((name) => {
+  // Ray's columns only when some Ray figure has a weft figure to stand beside (not with --only piscina).
+  const peers = [...figures.keys()].some((name) => name.startsWith(RAY_PREFIX) && figures.has(name.slice(RAY_PREFIX.length)));
+  const header = ["figure", "median", "min–max", "baseline", "ratio", "target", "result", ...(peers ? RAY_HEADER : [])];
+  // A Ray figure with a weft figure of its name is shown in that row; the others keep rows of their own.
+  const names = ordered(figures).filter((name) => !(name.startsWith(RAY_PREFIX) && figures.has(name.slice(RAY_PREFIX.length))));
+  const rows = names.map((name) => {
     const s = figures.get(name) as Summary;
-    return [name, formatNumber(s.median), `${formatNumber(s.min)}–${formatNumber(s.max)}`, ...compare(name, figures, mode)];
+    return [name, formatNumber(s.median), `${formatNumber(s.min)}–${formatNumber(s.max)}`, ...compare(name, figures, mode),
+      ...(peers ? rayCells(name, figures) : [])];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   // Names left-aligned, numbers right-aligned so that magnitudes line up.
   const line = (cells: string[]): string =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ").trimEnd();
   const rule = widths.map((w) => "-".repeat(w)).join("  ");
-  return [line(header), rule, ...rows.map(line)].join("\n");
+  return [line(header), rule, ...rows.map(line), ...(peers ? ["", RAY_LEGEND] : [])].join("\n");
 }
 
 /** `git rev-parse HEAD` of the working directory, or "unknown" outside a repository. */

@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: the weft benchmark runner (workloads in /work/shared/BENCHMARKS.md).
  *
- *   pnpm bench [--cluster] [--runs N] [--only W1,W2] [--json FILE]
+ *   pnpm bench [--cluster] [--runs N] [--only W1,W2] [--json FILE] [--peers ray]
  *   pnpm bench --recovery [--runs N] [--json FILE]
  *   pnpm bench --fuzz [--runs N] [--json FILE]
  *
@@ -17,22 +17,28 @@
  * node's SIGKILL (detection, tasks rescheduled, lost objects rebuilt); no baselines.
  * `--fuzz` (fuzz.ts): 100,000 random and mutated frames at a cluster in this process; frames/s,
  * connections closed, crashes (must be 0) and memory growth; no baselines.
+ * `--peers ray` (ray-peers.ts): each run then also runs the selected workloads on Ray, after
+ * weft's, in a Python process of its own; without a Python that imports ray it says how to
+ * install it and the rest runs (exit code 0).
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { runBaselines } from "./baselines.ts";
 import { CLUSTER_WORKLOADS, WORKLOAD_IDS, type RunContext, type WorkloadId } from "./config.ts";
 import { calibratePiSamples } from "./pi-calibration.ts";
+import { prepareRay } from "./ray-peers.ts";
 import { renderTable, writeJson, type Mode } from "./report.ts";
 import { FigureLog } from "./stats.ts";
 import { runFloors } from "./ws-floor.ts";
 
-const USAGE = `usage: pnpm bench [--cluster] [--runs N] [--only W1,W2,...|piscina|weft] [--json FILE]
+const USAGE = `usage: pnpm bench [--cluster] [--runs N] [--only W1,W2,...|piscina|weft] [--json FILE] [--peers ray]
        pnpm bench --recovery [--runs N] [--json FILE]
        pnpm bench --fuzz [--runs N] [--json FILE]
   --runs N     repetitions of every workload (default 3; 1 for --fuzz); the table shows median and min–max
   --only LIST  workloads (${WORKLOAD_IDS.join(", ")}; W3 = W3a, W3b, W3n) and/or a side: piscina or floor (the baselines only), weft
   --json FILE  also write the figures as JSON (mode, runs, commit, figures)
+  --peers ray  also run the selected workloads (startup, W1-W7) on Ray, after weft in each run: a Python with ray from
+               WEFT_BENCH_PYTHON (else python3); the table gets Ray's column
   --cluster    a head, a node and the driver in separate processes over loopback (W4x adds a second node);
                baselines: the ws floors between two plain Node processes. W6, W7: embedded only; W4x: cluster only
   --recovery   time from a node's SIGKILL until it is declared dead, its tasks run elsewhere and its lost objects
@@ -53,6 +59,8 @@ interface Plan {
   workloads: Set<WorkloadId>;
   weft: boolean;
   baselines: boolean;
+  /** `--peers ray`: the selected workloads on Ray too. */
+  ray: boolean;
 }
 
 class UsageError extends Error {}
@@ -87,6 +95,7 @@ function parsePlan(argv: string[]): Plan {
       runs: { type: "string" },
       only: { type: "string" },
       json: { type: "string" },
+      peers: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -97,13 +106,16 @@ function parsePlan(argv: string[]): Plan {
   // One run of the fuzz by default: it is a check (100,000 frames) more than a timing.
   const runs = Number(values.runs ?? (values.fuzz ? "1" : "3"));
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got '${String(values.runs)}'`);
+  if (values.peers !== undefined && values.peers.toLowerCase() !== "ray") throw new UsageError(`--peers: unknown peer '${values.peers}' (expected ray)`);
+  const ray = values.peers !== undefined;
+  if (ray && (values.fuzz || values.recovery)) throw new UsageError("--peers ray compares workloads: it takes neither --fuzz nor --recovery");
   if (values.fuzz) {
     if (values.cluster || values.recovery || values.only !== undefined) throw new UsageError("--fuzz fuzzes only: it takes neither --cluster, --recovery nor --only");
-    return { mode: "fuzz", runs, json: values.json, workloads: new Set(), weft: true, baselines: false };
+    return { mode: "fuzz", runs, json: values.json, workloads: new Set(), weft: true, baselines: false, ray: false };
   }
   if (values.recovery) {
     if (values.cluster || values.only !== undefined) throw new UsageError("--recovery measures recovery only: it takes neither --cluster nor --only");
-    return { mode: "recovery", runs, json: values.json, workloads: new Set(), weft: true, baselines: false };
+    return { mode: "recovery", runs, json: values.json, workloads: new Set(), weft: true, baselines: false, ray: false };
   }
   const mode: Mode = values.cluster ? "cluster" : "embedded";
   const only = parseOnly(values.only);
@@ -113,7 +125,7 @@ function parsePlan(argv: string[]): Plan {
   if (values.only && skipped.length > 0) console.error(`--only: ${skipped.join(", ")} not measured in ${mode} mode`);
   const workloads = new Set([...only.workloads].filter(applies));
   if (workloads.size === 0) throw new UsageError(`--only: nothing left to measure in ${mode} mode`);
-  return { mode, runs, json: values.json, ...only, workloads };
+  return { mode, runs, json: values.json, ...only, workloads, ray };
 }
 
 /** Loads the weft half lazily, so that `--only piscina` works before the runtime exists. */
@@ -142,17 +154,20 @@ async function main(): Promise<number> {
   // Calibrated once per process so that every run, and both sides, use one sample count.
   const piSamples = plan.workloads.has("W7") ? calibratePiSamples() : 0;
   const ctx: RunContext = { log: new FigureLog(), workloads: plan.workloads, piSamples, failures: [] };
-  const sides = [plan.baselines && "baselines", plan.weft && "weft"].filter(Boolean).join(" + ");
+  const sides = [plan.baselines && "baselines", plan.weft && "weft", plan.ray && "ray"].filter(Boolean).join(" + ");
   const measured = plan.mode === "recovery" ? "node loss" : plan.mode === "fuzz" ? "hostile frames" : [...plan.workloads].join(",");
   console.log(`weft bench: ${plan.mode}, ${plan.runs} run(s), ${measured} (${sides})`);
   console.log(`node ${process.version}, ${os.availableParallelism()} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}` +
     (piSamples ? `, W7 task = ${piSamples.toLocaleString("en-US")} samples` : ""));
   const runWeft = plan.weft ? await loadWeft(ctx, plan.mode) : undefined;
   const runBase = plan.mode === "cluster" ? runFloors : runBaselines;
+  const notes: string[] = [];
+  const runRay = plan.ray ? prepareRay(plan.workloads, notes) : undefined;
   for (let run = 1; run <= plan.runs; run++) {
     console.error(`run ${run}/${plan.runs}…`);
     if (plan.baselines) await runBase(ctx);
     if (runWeft) await runWeft(ctx);
+    if (runRay) await runRay(ctx);
   }
   const figures = ctx.log.summaries();
   console.log(figures.size > 0 ? `\n${renderTable(figures, plan.mode)}` : "\nno figures measured");
@@ -160,6 +175,7 @@ async function main(): Promise<number> {
     writeJson(plan.json, plan.mode, plan.runs, figures);
     console.log(`\nwrote ${plan.json}`);
   }
+  for (const note of notes) console.log(note);
   for (const failure of ctx.failures) console.error(`FAILED ${failure}`);
   return ctx.failures.length > 0 ? 1 : 0;
 }
