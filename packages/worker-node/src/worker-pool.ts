@@ -6,11 +6,12 @@
  * A worker's lifecycle: starting → ready → (stopping) → dead. "dead" is reached from any state
  * when the thread exits, for whatever reason; the pool reports it with the exit's cause.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { PortConnection, randomId, logger, validateClientMessage, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import type { WorkerData } from './worker-main.ts';
+import { TsCompiler } from './ts-compiler.ts';
 
-const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
+const WORKER_MAIN = new URL('./worker-main.js', import.meta.url);
 const WORKER_READY_TIMEOUT_MS = 60_000;
 
 /** One worker thread as the node sees it. */
@@ -88,6 +89,8 @@ export class WorkerPool {
   readonly workers = new Map<string, WorkerHandle>();
   readonly #options: WorkerPoolOptions;
   readonly #log = logger('worker-pool');
+  /** Compiles the TypeScript modules of every worker here (their loaders ask it over a port each). */
+  readonly #compiler = new TsCompiler();
   #stopping = false;
 
   constructor(options: WorkerPoolOptions) {
@@ -148,12 +151,15 @@ export class WorkerPool {
 
   spawn(role: 'task' | 'actor' = 'task'): WorkerHandle {
     const id = randomId('worker');
+    const { port1: compilerPort, port2: tsPort } = new MessageChannel();
+    this.#compiler.serve(compilerPort);
     const data: WorkerData = {
-      workerId: id, nodeId: this.#options.nodeId, jobId: this.#options.jobId, workingDir: this.#options.workingDir,
+      workerId: id, nodeId: this.#options.nodeId, jobId: this.#options.jobId, workingDir: this.#options.workingDir, tsPort,
       ...(this.#options.localJobId !== undefined ? { localJobId: this.#options.localJobId } : {}),
     };
-    const thread = new Worker(WORKER_ENTRY, {
+    const thread = new Worker(WORKER_MAIN, {
       workerData: data,
+      transferList: [tsPort],
       // A clean start: the parent's --import/--require loaders do not carry over on Node 20 anyway.
       execArgv: [],
       ...(this.#options.heapLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.#options.heapLimitMb } } : {}),
@@ -175,6 +181,7 @@ export class WorkerPool {
     });
     thread.on('exit', (code) => {
       worker.state = 'dead';
+      compilerPort.close();
       worker.settleStart(new Error(`worker ${id} exited (code ${code}) while starting: ${worker.lastError?.message ?? 'no error reported'}`));
       this.workers.delete(id);
       if (!this.#stopping) this.#options.onExit(worker, code);
@@ -194,6 +201,7 @@ export class WorkerPool {
     this.#stopping = true;
     await Promise.all([...this.workers.values()].map((worker) => worker.thread.terminate()));
     this.workers.clear();
+    this.#compiler.close();
   }
 }
 
