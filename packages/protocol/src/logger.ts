@@ -11,6 +11,10 @@ import type { Logger } from 'pino';
 
 let root: Logger | undefined;
 
+/** pino's levels by name; a call below the configured level is a no-op, so it needs no pino. */
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+const noop = (): void => {};
+
 function createRoot(): Logger {
   const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   const level = process.env.WEFT_LOG_LEVEL ?? 'warn';
@@ -31,6 +35,9 @@ export function logger(component: string): Logger {
   const bound = new Map<PropertyKey, { method: unknown; call: unknown }>();
   return new Proxy({} as Logger, {
     get(_target, key) {
+      // Until something is logged (or set), calls below the level cost nothing and load nothing.
+      if (!child && typeof key === 'string' && key in LEVELS && key !== 'silent'
+        && (LEVELS[key] ?? 0) < (LEVELS[process.env.WEFT_LOG_LEVEL ?? 'warn'] ?? LEVELS.warn ?? 40)) return noop;
       const target = real();
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;

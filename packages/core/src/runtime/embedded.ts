@@ -37,7 +37,9 @@ interface HeadModule {
 /** Start a head and a node in this process, talking over an in-process connection. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster> {
   const [{ Head }, { startNode }] = await Promise.all([
-    import('@weft/scheduler') as Promise<unknown> as Promise<HeadModule>,
+    // The head alone, not the package's index: an embedded head serves no HTTP, so neither the
+    // head server nor its metrics (prom-client) nor ws need loading.
+    import('@weft/scheduler/head') as Promise<unknown> as Promise<HeadModule>,
     import('@weft/worker-node') as Promise<unknown> as Promise<NodeModule>,
   ]);
   const head = new Head();
