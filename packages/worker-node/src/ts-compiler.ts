@@ -3,13 +3,16 @@
  * every worker of the node, and one compilation of each file while it is unchanged (cached by
  * path, modification time and size), where each worker used to start its own tsx and esbuild and
  * compile the user's modules again. esbuild is imported at the first TypeScript file, so a node
- * whose jobs are JavaScript never starts it.
+ * whose jobs are JavaScript never starts it, unless {@link expectsTypeScript} says to start it
+ * early (beside the workers' start, not after the first task asked).
  *
  * esbuild compiles each file as tsx does (types stripped, decorators lowered, the file's nearest
  * tsconfig.json read for `experimentalDecorators`, `jsx` and the like), with an inline source map
  * so that stacks name the user's lines.
  */
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 
@@ -72,6 +75,11 @@ export class TsCompiler {
     return code;
   }
 
+  /** Load esbuild and start its service now, so that the first module compiles without waiting for them. */
+  warmUp(): void {
+    void loadEsbuild().then(({ transform }) => transform('')).catch(() => {}); // a real compile reports the error
+  }
+
   /** Close every worker's port and forget the cache. */
   close(): void {
     for (const port of this.#ports) port.close();
@@ -80,12 +88,25 @@ export class TsCompiler {
   }
 }
 
-let esbuild: Promise<typeof import('esbuild')> | undefined;
+/**
+ * Whether a node's jobs are likely TypeScript, to start esbuild early: the driver's main script
+ * is TypeScript (the embedded node), or its working directory has a tsconfig.json.
+ */
+export function expectsTypeScript(workingDir: string, mainScript: string | undefined = process.argv[1]): boolean {
+  return (mainScript !== undefined && /\.(?:[cm]?ts|tsx)$/.test(mainScript)) || existsSync(path.join(workingDir, 'tsconfig.json'));
+}
+
+let esbuild: typeof import('esbuild') | undefined;
+
+/** esbuild, required: its CommonJS through import() (the ESM loader and its lexer) took 4 times as long. */
+async function loadEsbuild(): Promise<typeof import('esbuild')> {
+  esbuild ??= createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  return esbuild;
+}
 
 /** esbuild's build of one file, not bundled: its own tsconfig.json is found as it would be for a build. */
 async function compileWithEsbuild(file: string, format: 'module' | 'commonjs'): Promise<string> {
-  esbuild ??= import('esbuild');
-  const { build } = await esbuild;
+  const { build } = await loadEsbuild();
   const result = await build({
     // Output beside the input, so that the source map names the file by its own name.
     entryPoints: [file], bundle: false, write: false, outdir: path.dirname(file), absWorkingDir: path.dirname(file),

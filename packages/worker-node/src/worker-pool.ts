@@ -9,7 +9,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { PortConnection, randomId, logger, validateClientMessage, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import type { WorkerData } from './worker-main.ts';
-import { TsCompiler } from './ts-compiler.ts';
+import { TsCompiler, expectsTypeScript } from './ts-compiler.ts';
 
 const WORKER_MAIN = new URL('./worker-main.js', import.meta.url);
 const WORKER_READY_TIMEOUT_MS = 60_000;
@@ -100,6 +100,8 @@ export class WorkerPool {
   /** Start the initial workers and wait until they are ready. */
   async start(): Promise<void> {
     const started = Array.from({ length: this.#options.minWorkers }, () => this.spawn());
+    // After the spawns: the threads start while esbuild loads.
+    if (expectsTypeScript(this.#options.workingDir)) this.#compiler.warmUp();
     const timeout = new Promise<never>((_, reject) => {
       const timer = setTimeout(() => reject(new Error(`workers did not start within ${WORKER_READY_TIMEOUT_MS} ms`)), WORKER_READY_TIMEOUT_MS);
       timer.unref();

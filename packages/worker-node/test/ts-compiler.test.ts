@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TsCompiler, type CompileReply } from '../src/ts-compiler.ts';
+import { TsCompiler, expectsTypeScript, type CompileReply } from '../src/ts-compiler.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -89,5 +89,16 @@ describe('TsCompiler', () => {
     compiler.close();
     expect(replies.find((r) => r.id === 7)).toEqual({ id: 7, status: 'ok', code: '// a.ts' });
     expect(replies.find((r) => r.id === 8)).toMatchObject({ id: 8, status: 'error', message: expect.stringContaining('missing.ts') });
+  });
+});
+
+describe('expectsTypeScript', () => {
+  it('expects TypeScript from a TypeScript main script or a tsconfig.json in the working directory', () => {
+    expect(expectsTypeScript(dir, '/app/main.ts')).toBe(true);
+    expect(expectsTypeScript(dir, '/app/main.mts')).toBe(true);
+    expect(expectsTypeScript(dir, '/app/main.js')).toBe(false);
+    expect(expectsTypeScript(dir, undefined)).toBe(false);
+    writeFileSync(path.join(dir, 'tsconfig.json'), '{}');
+    expect(expectsTypeScript(dir, '/app/main.js')).toBe(true);
   });
 });
