@@ -23,6 +23,8 @@ export interface WorkerData {
   localJobId?: string;
   /** The port to the node's TypeScript compiler, for this worker's module hooks. */
   tsPort: MessagePort;
+  /** Modules to import before the hooks are registered (NodeOptions.workerPreload). */
+  preload: string[];
 }
 
 const data = workerData as WorkerData;
@@ -75,6 +77,13 @@ runtime.onOtherMessage = (message) => {
 // round trip to the hooks thread); the users' modules, imported from here on, go through them, so
 // that TypeScript ones are compiled by the node. Source maps from here on too: the users' stacks
 // name their own lines, and the framework's modules (whose frames are dropped) are not mapped.
+for (const url of data.preload) {
+  try {
+    await import(url);
+  } catch {
+    // Not this worker's failure: a task module importing it reports the error.
+  }
+}
 register(new URL('./ts-hooks.js', import.meta.url), { data: { port: data.tsPort }, transferList: [data.tsPort] });
 installTsRequire();
 process.setSourceMapsEnabled(true);

@@ -75,6 +75,8 @@ export interface WorkerPoolOptions {
   minWorkers: number;
   /** Workers at most (extra ones serve zero-CPU tasks and lent CPUs). */
   maxWorkers: number;
+  /** Modules each worker imports before the users' (NodeOptions.workerPreload). */
+  preload: string[];
   /** Heap limit per worker, MiB. Absent: Node's default. */
   heapLimitMb?: number;
   /** A message from a worker. */
@@ -157,6 +159,7 @@ export class WorkerPool {
     this.#compiler.serve(compilerPort);
     const data: WorkerData = {
       workerId: id, nodeId: this.#options.nodeId, jobId: this.#options.jobId, workingDir: this.#options.workingDir, tsPort,
+      preload: this.#options.preload,
       ...(this.#options.localJobId !== undefined ? { localJobId: this.#options.localJobId } : {}),
     };
     const thread = new Worker(WORKER_MAIN, {
