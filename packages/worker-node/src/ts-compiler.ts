@@ -51,6 +51,8 @@ export class TsCompiler {
   serve(port: MessagePort): void {
     this.#ports.add(port);
     port.on('message', (request: CompileRequest) => {
+      // Only the worker's hooks hold the port's other end; a malformed request is dropped, not thrown in the node.
+      if (typeof request?.id !== 'number' || typeof request.file !== 'string' || (request.format !== 'module' && request.format !== 'commonjs')) return;
       this.compile(request.file, request.format).then(
         (code) => port.postMessage({ id: request.id, status: 'ok', code } satisfies CompileReply),
         (error: unknown) => port.postMessage({ id: request.id, status: 'error', message: messageOf(error, request.file) } satisfies CompileReply),

@@ -69,7 +69,7 @@ describe('TsCompiler', () => {
     await expect(compiler.compile(file, 'module')).resolves.toBe('// fixed');
   });
 
-  it('answers a worker\'s requests on its port by id, errors included', async () => {
+  it('answers a worker\'s requests on its port by id, errors included, and drops malformed ones', async () => {
     const file = path.join(dir, 'a.ts');
     writeFileSync(file, 'export const a = 1;');
     const compiler = new TsCompiler(async (f) => `// ${path.basename(f)}`);
@@ -82,12 +82,15 @@ describe('TsCompiler', () => {
         if (replies.length === 2) resolve();
       });
     });
+    port2.postMessage(null); // malformed requests are dropped, not thrown in the node
+    port2.postMessage({ id: 6, file: 42, format: 'module' });
     port2.postMessage({ id: 7, file, format: 'module' });
     port2.postMessage({ id: 8, file: path.join(dir, 'missing.ts'), format: 'module' });
     await done;
     port2.close();
     compiler.close();
     expect(replies.find((r) => r.id === 7)).toEqual({ id: 7, status: 'ok', code: '// a.ts' });
+    expect(replies.map((r) => r.id).sort()).toEqual([7, 8]);
     expect(replies.find((r) => r.id === 8)).toMatchObject({ id: 8, status: 'error', message: expect.stringContaining('missing.ts') });
   });
 });
