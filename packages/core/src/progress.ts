@@ -2,7 +2,8 @@
  * The progress of a map, for `progress: true` (a bar drawn with cli-progress on stderr in a
  * terminal, a line every few seconds otherwise, as in a log) or a function of the user's.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import { currentRuntime, taskScope, type MapStatus } from '@weft/protocol';
 
 /** What a map reports after each chunk. */
@@ -99,7 +100,11 @@ export function progressReporter(option: boolean | ((progress: MapProgress) => v
   return process.stderr.isTTY ? barReporter(name, total, state, snapshot) : lineReporter(name, state, snapshot);
 }
 
+/** cli-progress, loaded for the first bar: every worker imports @weft/core, and only a driver in a terminal draws bars. */
+let cliProgress: typeof cliProgressModule | undefined;
+
 function barReporter(name: string, total: number | undefined, state: { done: number; failed: number }, snapshot: () => MapProgress): ProgressReporter {
+  cliProgress ??= createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
     format: total === undefined ? `${name} {value} items | {rate} items/s` : `${name} [{bar}] {value}/{total} | {rate} items/s | ETA {eta_formatted}`,

@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+import { WS_READY_STATE, wsModule } from './ws-module.ts';
 import { keepaliveOption, type KeepaliveOptions } from './liveness.ts';
 import { CLOSE_CODES, type Hello, type Welcome } from './messages.ts';
 import { ProtocolError, validateWelcome, type Validator } from './validate.ts';
@@ -79,7 +80,7 @@ export function connectWebSocket<In, Out>(options: ConnectOptions<In>): Promise<
   return new Promise((resolve, reject) => {
     if (typeof options.token !== 'string' || options.token === '') throw new TypeError('token must be a non-empty string');
     const keepalive = keepaliveOption(options.keepalive);
-    const ws = new WebSocket(url, {
+    const ws: WebSocket = new (wsModule().WebSocket)(url, {
       headers: { authorization: `Bearer ${options.token}` }, maxPayload: maxPayloadBytes, perMessageDeflate: false,
       generateMask: zeroMask, ...(options.tls?.ca === undefined ? {} : { ca: options.tls.ca }),
       rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
@@ -89,7 +90,7 @@ export function connectWebSocket<In, Out>(options: ConnectOptions<In>): Promise<
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (closeCode !== undefined && ws.readyState === WebSocket.OPEN) ws.close(closeCode, closeReason(message));
+      if (closeCode !== undefined && ws.readyState === WS_READY_STATE.OPEN) ws.close(closeCode, closeReason(message));
       else ws.terminate();
       reject(new WebSocketConnectError(code, message, errno));
     };

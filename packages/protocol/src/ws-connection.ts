@@ -8,7 +8,8 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { Packr, Unpackr } from 'msgpackr';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+import { WS_READY_STATE } from './ws-module.ts';
 import { logger } from './logger.ts';
 import type { Connection } from './connection.ts';
 import { CLOSE_CODES } from './messages.ts';
@@ -233,7 +234,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     ws.on('close', (code, reason) => this.#finish(this.#error ?? `closed by ${this.remote} (${describeClose(code, reason.toString())})`));
     if (keepalive !== false) this.#keepalive = this.#startKeepalive(keepalive, options.socket);
     if (options.initial !== undefined && options.initial.length > 0) this.#receive(options.initial);
-    if (ws.readyState === WebSocket.CLOSING || ws.readyState === WebSocket.CLOSED) this.#finish(`closed by ${this.remote}`);
+    if (ws.readyState === WS_READY_STATE.CLOSING || ws.readyState === WS_READY_STATE.CLOSED) this.#finish(`closed by ${this.remote}`);
   }
 
   /** Whether the connection is closed (sends are dropped). */
@@ -246,7 +247,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   }
 
   #flush(): void {
-    if (this.#batch.size === 0 || this.#ws.readyState !== WebSocket.OPEN) return;
+    if (this.#batch.size === 0 || this.#ws.readyState !== WS_READY_STATE.OPEN) return;
     this.#sendBatch(this.#batch.take());
   }
 
@@ -325,7 +326,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     const ws = this.#ws;
     const keepalive = new Keepalive(options, {
       ping: () => {
-        if (ws.readyState === WebSocket.OPEN) ws.ping();
+        if (ws.readyState === WS_READY_STATE.OPEN) ws.ping();
       },
       ...(socket === undefined ? {} : { bytesRead: () => socket.bytesRead }),
       silent: () => {

@@ -17,7 +17,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import WebSocket, { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
+import { WS_READY_STATE, wsModule } from './ws-module.ts';
 import { logger } from './logger.ts';
 import { keepaliveOption, type KeepaliveOptions } from './liveness.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION, type Hello, type PeerRole, type Welcome } from './messages.ts';
@@ -99,7 +100,7 @@ export async function listenWebSocket(options: ListenOptions): Promise<WebSocket
     }
   });
   const sockets = new Map<WebSocket, WebSocketConnection<unknown, unknown> | undefined>();
-  const wss = new WebSocketServer({
+  const wss = new (wsModule().WebSocketServer)({
     noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
   });
   const expected = digest(`Bearer ${options.token}`);
@@ -231,7 +232,7 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 
 async function closeAll(server: Server, sockets: Map<WebSocket, WebSocketConnection<unknown, unknown> | undefined>): Promise<void> {
   const closed = [...sockets.keys()].map((ws) => new Promise<void>((resolve) => {
-    if (ws.readyState === WebSocket.CLOSED) resolve();
+    if (ws.readyState === WS_READY_STATE.CLOSED) resolve();
     else ws.once('close', () => resolve());
   }));
   for (const [ws, conn] of sockets) {

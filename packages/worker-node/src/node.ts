@@ -43,6 +43,12 @@ export interface NodeOptions {
   jobId?: string;
   /** Heap limit of each worker, MiB. @default defaultHeapLimitMb(numCpus) */
   workerHeapLimitMb?: number;
+  /**
+   * Modules (URLs) each worker imports as it starts, before the users' modules and without the
+   * TypeScript hooks: what every task module imports (@weft/core), so that its modules do not each
+   * go through the hooks thread. @default []
+   */
+  workerPreload?: string[];
   /** ws:// URL where other nodes reach this one. Absent: embedded (no peers). */
   address?: string;
   /** Opens connections to other nodes. Absent: embedded. */
@@ -107,7 +113,7 @@ export class WeftNode {
     this.#minWorkers = Math.max(1, Math.ceil(options.numCpus));
     this.pool = new WorkerPool({
       nodeId: this.nodeId, jobId: options.jobId ?? 'job-none', localJobId: options.jobId, workingDir: options.workingDir,
-      minWorkers: this.#minWorkers, maxWorkers: this.#minWorkers + EXTRA_WORKERS,
+      minWorkers: this.#minWorkers, maxWorkers: this.#minWorkers + EXTRA_WORKERS, preload: options.workerPreload ?? [],
       heapLimitMb: options.workerHeapLimitMb ?? defaultHeapLimitMb(options.numCpus),
       onMessage: (worker, message) => this.clients.handleWorker(worker, message),
       onReady: (worker) => this.#workerReady(worker),

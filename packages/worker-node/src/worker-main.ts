@@ -2,7 +2,8 @@
  * The code of a worker thread: a client runtime (so tasks can submit tasks, get and put) and an
  * executor, both on the MessagePort to the node.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { register } from 'node:module';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ClientRuntime, PortConnection, markWorker, setRuntime, taskScope, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import { claimNameThroughNode } from './name-claim.ts';
 import { Executor } from './executor.ts';
@@ -10,6 +11,7 @@ import { ActorHost } from './actor-host.ts';
 import { ActorTimers } from './actor-timers.ts';
 import { ModuleLoader } from './module-loader.ts';
 import { OutputCapture } from './output-capture.ts';
+import { installTsRequire } from './ts-require.ts';
 
 /** What the node passes to a new worker. */
 export interface WorkerData {
@@ -19,6 +21,10 @@ export interface WorkerData {
   workingDir: string;
   /** The embedded driver's job, whose modules may be anywhere on this machine; absent on cluster nodes. */
   localJobId?: string;
+  /** The port to the node's TypeScript compiler, for this worker's module hooks. */
+  tsPort: MessagePort;
+  /** Modules to import before the hooks are registered (NodeOptions.workerPreload). */
+  preload: string[];
 }
 
 const data = workerData as WorkerData;
@@ -67,4 +73,18 @@ runtime.onOtherMessage = (message) => {
       return;
   }
 };
+// weft's own modules are built JavaScript and loaded above without hooks (each hooked import is a
+// round trip to the hooks thread); the users' modules, imported from here on, go through them, so
+// that TypeScript ones are compiled by the node. Source maps from here on too: the users' stacks
+// name their own lines, and the framework's modules (whose frames are dropped) are not mapped.
+for (const url of data.preload) {
+  try {
+    await import(url);
+  } catch {
+    // Not this worker's failure: a task module importing it reports the error.
+  }
+}
+register(new URL('./ts-hooks.js', import.meta.url), { data: { port: data.tsPort }, transferList: [data.tsPort] });
+installTsRequire();
+process.setSourceMapsEnabled(true);
 runtime.send({ type: 'worker-ready', workerId: data.workerId });

@@ -6,11 +6,12 @@
  * A worker's lifecycle: starting → ready → (stopping) → dead. "dead" is reached from any state
  * when the thread exits, for whatever reason; the pool reports it with the exit's cause.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { PortConnection, randomId, logger, validateClientMessage, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import type { WorkerData } from './worker-main.ts';
+import { TsCompiler, expectsTypeScript } from './ts-compiler.ts';
 
-const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
+const WORKER_MAIN = new URL('./worker-main.js', import.meta.url);
 const WORKER_READY_TIMEOUT_MS = 60_000;
 
 /** One worker thread as the node sees it. */
@@ -76,6 +77,8 @@ export interface WorkerPoolOptions {
   minWorkers: number;
   /** Workers at most (extra ones serve zero-CPU tasks and lent CPUs). */
   maxWorkers: number;
+  /** Modules each worker imports before the users' (NodeOptions.workerPreload). */
+  preload: string[];
   /** Heap limit per worker, MiB. Absent: Node's default. */
   heapLimitMb?: number;
   /** A message from a worker. */
@@ -90,6 +93,8 @@ export class WorkerPool {
   readonly workers = new Map<string, WorkerHandle>();
   readonly #options: WorkerPoolOptions;
   readonly #log = logger('worker-pool');
+  /** Compiles the TypeScript modules of every worker here (their loaders ask it over a port each). */
+  readonly #compiler = new TsCompiler();
   #stopping = false;
 
   constructor(options: WorkerPoolOptions) {
@@ -99,6 +104,8 @@ export class WorkerPool {
   /** Start the initial workers and wait until they are ready. */
   async start(): Promise<void> {
     const started = Array.from({ length: this.#options.minWorkers }, () => this.spawn());
+    // After the spawns: the threads start while esbuild loads.
+    if (expectsTypeScript(this.#options.workingDir)) this.#compiler.warmUp();
     const timeout = new Promise<never>((_, reject) => {
       const timer = setTimeout(() => reject(new Error(`workers did not start within ${WORKER_READY_TIMEOUT_MS} ms`)), WORKER_READY_TIMEOUT_MS);
       timer.unref();
@@ -157,12 +164,16 @@ export class WorkerPool {
 
   spawn(role: 'task' | 'actor' = 'task'): WorkerHandle {
     const id = randomId('worker');
+    const { port1: compilerPort, port2: tsPort } = new MessageChannel();
+    this.#compiler.serve(compilerPort);
     const data: WorkerData = {
-      workerId: id, nodeId: this.#options.nodeId, jobId: this.#options.jobId, workingDir: this.#options.workingDir,
+      workerId: id, nodeId: this.#options.nodeId, jobId: this.#options.jobId, workingDir: this.#options.workingDir, tsPort,
+      preload: this.#options.preload,
       ...(this.#options.localJobId !== undefined ? { localJobId: this.#options.localJobId } : {}),
     };
-    const thread = new Worker(WORKER_ENTRY, {
+    const thread = new Worker(WORKER_MAIN, {
       workerData: data,
+      transferList: [tsPort],
       // A clean start: the parent's --import/--require loaders do not carry over on Node 20 anyway.
       execArgv: [],
       ...(this.#options.heapLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.#options.heapLimitMb } } : {}),
@@ -184,6 +195,7 @@ export class WorkerPool {
     });
     thread.on('exit', (code) => {
       worker.state = 'dead';
+      compilerPort.close();
       worker.settleStart(new Error(`worker ${id} exited (code ${code}) while starting: ${worker.lastError?.message ?? 'no error reported'}`));
       this.workers.delete(id);
       if (!this.#stopping) this.#options.onExit(worker, code);
@@ -203,6 +215,7 @@ export class WorkerPool {
     this.#stopping = true;
     await Promise.all([...this.workers.values()].map((worker) => worker.thread.terminate()));
     this.workers.clear();
+    this.#compiler.close();
   }
 }
 

@@ -27,7 +27,7 @@ export interface EmbeddedCluster {
 interface NodeModule {
   startNode(options: {
     numCpus: number; resources: Record<string, number>; head: Connection<HeadToNode, NodeToHead>;
-    workingDir: string; jobId: string; workerHeapLimitMb?: number; objectStoreMemory?: number;
+    workingDir: string; jobId: string; workerHeapLimitMb?: number; objectStoreMemory?: number; workerPreload?: string[];
   }): Promise<{ nodeId: string; connect(clientId: string): Connection<NodeMessage, ClientMessage>; stop(): Promise<void> }>;
 }
 interface HeadModule {
@@ -37,13 +37,15 @@ interface HeadModule {
 /** Start a head and a node in this process, talking over an in-process connection. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster> {
   const [{ Head }, { startNode }] = await Promise.all([
-    import('@weft/scheduler') as Promise<unknown> as Promise<HeadModule>,
+    // The head alone, not the package's index: an embedded head serves no HTTP, so neither the
+    // head server nor its metrics (prom-client) nor ws need loading.
+    import('@weft/scheduler/head') as Promise<unknown> as Promise<HeadModule>,
     import('@weft/worker-node') as Promise<unknown> as Promise<NodeModule>,
   ]);
   const head = new Head();
   const numCpus = options.numCpus ?? os.availableParallelism();
   const node = await startNode({ numCpus, resources: options.resources ?? {}, head: head.connectLocal(), workingDir: options.workingDir,
-    jobId: options.jobId, ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}),
+    jobId: options.jobId, workerPreload: ownEntry(), ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}),
     ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}) });
   return {
     nodeId: node.nodeId,
@@ -51,4 +53,13 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
     stop: () => node.stop(),
     claimActorName: (name, actorId) => head.claimActorName(name, actorId),
   };
+}
+
+/** @weft/core's entry, which every task module imports, for the workers to load ahead (none when it cannot be resolved). */
+function ownEntry(): string[] {
+  try {
+    return [import.meta.resolve('@weft/core')];
+  } catch {
+    return [];
+  }
 }
