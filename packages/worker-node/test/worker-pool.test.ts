@@ -16,7 +16,7 @@ function busy(id: string, backlog: number): WorkerHandle {
 }
 
 function pool(...workers: WorkerHandle[]): WorkerPool {
-  const p = new WorkerPool({ nodeId: 'n', jobId: 'j', localJobId: undefined, workingDir: '.', minWorkers: 0, maxWorkers: 0,
+  const p = new WorkerPool({ nodeId: 'n', jobId: 'j', localJobId: undefined, workingDir: '.', minWorkers: 0, maxWorkers: 0, preload: [],
     onMessage: () => {}, onReady: () => {}, onExit: () => {} });
   for (const worker of workers) p.workers.set(worker.id, worker);
   return p;
