@@ -56,6 +56,8 @@ export interface ScaleClusterOptions {
    * @default false
    */
   driverNode?: boolean;
+  /** Node's flags for the head's process (e.g. `--cpu-prof` to profile it). @default none */
+  headNodeArgs?: string[];
 }
 
 /** A started simulated cluster. */
@@ -85,7 +87,7 @@ export async function startScaleCluster(options: ScaleClusterOptions): Promise<S
   try {
     const head = spawnClusterProcess("head", [
       "head", "--session", path.join(options.sessionRoot, "head"), "--num-cpus", String(options.headCpus ?? 0),
-    ], options.token, { WEFT_LOG_LEVEL: LOG_LEVEL });
+    ], options.token, { WEFT_LOG_LEVEL: LOG_LEVEL }, options.headNodeArgs);
     children.push(head);
     const url = await head.line(READY);
     const pending: Array<Promise<{ child: Child; urls: string[] }>> = [];

@@ -8,7 +8,8 @@
  *   every task needs a CPU, so that node spills each one to the head, which places it on a
  *   simulated node. The head's CPU time per task comes from /proc/<head pid>/stat over a burst of
  *   S3_TASKS, less what the head spends idle at that size (heartbeats, views; also reported),
- *   measured just before; the round trip is the median of sequential submit-then-get.
+ *   measured just before; the round trip is the median of sequential submit-then-get, shown
+ *   beside the same round trip of a 0-CPU task, which runs on the driver's node (no head).
  * - S4: a head in its own process, one node of 2 CPUs that the driver joins; 1M tiny tasks in
  *   batches (their events reach the head's task table), then actors created, called and killed
  *   in batches; the head's RSS after the first batch, after the tasks, and at the end.
@@ -20,7 +21,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { get, init, kill, shutdown } from "@weft/core";
+import { get, init, kill, shutdown, type ObjectRef } from "@weft/core";
 import { Counter } from "./actors.ts";
 import { Child } from "./child-process.ts";
 import { S3_ROUND_TRIPS, S3_TASKS, SCALE_RESULT_PREFIX, WARMUP_TASKS, type RunContext, type ScaleSizes } from "./config.ts";
@@ -85,6 +86,17 @@ async function withCluster(
   }
 }
 
+/** Microseconds of S3_ROUND_TRIPS sequential submit-then-get of what `submit` makes. */
+async function roundTrips(submit: () => ObjectRef<number>): Promise<number[]> {
+  const us: number[] = [];
+  for (let i = 0; i < S3_ROUND_TRIPS; i++) {
+    const t = now();
+    await get(submit());
+    us.push((now() - t) * 1000);
+  }
+  return us;
+}
+
 /**
  * S3 at one node count: head CPU per spilled task, its idle CPU, and the spillback round trip;
  * `perTask` gets the first of them, for the ratio between node counts.
@@ -92,8 +104,9 @@ async function withCluster(
 async function s3(ctx: RunContext, nodes: number, perTask: Map<number, number>): Promise<void> {
   await withCluster({ nodes, driverNode: true }, (c) => c.driverUrl as string, async (cluster) => {
     const headPid = cluster.head.pid as number;
-    // Every node loads the task module and compiles its paths before any clock starts.
-    await get(Array.from({ length: 20 * nodes }, (_, i) => tiny.remote(i)));
+    // Every node loads the task module, and the head and nodes compile their paths, before any
+    // clock starts: one unmeasured burst of the measured size (the first costs the head ~1.6×).
+    await get(Array.from({ length: Math.max(S3_TASKS, 20 * nodes) }, (_, i) => tiny.remote(i)));
     await sleep(SETTLE_MS);
     const idle0 = cpuSeconds(headPid);
     await sleep(S3_IDLE_MS);
@@ -107,17 +120,15 @@ async function s3(ctx: RunContext, nodes: number, perTask: Map<number, number>):
     const busy = cpuSeconds(headPid) - cpu0 - idlePerS * wallS;
     if (values[S3_TASKS - 1] !== S3_TASKS - 1) throw new Error(`S3: the last task returned ${String(values[S3_TASKS - 1])}`);
 
-    const rtts: number[] = [];
-    for (let i = 0; i < S3_ROUND_TRIPS; i++) {
-      const t = now();
-      await get(tiny.remote(i));
-      rtts.push((now() - t) * 1000);
-    }
+    const rtts = await roundTrips(() => tiny.remote(0));
+    // The same round trip without the head: a task of 0 CPUs runs on the driver's node itself.
+    const local = await roundTrips(() => tiny.options({ numCpus: 0 }).remote(0));
     const us = (Math.max(0, busy) / S3_TASKS) * 1e6;
     perTask.set(nodes, us);
     ctx.log.add(`S3.head_us_per_task_${nodes}`, us);
     ctx.log.add(`S3.head_idle_cpu_pct_${nodes}`, idlePerS * 100);
     ctx.log.add(`S3.spill_rtt_us_${nodes}`, median(rtts));
+    ctx.log.add(`S3.local_rtt_us_${nodes}`, median(local));
   });
 }
 
