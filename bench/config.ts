@@ -86,18 +86,15 @@ export const S3_NODE_COUNTS = [2, 10, 50, 100] as const;
 export const S3_TASKS = 5_000;
 /** S3: sequential submit-then-get round trips through spillback. */
 export const S3_ROUND_TRIPS = 200;
-/** S4: tiny tasks through the cluster (`--scale-tasks`), and actors created, called once and killed (`--scale-actors`). */
-export const S4_TASKS = S2_TASKS;
-export const S4_ACTORS = S1_ACTORS;
 
 /** What bench/scale-embedded.ts prints before its result (JSON) on stdout. */
 export const SCALE_RESULT_PREFIX = "WEFT_SCALE_RESULT";
 
 /** Sizes of the scale workloads: the defaults above, or what the command line asks for. */
 export interface ScaleSizes {
-  /** S1 and S4: actors. */
+  /** S1 and S4: actors (S4 creates, calls and kills them in batches). @default S1_ACTORS */
   actors: number;
-  /** S2 and S4: tiny tasks. */
+  /** S2 and S4: tiny tasks (S4 runs them in a cluster). @default S2_TASKS */
   tasks: number;
   /** S3: simulated node counts. */
   nodeCounts: readonly number[];

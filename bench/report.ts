@@ -89,7 +89,7 @@ const FIGURE_ORDER = [
   "S1.s", "S1.rss_mb", "S2.s", "S2.rss_mb",
   ...[2, 10, 50, 100].map((n) => `S3.head_us_per_task_${n}`), "S3.ratio_100_vs_2",
   ...[2, 10, 50, 100].flatMap((n) => [`S3.spill_rtt_us_${n}`, `S3.local_rtt_us_${n}`]), ...[2, 10, 50, 100].map((n) => `S3.head_idle_cpu_pct_${n}`),
-  "S4.head_rss_mb_first_batch", "S4.head_rss_mb_after_tasks", "S4.head_rss_mb", "S4.growth_vs_first_batch",
+  "S4.head_rss_mb_100k", "S4.head_rss_mb_after_tasks", "S4.head_rss_mb", "S4.growth_vs_100k",
 ];
 
 /** A number with about three significant digits, and thousands separators when large. */
