@@ -101,15 +101,16 @@ export async function startScaleCluster(options: ScaleClusterOptions): Promise<S
       children.push(child);
       pending.push(child.line(READY, READY_MIN_MS + READY_MS_PER_NODE * options.nodes).then((line) => ({ child, urls: line.split(" ") })));
     }
-    let driverUrl: string | undefined;
+    let driverReady: Promise<string | undefined> = Promise.resolve(undefined);
     if (options.driverNode) {
       const child = spawnClusterProcess("driver-node", [
         "node", "--head", url, "--session", path.join(options.sessionRoot, "driver-node"), "--num-cpus", "0",
       ], options.token, { WEFT_LOG_LEVEL: LOG_LEVEL });
       children.push(child);
-      driverUrl = await child.line(READY, READY_MIN_MS + READY_MS_PER_NODE * options.nodes);
+      driverReady = child.line(READY, READY_MIN_MS + READY_MS_PER_NODE * options.nodes);
     }
-    const nodeProcesses = await Promise.all(pending);
+    // Awaited together, so that one failing leaves no other rejection unobserved.
+    const [nodeProcesses, driverUrl] = await Promise.all([Promise.all(pending), driverReady]);
     // The head's own node counts as one.
     await waitForNodes(url, options.token, options.nodes + 1 + (options.driverNode ? 1 : 0));
     return { url, head, nodeProcesses, nodeUrls: nodeProcesses.flatMap((p) => p.urls), driverUrl, stop };
