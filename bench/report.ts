@@ -88,7 +88,7 @@ const FIGURE_ORDER = [
   "fuzz.rss_growth_mb", "fuzz.heap_growth_mb",
   "S1.s", "S1.rss_mb", "S2.s", "S2.rss_mb",
   ...[2, 10, 50, 100].map((n) => `S3.head_us_per_task_${n}`), "S3.ratio_100_vs_2",
-  ...[2, 10, 50, 100].flatMap((n) => [`S3.spill_rtt_us_${n}`, `S3.local_rtt_us_${n}`]), ...[2, 10, 50, 100].map((n) => `S3.head_idle_cpu_pct_${n}`),
+  ...[2, 10, 50, 100].flatMap((n) => [`S3.spill_rtt_us_${n}`, `S3.local_rtt_us_${n}`]), ...[2, 10, 50, 100].flatMap((n) => [`S3.head_idle_cpu_pct_${n}`, `S3.head_raw_us_per_task_${n}`, `S3.burst_s_${n}`]),
   "S4.head_rss_mb_100k", "S4.head_rss_mb_after_tasks", "S4.head_rss_mb", "S4.growth_vs_100k",
 ];
 

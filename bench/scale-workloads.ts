@@ -128,7 +128,8 @@ async function s3(ctx: RunContext, nodes: number, perTask: Map<number, number>):
     const values = await get(Array.from({ length: S3_TASKS }, (_, i) => tiny.remote(i)));
     await sleep(SETTLE_MS);
     const wallS = secondsSince(t0);
-    const busy = cpuSeconds(headPid) - cpu0 - idlePerS * wallS;
+    const total = cpuSeconds(headPid) - cpu0;
+    const busy = total - idlePerS * wallS;
     if (values[S3_TASKS - 1] !== S3_TASKS - 1) throw new Error(`S3: the last task returned ${String(values[S3_TASKS - 1])}`);
 
     const rtts = await roundTrips(() => tiny.remote(0));
@@ -138,6 +139,10 @@ async function s3(ctx: RunContext, nodes: number, perTask: Map<number, number>):
     perTask.set(nodes, us);
     ctx.log.add(`S3.head_us_per_task_${nodes}`, us);
     ctx.log.add(`S3.head_idle_cpu_pct_${nodes}`, idlePerS * 100);
+    // What the subtraction starts from: with many nodes the idle share is as large as the tasks'
+    // and varies between the two windows, so the difference is noisy there.
+    ctx.log.add(`S3.head_raw_us_per_task_${nodes}`, (total / S3_TASKS) * 1e6);
+    ctx.log.add(`S3.burst_s_${nodes}`, wallS);
     ctx.log.add(`S3.spill_rtt_us_${nodes}`, median(rtts));
     ctx.log.add(`S3.local_rtt_us_${nodes}`, median(local));
   });
