@@ -3,18 +3,21 @@
  * library entry points (not the `weft` CLI):
  *
  *   node --import tsx bench/cluster-process.ts head --session DIR [--num-cpus 2] [--resources '{"nodeA":1}']
- *   node --import tsx bench/cluster-process.ts node --head ws://… --session DIR [--num-cpus 1] [--resources '{"nodeB":1}']
+ *   node --import tsx bench/cluster-process.ts node --head ws://… --session DIR [--num-cpus 1] [--resources '{"nodeB":1}'] [--count 1]
  *
  * `head` runs a head server with a node beside it (drivers that connect to the head's port are
- * served by that node); `node` runs a standalone node that registers with the head. The token
- * comes from the environment (WEFT_TOKEN), not the command line, so `ps` does not show it.
- * When ready the process prints one line on stdout, `WEFT_BENCH_READY <ws url>`, and nothing
- * else there (logs go to stderr). It stops on SIGTERM or SIGINT, and when its stdin closes (the
+ * served by that node); `node` runs `--count` standalone nodes (one by default) that register
+ * with the head, each through its own `startClusterNode` call (its own listener, head connection,
+ * workers and session directory DIR/node-<i>): the simulated nodes of `pnpm bench --scale`. The
+ * token comes from the environment (WEFT_TOKEN), not the command line, so `ps` does not show it.
+ * When ready the process prints one line on stdout, `WEFT_BENCH_READY <ws url> [<ws url>…]` (one
+ * URL per node), and nothing else there (logs go to stderr). It stops on SIGTERM or SIGINT, and when its stdin closes (the
  * bench died without stopping it).
  */
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { startHeadServer } from "@weft/scheduler";
-import { startClusterNode, startNodeBesideHead } from "@weft/worker-node";
+import { startClusterNode, startNodeBesideHead, type ClusterNode } from "@weft/worker-node";
 
 /** The line the bench waits for (cluster-procs.ts); the URL follows it after one space. */
 const READY_PREFIX = "WEFT_BENCH_READY";
@@ -48,9 +51,26 @@ async function startHead(token: string, sessionDir: string, numCpus: number, res
   }
 }
 
-async function startNode(token: string, head: string, sessionDir: string, numCpus: number, resources: Record<string, number>): Promise<{ url: string; stop: Stop }> {
-  const node = await startClusterNode({ head, token, numCpus, resources, sessionDir });
-  return { url: node.address, stop: () => node.stop() };
+/**
+ * Starts `count` nodes one after the other (a single one keeps `sessionDir` as its own); stops
+ * those started so far if one fails, and all of them, last first, on stop.
+ */
+async function startNodes(token: string, head: string, sessionDir: string, numCpus: number, resources: Record<string, number>, count: number): Promise<{ url: string; stop: Stop }> {
+  const nodes: ClusterNode[] = [];
+  const stopAllNodes: Stop = async () => {
+    for (const node of nodes.reverse()) await node.stop();
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const dir = count === 1 ? sessionDir : path.join(sessionDir, `node-${i}`);
+      // Loopback: these nodes serve drivers and peers of this machine only.
+      nodes.push(await startClusterNode({ head, token, numCpus, resources, sessionDir: dir, host: "127.0.0.1" }));
+    }
+  } catch (error) {
+    await stopAllNodes();
+    throw error;
+  }
+  return { url: nodes.map((node) => node.address).join(" "), stop: stopAllNodes };
 }
 
 async function main(): Promise<void> {
@@ -62,6 +82,7 @@ async function main(): Promise<void> {
       head: { type: "string" },
       "num-cpus": { type: "string" },
       resources: { type: "string" },
+      count: { type: "string" },
     },
   });
   const role = positionals[0];
@@ -74,7 +95,9 @@ async function main(): Promise<void> {
     started = await startHead(token, values.session, Number(values["num-cpus"] ?? 2), resources);
   } else if (role === "node") {
     if (!values.head) throw new Error("node: --head URL is required");
-    started = await startNode(token, values.head, values.session, Number(values["num-cpus"] ?? 1), resources);
+    const count = Number(values.count ?? 1);
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`--count: expected a positive integer, got ${String(values.count)}`);
+    started = await startNodes(token, values.head, values.session, Number(values["num-cpus"] ?? 1), resources, count);
   } else {
     throw new Error(`unknown role '${String(role)}' (expected head or node)`);
   }

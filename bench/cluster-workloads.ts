@@ -36,9 +36,12 @@ const ON_B = { resources: { nodeB: 1 } };
 /** How long the second node may take to appear in the head's state API after it printed ready. */
 const REGISTER_TIMEOUT_MS = 30_000;
 
-/** Spawns `node --import tsx bench/cluster-process.ts ARGS` with the token (and `env`) in its environment. */
-export function spawnClusterProcess(name: string, args: string[], token: string, env: Record<string, string> = {}): Child {
-  return Child.spawn(name, process.execPath, ["--import", "tsx", CLUSTER_SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...env, WEFT_TOKEN: token } });
+/**
+ * Spawns `node NODE_ARGS --import tsx bench/cluster-process.ts ARGS` with the token (and `env`) in
+ * its environment; `nodeArgs` are Node's own flags (`--cpu-prof`, which NODE_OPTIONS refuses).
+ */
+export function spawnClusterProcess(name: string, args: string[], token: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Child {
+  return Child.spawn(name, process.execPath, [...nodeArgs, "--import", "tsx", CLUSTER_SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...env, WEFT_TOKEN: token } });
 }
 
 /**

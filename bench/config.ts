@@ -12,11 +12,14 @@ import type { FigureLog } from "./stats.ts";
  */
 export const WORKLOAD_IDS = ["startup", "W1", "W2", "W3", "W4", "W4x", "W5", "W6", "W7", "W8", "W9", "W10", "W11"] as const;
 
+/** Workloads of `pnpm bench --scale` (only these run there, and only there). */
+export const SCALE_WORKLOAD_IDS = ["S1", "S2", "S3", "S4"] as const;
+
 /** Workloads of `pnpm bench --cluster` (the others are skipped there). */
 export const CLUSTER_WORKLOADS: ReadonlySet<WorkloadId> = new Set<WorkloadId>(["startup", "W1", "W2", "W3", "W4", "W4x", "W5"]);
 
 /** One of {@link WORKLOAD_IDS}; `startup` is start-up time, measured once per run. */
-export type WorkloadId = (typeof WORKLOAD_IDS)[number];
+export type WorkloadId = (typeof WORKLOAD_IDS)[number] | (typeof SCALE_WORKLOAD_IDS)[number];
 
 /** W1: tiny tasks submitted before the first get. */
 export const W1_TASKS = 10_000;
@@ -73,6 +76,30 @@ export const W11_HITS = 30;
  */
 export const WARMUP_TASKS = 500;
 
+/** S1: actors created in a burst, each called once (`--scale-actors`). */
+export const S1_ACTORS = 10_000;
+/** S2: tiny tasks queued from one driver before the first get (`--scale-tasks`). */
+export const S2_TASKS = 1_000_000;
+/** S3: simulated nodes of each cluster measured (each with 1 CPU; 10 per process). */
+export const S3_NODE_COUNTS = [2, 10, 50, 100] as const;
+/** S3: tiny tasks spilled through the head in one burst, for its CPU per task. */
+export const S3_TASKS = 5_000;
+/** S3: sequential submit-then-get round trips through spillback. */
+export const S3_ROUND_TRIPS = 200;
+
+/** What bench/scale-embedded.ts prints before its result (JSON) on stdout. */
+export const SCALE_RESULT_PREFIX = "WEFT_SCALE_RESULT";
+
+/** Sizes of the scale workloads: the defaults above, or what the command line asks for. */
+export interface ScaleSizes {
+  /** S1 and S4: actors (S4 creates, calls and kills them in batches). @default S1_ACTORS */
+  actors: number;
+  /** S2 and S4: tiny tasks (S4 runs them in a cluster). @default S2_TASKS */
+  tasks: number;
+  /** S3: simulated node counts. */
+  nodeCounts: readonly number[];
+}
+
 /** What each side (weft, baselines) needs to run one repetition of the selected workloads. */
 export interface RunContext {
   /** Where per-run values are recorded, by figure name. */
@@ -83,6 +110,8 @@ export interface RunContext {
   readonly piSamples: number;
   /** One line per workload that failed or timed out in this process; the exit code is 1 if any. */
   readonly failures: string[];
+  /** Sizes of S1–S4 (`--scale` only). */
+  readonly scale?: ScaleSizes;
 }
 
 /** Bytes per second to GB/s (10^9 bytes, as the figures in BENCHMARKS.md). */

@@ -24,11 +24,14 @@ export function check(what: string, actual: unknown, expected: unknown): void {
   if (actual !== expected) throw new Error(`${what}: expected ${String(expected)}, got ${String(actual)}`);
 }
 
-/** Runs `body`, turning an error or a timeout into a line in `ctx.failures`; true if it passed. */
-export async function attempt(ctx: RunContext, id: WorkloadId | "shutdown" | "cluster" | "recovery", body: () => Promise<void>): Promise<boolean> {
+/**
+ * Runs `body`, turning an error or a timeout (`timeoutMs`, WORKLOAD_TIMEOUT_MS by default; the
+ * scale workloads take minutes) into a line in `ctx.failures`; true if it passed.
+ */
+export async function attempt(ctx: RunContext, id: WorkloadId | "shutdown" | "cluster" | "recovery", body: () => Promise<void>, timeoutMs = WORKLOAD_TIMEOUT_MS): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${WORKLOAD_TIMEOUT_MS} ms`)), WORKLOAD_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
   });
   try {
     await Promise.race([body(), timeout]);

@@ -57,6 +57,25 @@ export function encodeFrame(messages: readonly unknown[]): Buffer {
 }
 
 /**
+ * Messages marked by {@link shareFrame}: null until the first connection that sends one encodes
+ * it, then its frame. Weak: a message forgotten by its sender goes with its frame.
+ */
+const sharedFrames = new WeakMap<object, Buffer | null>();
+
+/**
+ * Marks `message` as sent unchanged on many connections (the head's view of the cluster, to every
+ * node every 200 ms): a connection that sends it alone in its batch reuses the frame the first one
+ * encoded, so that N connections cost one encoding instead of N (which made the head's view
+ * quadratic in the nodes). The message must not change once sent; returns it. The frame is
+ * written as it is to each socket: ws changes no frame it sends here (a server does not mask,
+ * and weft's clients mask with zeros, see ws-client.ts).
+ */
+export function shareFrame<M extends object>(message: M): M {
+  if (!sharedFrames.has(message)) sharedFrames.set(message, null);
+  return message;
+}
+
+/**
  * Large binary fields (object chunks, large values) leave the message: each is replaced by
  * `{ $att: i }` and sent as a raw frame of its own right after the batch. msgpack would copy
  * them into a fresh frame buffer (and the receiver pay for it again); a raw frame goes to the
@@ -256,6 +275,12 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
    * chunks sent in one turn), as smaller frames: the peer refuses frames over the limit.
    */
   #sendBatch(batch: Out[]): void {
+    const only = batch.length === 1 && typeof batch[0] === 'object' && batch[0] !== null ? batch[0] : undefined;
+    const shared = only === undefined ? undefined : sharedFrames.get(only);
+    if (shared) {
+      this.#ws.send(shared, { binary: true });
+      return;
+    }
     let frame: Buffer;
     const attachments: Uint8Array[] = [];
     let attached = 0;
@@ -283,6 +308,8 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
       this.#sendBatch(batch.slice(half));
       return;
     }
+    // Only a frame that carries everything is shared: attachments go as frames of their own.
+    if (shared === null && attachments.length === 0) sharedFrames.set(only as object, frame);
     this.#ws.send(frame, { binary: true });
     // An attachment larger than half the frame limit (a large put or get) goes in parts.
     for (const attachment of attachments) {

@@ -10,7 +10,7 @@ import { KEEPALIVE_INTERVAL_MS } from '../src/liveness.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION, type Hello, type PeerMessage, type Welcome } from '../src/messages.ts';
 import { validatePeerMessage } from '../src/validate.ts';
 import { connectWebSocket, type ConnectOptions } from '../src/ws-client.ts';
-import { decodeFrame, encodeFrame, type WebSocketConnection } from '../src/ws-connection.ts';
+import { decodeFrame, encodeFrame, shareFrame, type WebSocketConnection } from '../src/ws-connection.ts';
 import { listenWebSocket, type ListenOptions } from '../src/ws-server.ts';
 
 const TOKEN = 'test-token';
@@ -110,6 +110,34 @@ describe('WebSocketConnection', () => {
     await got;
     // The server echoed each message with its own send() call, all in one turn: one frame back.
     expect(frames).toEqual([batch]);
+  });
+
+  it('encodes a message shared by many connections once, and each peer receives it', async () => {
+    const served: Array<WebSocketConnection<PeerMessage, PeerMessage>> = [];
+    const listener = await listenWebSocket({
+      host: '127.0.0.1', port: 0, token: TOKEN, validateFor: () => validatePeerMessage,
+      onConnection: (_hello, accept) => { served.push(accept<PeerMessage, PeerMessage>(WELCOME) as WebSocketConnection<PeerMessage, PeerMessage>); },
+    });
+    cleanups.push(() => listener.close());
+    const clients = await Promise.all(Array.from({ length: 3 }, () => client(listener.url)));
+    await vi.waitFor(() => expect(served).toHaveLength(3));
+    const received = clients.map((conn) => nextMessages(conn, 2));
+    const sends = vi.spyOn(WebSocket.prototype, 'send');
+    cleanups.push(() => sends.mockRestore());
+    // The head's view of the cluster, sent as one object to every node: encoded once, the same
+    // frame written to each socket, not one encoding per node.
+    const shared = shareFrame(subscribe(7));
+    for (const conn of served) conn.send(shared);
+    await new Promise((resolve) => setImmediate(resolve));
+    const sharedFrames = sends.mock.calls.map((call) => call[0]);
+    expect(sharedFrames).toHaveLength(3);
+    expect(new Set(sharedFrames).size).toBe(1);
+    // A message not shared is encoded by each connection, as before.
+    for (const conn of served) conn.send(subscribe(8));
+    expect((await Promise.all(received)).map((ms) => ms.map((m) => (m as { objectId: string }).objectId))).toEqual([
+      ['obj-7', 'obj-8'], ['obj-7', 'obj-8'], ['obj-7', 'obj-8'],
+    ]);
+    expect(new Set(sends.mock.calls.slice(3).map((call) => call[0])).size).toBe(3);
   });
 
   it('round-trips a thousand messages sent in one turn, in order', async () => {
