@@ -8,6 +8,15 @@
 import { amountOf, fits, take, type ResourceSet } from '@weft/protocol';
 import type { NodeRecord, NodeRegistry } from './node-registry.ts';
 
+/**
+ * Nodes scored per placement in a larger cluster: this many drawn at random from those with a CPU
+ * free (or from all live nodes when none has), plus the nodes holding the task's argument bytes.
+ * Only when none of them could ever run it are all nodes looked at. A cluster this small or
+ * smaller is scored whole. (Sampling keeps the head's work per placement flat in the cluster's
+ * size, as the power of d choices keeps load balanced.)
+ */
+export const SAMPLED_NODES = 16;
+
 /** What the scheduler may weigh besides resources. */
 export interface PlacementHints {
   /** Bytes of the task's arguments already on each node. */
@@ -24,9 +33,34 @@ export class GlobalScheduler {
 
   /** The node to run something needing `resources`, or null when none is big enough. */
   place(resources: ResourceSet, hints: PlacementHints = {}): string | null {
+    const live = this.#nodes.live;
+    const best = live.size <= SAMPLED_NODES ? this.#best(live.values(), resources, hints)
+      : this.#best(this.#sample(hints), resources, hints) ?? this.#best(live.values(), resources, hints);
+    if (!best) return null;
+    // Count it against the node's free resources until its next report, so that a burst of
+    // spilled tasks spreads instead of piling onto the node that looked freest.
+    take(best.available, resources);
+    for (const name of Object.keys(resources)) if (amountOf(best.available, name) < 0) best.available[name] = 0;
+    if (best.stats && !fits(resources, best.available)) best.stats.queued += 1;
+    this.#nodes.changed(best);
+    return best.nodeId;
+  }
+
+  #sample(hints: PlacementHints): NodeRecord[] {
+    const picked = new Set<NodeRecord>();
+    for (const nodeId of hints.bytesOnNode?.keys() ?? []) {
+      const node = this.#nodes.get(nodeId);
+      if (node?.alive) picked.add(node);
+    }
+    const pool = this.#nodes.withFreeCpu.size > 0 ? this.#nodes.withFreeCpu : this.#nodes.live;
+    for (let i = 0; i < SAMPLED_NODES; i++) picked.add(pool.random() as NodeRecord);
+    return [...picked];
+  }
+
+  #best(nodes: Iterable<NodeRecord>, resources: ResourceSet, hints: PlacementHints): NodeRecord | undefined {
     let best: NodeRecord | undefined;
     let bestScore = -Infinity;
-    for (const node of this.#nodes.all()) {
+    for (const node of nodes) {
       if (!node.alive || !fits(resources, node.resources)) continue;
       const free = fits(resources, node.available) ? 1 : 0;
       const bytes = hints.bytesOnNode?.get(node.nodeId) ?? 0;
@@ -40,12 +74,6 @@ export class GlobalScheduler {
         bestScore = score;
       }
     }
-    if (!best) return null;
-    // Count it against the node's free resources until its next report, so that a burst of
-    // spilled tasks spreads instead of piling onto the node that looked freest.
-    take(best.available, resources);
-    for (const name of Object.keys(resources)) if (amountOf(best.available, name) < 0) best.available[name] = 0;
-    if (best.stats && !fits(resources, best.available)) best.stats.queued += 1;
-    return best.nodeId;
+    return best;
   }
 }

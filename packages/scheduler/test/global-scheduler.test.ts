@@ -90,3 +90,40 @@ describe('where the global scheduler places a task', () => {
     expect(nodes.get('b')?.stats?.queued).toBe(2);
   });
 });
+
+describe('placement in a large cluster (sampled)', () => {
+  const large = (n: number, free: (i: number) => number, extra: (i: number) => Record<string, number> = () => ({})) => {
+    const nodes = new NodeRegistry();
+    for (let i = 0; i < n; i++) {
+      nodes.register({ nodeId: `node-${i}`, address: '', resources: { CPU: 1, ...extra(i) } });
+      nodes.heartbeat(`node-${i}`, { CPU: free(i), ...extra(i) }, { objects: 0, objectBytes: 0, workers: 1, actors: 0, queued: free(i) ? 0 : 1, running: 1 - free(i) } as never);
+    }
+    return nodes;
+  };
+
+  it('finds the one node with a CPU free among 200 busy ones, and a resource only one node has', () => {
+    const nodes = large(200, (i) => (i === 137 ? 1 : 0), (i): Record<string, number> => (i === 42 ? { gpu: 1 } : {}));
+    const scheduler = new GlobalScheduler(nodes);
+    expect(nodes.withFreeCpu.size).toBe(1);
+    expect(scheduler.place({ CPU: 1 })).toBe('node-137');
+    // Counted as taken: it is no longer free, and the next task goes to some busy node.
+    expect(nodes.withFreeCpu.size).toBe(0);
+    expect(scheduler.place({ CPU: 1 })).toMatch(/^node-\d+$/);
+    expect(scheduler.place({ gpu: 1 })).toBe('node-42');
+    expect(scheduler.place({ tpu: 1 })).toBeNull();
+  });
+
+  it('spreads a burst over the free nodes, never onto a busy one while one is free; a dead node leaves the sample', () => {
+    const nodes = large(100, (i) => (i % 2 === 0 ? 1 : 0));
+    const scheduler = new GlobalScheduler(nodes);
+    nodes.died('node-0', 'test');
+    const placed = Array.from({ length: 49 }, () => scheduler.place({ CPU: 1 }));
+    expect(new Set(placed).size).toBe(49);
+    expect(placed.every((id) => Number(id?.slice(5)) % 2 === 0 && id !== 'node-0')).toBe(true);
+  });
+
+  it('prefers the node holding the task\'s bytes when it is free', () => {
+    const nodes = large(100, () => 1);
+    expect(new GlobalScheduler(nodes).place({ CPU: 1 }, { bytesOnNode: new Map([['node-77', 10_000_000]]) })).toBe('node-77');
+  });
+});
