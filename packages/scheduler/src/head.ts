@@ -348,9 +348,11 @@ export class Head {
   #markDead(nodeId: string, reason: string): void {
     if (!this.nodes.died(nodeId, reason)) return;
     this.tasks.nodeDied(nodeId);
-    if (reason === 'node stopping') this.#log.info({ nodeId }, 'node stopped');
+    // Over a WebSocket the node's reason arrives inside the close's description ("closed by … (1000 normal: node stopping)").
+    const stopped = reason.includes('node stopping');
+    if (stopped) this.#log.info({ nodeId }, 'node stopped');
     else this.#log.warn({ nodeId, reason }, 'node left the cluster');
-    for (const actor of this.actors.liveOn(nodeId)) this.#restartElsewhere(actor, nodeId, reason === 'node stopping');
+    for (const actor of this.actors.liveOn(nodeId)) this.#restartElsewhere(actor, nodeId, stopped);
     // After the actors moved: nodes that learn of the death from this list find them placed anew.
     this.#broadcastPeers();
   }
