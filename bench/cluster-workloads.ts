@@ -36,9 +36,16 @@ const ON_B = { resources: { nodeB: 1 } };
 /** How long the second node may take to appear in the head's state API after it printed ready. */
 const REGISTER_TIMEOUT_MS = 30_000;
 
+/**
+ * Node options for the cluster's processes, split at spaces (absent: none), e.g.
+ * `WEFT_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile them: NODE_OPTIONS
+ * refuses --cpu-prof.
+ */
+const NODE_ARGS = (process.env.WEFT_BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+
 /** Spawns `node --import tsx bench/cluster-process.ts ARGS` with the token (and `env`) in its environment. */
 export function spawnClusterProcess(name: string, args: string[], token: string, env: Record<string, string> = {}): Child {
-  return Child.spawn(name, process.execPath, ["--import", "tsx", CLUSTER_SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...env, WEFT_TOKEN: token } });
+  return Child.spawn(name, process.execPath, [...NODE_ARGS, "--import", "tsx", CLUSTER_SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...env, WEFT_TOKEN: token } });
 }
 
 /**
