@@ -2,10 +2,10 @@
  * Brings objects to this node from the node that has them, and serves this node's objects to
  * others. An object a client here needs, owned by another node, is subscribed to at its owner,
  * which answers when it is ready: small values inline, large ones with their location, which is
- * then pulled: in one request when it fits in CHUNK_BYTES (the transport sends it in parts and
+ * then pulled: in one request when it fits in WHOLE_BYTES (the transport sends it in parts and
  * writes them into one shared-memory buffer here, which becomes the stored value: one copy on
- * arrival, and workers here read it in place), else in chunks, WINDOW in flight, copied into one
- * buffer.
+ * arrival, and workers here read it in place), else in chunks of CHUNK_BYTES, WINDOW in flight,
+ * copied into one buffer.
  *
  * A node that subscribes or pulls counts as a holder at the other end ("peer:<nodeId>") until
  * it sends `release-object`.
@@ -18,12 +18,14 @@ import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import type { PeerNetwork } from './peer-network.ts';
 
 /**
- * Bytes per pulled chunk. The transport cuts a chunk into frames (of 1 MiB) itself and streams
- * them back to back, so a chunk is a unit of memory, not of flight: a whole object up to this size
- * comes in one, without a gap between requests or a copy out of a chunk's buffer. Far under the
- * bytes one batch may carry (DEFAULT_MAX_BATCH_BYTES).
+ * Largest object pulled in one request. The transport cuts a value into frames (of 1 MiB) itself
+ * and streams them back to back, so a request is a unit of memory, not of flight: a whole object
+ * up to this size comes in one, without a gap between requests or a copy out of a chunk's buffer.
+ * Far under the bytes one batch may carry (DEFAULT_MAX_BATCH_BYTES).
  */
-const CHUNK_BYTES = Math.min(512 * 1024 * 1024, Math.floor(DEFAULT_MAX_BATCH_BYTES / 4));
+const WHOLE_BYTES = Math.min(512 * 1024 * 1024, Math.floor(DEFAULT_MAX_BATCH_BYTES / 4));
+/** Bytes per chunk of a larger object: each is copied into the object's buffer, so its buffer is extra memory while in flight. */
+const CHUNK_BYTES = Math.min(64 * 1024 * 1024, WHOLE_BYTES);
 /** Chunks of a larger object in flight at once. */
 const WINDOW = 2;
 
@@ -175,7 +177,7 @@ export class ObjectResolver {
     this.#log.debug({ objectId: location.objectId, from: location.nodeId, bytes: location.size }, 'pulling object');
     // The buffer first, so that taking it (or faulting it in) overlaps the first chunks' flight;
     // an object that comes in one chunk arrives in a buffer of its own (see #chunk).
-    const buffer = location.size > CHUNK_BYTES ? allocateFrame(location.size) : undefined;
+    const buffer = location.size > WHOLE_BYTES ? allocateFrame(location.size) : undefined;
     const pull: Pull = { location, buffer, next: 0, received: 0, requests: new Map() };
     this.#pulls.set(location.objectId, pull);
     for (let i = 0; i < WINDOW; i++) this.#request(pull);
@@ -185,7 +187,7 @@ export class ObjectResolver {
     if (pull.next >= pull.location.size && pull.location.size > 0) return;
     if (pull.location.size === 0 && pull.next > 0) return;
     const requestId = this.#nextRequestId++;
-    const length = Math.min(CHUNK_BYTES, pull.location.size - pull.next);
+    const length = pull.location.size <= WHOLE_BYTES ? pull.location.size : Math.min(CHUNK_BYTES, pull.location.size - pull.next);
     pull.requests.set(requestId, pull.next);
     this.peers.send(pull.location.nodeId, { type: 'pull-object', requestId, objectId: pull.location.objectId, offset: pull.next, length });
     pull.next += Math.max(length, 1);
