@@ -37,11 +37,18 @@ const ON_B = { resources: { nodeB: 1 } };
 const REGISTER_TIMEOUT_MS = 30_000;
 
 /**
+ * Node options for the cluster's processes, split at spaces (absent: none), e.g.
+ * `WEFT_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile them: NODE_OPTIONS
+ * refuses --cpu-prof.
+ */
+const NODE_ARGS = (process.env.WEFT_BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+
+/**
  * Spawns `node NODE_ARGS --import tsx bench/cluster-process.ts ARGS` with the token (and `env`) in
- * its environment; `nodeArgs` are Node's own flags (`--cpu-prof`, which NODE_OPTIONS refuses).
+ * its environment; `nodeArgs` are more of Node's own flags for this process alone.
  */
 export function spawnClusterProcess(name: string, args: string[], token: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Child {
-  return Child.spawn(name, process.execPath, [...nodeArgs, "--import", "tsx", CLUSTER_SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...env, WEFT_TOKEN: token } });
+  return Child.spawn(name, process.execPath, [...NODE_ARGS, ...nodeArgs, "--import", "tsx", CLUSTER_SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...env, WEFT_TOKEN: token } });
 }
 
 /**

@@ -19,9 +19,9 @@ import { Packr, addExtension } from 'msgpackr';
 import { ObjectRef, assertCurrent } from './object-ref.ts';
 import { ActorHandleBase, handleFromWire } from './actor-handle-base.ts';
 import { SerializationError } from './errors.ts';
+import { SHARED_THRESHOLD_BYTES, allocate } from './frame-memory.ts';
 
-/** Values whose frame reaches this size live in shared memory. @default 100 KiB */
-export const SHARED_THRESHOLD_BYTES = 100 * 1024;
+export { SHARED_THRESHOLD_BYTES, allocateFrame, setSharedAllocator } from './frame-memory.ts';
 
 const FORMAT_PLAIN = 0;
 const FORMAT_BUFFERS = 1;
@@ -219,23 +219,6 @@ export function encode(value: unknown, shared = true): EncodedValue {
   }
   const data = buffers.length === 0 ? plainFrame(header, shared) : bufferFrame(header, buffers, shared);
   return refs.length === 0 ? { data } : { data, refs: refs.length === 1 ? refs : [...new Set(refs)] };
-}
-
-/** Where large frames get their shared memory; replaced by a pool in the node's process. */
-let sharedAllocator: (size: number) => Uint8Array = (size) => new Uint8Array(new SharedArrayBuffer(size));
-
-/** @internal Route shared-memory allocations (undefined: fresh buffers). */
-export function setSharedAllocator(allocator: ((size: number) => Uint8Array) | undefined): void {
-  sharedAllocator = allocator ?? ((size) => new Uint8Array(new SharedArrayBuffer(size)));
-}
-
-/** A buffer for a frame of `size` bytes: shared memory when large (from the pool where there is one). */
-export function allocateFrame(size: number): Uint8Array {
-  return allocate(size, true);
-}
-
-function allocate(size: number, shared: boolean): Uint8Array {
-  return shared && size >= SHARED_THRESHOLD_BYTES ? sharedAllocator(size) : new Uint8Array(size);
 }
 
 function plainFrame(header: Uint8Array, shared: boolean): Uint8Array {

@@ -14,6 +14,7 @@ import { logger } from './logger.ts';
 import type { Connection } from './connection.ts';
 import { CLOSE_CODES } from './messages.ts';
 import { MicrotaskBatcher } from './batcher.ts';
+import { allocateFrame } from './frame-memory.ts';
 import { Keepalive, keepaliveOption, type KeepaliveOptions } from './liveness.ts';
 import { ProtocolError, type Validator } from './validate.ts';
 
@@ -44,6 +45,14 @@ const copyingUnpackr = new Unpackr({ useRecords: false, moreTypes: false, copyBu
 
 /** Binary fields this large travel as frames of their own, after the batch that names them. */
 const ATTACH_MIN_BYTES = 256 * 1024;
+/**
+ * Attachments larger than this go in parts of this size (at most half the frame limit). ws joins
+ * the socket reads of each frame into a buffer of its own; a buffer this small is recycled warm by
+ * the allocator, where one of 100 MB is fresh memory whose pages fault in (~11 µs each here). The
+ * receiver writes each part at its offset in one buffer of the announced length (allocateFrame:
+ * shared memory, touched ahead by the node's pool), so a large value is copied once on arrival.
+ */
+const ATTACH_PART_BYTES = 1024 * 1024;
 /** Attachments one batch may announce. */
 const MAX_ATTACHMENTS = 4096;
 /** Frames one attachment may be cut into (each at most half the frame limit). */
@@ -139,6 +148,16 @@ interface Batch {
   bytes: number[] | undefined;
 }
 
+/** A batch whose attachments are arriving (see WebSocketConnection's #awaiting). */
+interface Awaiting extends Batch {
+  attachments: Uint8Array[];
+  current: Buffer[];
+  target: Uint8Array | undefined;
+  received: number;
+  currentBytes: number;
+  currentParts: number;
+}
+
 /** Decodes a batch frame and checks what it announces against the limits; throws a ProtocolError. */
 function decodeBatch(data: WebSocket.RawData, isBinary: boolean, limits: { maxPayloadBytes: number; maxBatchBytes: number }): Batch {
   if (!isBinary || !Buffer.isBuffer(data)) throw new ProtocolError('text frame (weft sends binary frames only)');
@@ -228,8 +247,12 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
   readonly #maxPayloadBytes: number;
   readonly #maxBatchBytes: number;
   readonly #batch = new MicrotaskBatcher<Out>(() => this.#flush());
-  /** A batch whose attachment frames are still arriving: `received` bytes of them in all, `currentBytes` of the current one. */
-  #awaiting: (Batch & { attachments: Buffer[]; current: Buffer[]; received: number; currentBytes: number }) | undefined;
+  /**
+   * A batch whose attachment frames are still arriving: `received` bytes of them in all,
+   * `currentBytes` and `currentParts` of the current one, whose parts are kept in `current` or,
+   * when its length was announced, written into `target` at their offsets.
+   */
+  #awaiting: Awaiting | undefined;
   #handler: ((message: In) => void) | undefined;
   /** Messages received before a handler was set, or while the first handler is being caught up. */
   #pending: In[] = [];
@@ -311,7 +334,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     // Only a frame that carries everything is shared: attachments go as frames of their own.
     if (shared === null && attachments.length === 0) sharedFrames.set(only as object, frame);
     this.#ws.send(frame, { binary: true });
-    // An attachment larger than half the frame limit (a large put or get) goes in parts.
+    // An attachment larger than a part (a large put or get) goes in parts.
     for (const attachment of attachments) {
       if (attachment.byteLength <= this.#partBytes) this.#ws.send(attachment, { binary: true });
       else for (let at = 0; at < attachment.byteLength; at += this.#partBytes) this.#ws.send(attachment.subarray(at, at + this.#partBytes), { binary: true });
@@ -320,7 +343,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
 
   /** Bytes per frame of an attachment cut in parts. */
   get #partBytes(): number {
-    return Math.floor(this.#maxPayloadBytes / 2);
+    return Math.max(1, Math.min(ATTACH_PART_BYTES, Math.floor(this.#maxPayloadBytes / 2)));
   }
 
   /** Sets the message handler; messages that arrived before it are delivered first, in a later microtask. */
@@ -381,7 +404,7 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
       this.#badFrame(error);
       return;
     }
-    if (decoded.parts.length > 0) this.#awaiting = { ...decoded, attachments: [], current: [], received: 0, currentBytes: 0 };
+    if (decoded.parts.length > 0) this.#awaiting = { ...decoded, attachments: [], current: [], target: undefined, received: 0, currentBytes: 0, currentParts: 0 };
     else this.#receive(decoded.batch);
   }
 
@@ -404,21 +427,18 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
     if (announced !== undefined && awaiting.currentBytes > announced) {
       return this.#badFrame(new ProtocolError(`attachment ${index} is longer than the ${announced} bytes announced`));
     }
-    awaiting.current.push(data);
-    if (awaiting.current.length < (awaiting.parts[index] as number)) return;
-    if (announced !== undefined && awaiting.currentBytes < announced) {
+    awaiting.currentParts += 1;
+    const last = awaiting.currentParts === awaiting.parts[index];
+    if (last && announced !== undefined && awaiting.currentBytes < announced) {
       return this.#badFrame(new ProtocolError(`attachment ${index} is shorter than the ${announced} bytes announced`));
     }
-    let joined: Buffer;
-    try {
-      joined = awaiting.current.length === 1 ? data : Buffer.concat(awaiting.current, awaiting.currentBytes);
-    } catch (error) {
-      // Out of memory: this connection goes, the process stays.
-      return this.#badFrame(new ProtocolError(`cannot join attachment ${index} of ${awaiting.currentBytes} bytes: ${(error as Error).message}`, CLOSE_CODES.TOO_BIG));
-    }
+    const joined = announced !== undefined && (awaiting.parts[index] as number) > 1 ? this.#place(awaiting, index, announced, data, last) : this.#collect(awaiting, index, data, last);
+    if (joined === undefined) return;
     awaiting.attachments.push(joined);
     awaiting.current = [];
+    awaiting.target = undefined;
     awaiting.currentBytes = 0;
+    awaiting.currentParts = 0;
     if (awaiting.attachments.length < awaiting.parts.length) return;
     this.#awaiting = undefined;
     try {
@@ -427,6 +447,41 @@ export class WebSocketConnection<In, Out> implements Connection<In, Out> {
       return this.#badFrame(error);
     }
     this.#receive(awaiting.batch);
+  }
+
+  /**
+   * A part of an attachment of announced length: written at its offset into the attachment's one
+   * buffer (taken at its first part; the parts' lengths were checked against the announced one).
+   * Returns the buffer after the last part; undefined before it, or when the connection closed.
+   */
+  #place(awaiting: Awaiting, index: number, announced: number, data: Buffer, last: boolean): Uint8Array | undefined {
+    if (awaiting.target === undefined) {
+      try {
+        awaiting.target = allocateFrame(announced);
+      } catch (error) {
+        // Out of memory: this connection goes, the process stays.
+        this.#badFrame(new ProtocolError(`cannot take ${announced} bytes for attachment ${index}: ${(error as Error).message}`, CLOSE_CODES.TOO_BIG));
+        return undefined;
+      }
+    }
+    awaiting.target.set(data, awaiting.currentBytes - data.length);
+    return last ? awaiting.target : undefined;
+  }
+
+  /**
+   * A part of an attachment whose length was not announced (or that comes in one frame): kept
+   * until the last part, then joined. Returns as #place does.
+   */
+  #collect(awaiting: Awaiting, index: number, data: Buffer, last: boolean): Uint8Array | undefined {
+    awaiting.current.push(data);
+    if (!last) return undefined;
+    try {
+      return awaiting.current.length === 1 ? data : Buffer.concat(awaiting.current, awaiting.currentBytes);
+    } catch (error) {
+      // Out of memory: this connection goes, the process stays.
+      this.#badFrame(new ProtocolError(`cannot join attachment ${index} of ${awaiting.currentBytes} bytes: ${(error as Error).message}`, CLOSE_CODES.TOO_BIG));
+      return undefined;
+    }
   }
 
   #receive(batch: unknown[]): void {

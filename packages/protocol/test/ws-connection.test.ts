@@ -176,6 +176,24 @@ describe('WebSocketConnection', () => {
     expect(after).toEqual({ type: 'release-object', objectId: 'after' });
   });
 
+  it('sends a large binary field in 1 MiB frames, which arrive as one shared buffer', async () => {
+    const frames: number[] = [];
+    const { url, sockets } = await rawServer();
+    const conn = await client(url);
+    sockets[0]!.on('message', (bytes: Buffer) => frames.push(bytes.length));
+    const data = randomFillSync(new Uint8Array(3 * 1024 * 1024 + 5));
+    conn.send({ type: 'object-chunk', requestId: 1, objectId: 'obj-1', offset: 0, total: data.length, data });
+    while (frames.length < 5) await sleep(1);
+    expect(frames.slice(1)).toEqual([1024 * 1024, 1024 * 1024, 1024 * 1024, 5]);
+    const { listener } = await echoServer();
+    const echo = await client(listener.url);
+    const reply = nextMessages(echo, 1);
+    echo.send({ type: 'object-chunk', requestId: 1, objectId: 'obj-1', offset: 0, total: data.length, data });
+    const back = ((await reply)[0] as { data: Uint8Array }).data;
+    expect(back.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Buffer.compare(back, data)).toBe(0);
+  });
+
   const garbage = Buffer.from([0xc1, 0xff, 0x00, 0x13]);
   /** A frame of one subscribe-object whose objectId is the raw msgpack `value`. */
   const withValue = (value: number[]): Buffer => Buffer.concat([
@@ -305,6 +323,35 @@ describe('WebSocketConnection attachment limits', () => {
     expect((await closed).code).toBe(CLOSE_CODES.BAD_FRAME);
     expect(closes[0]).toContain(`attachment 0 is ${what} than the ${announced} bytes announced`);
     await othersKeepWorking(listener.url, good);
+  });
+
+  it.each([
+    ['longer', 100, [60, 60]], ['shorter', 100, [60, 30]],
+  ])('closes a connection whose attachment in parts is %s than it announced', async (what, announced, lengths) => {
+    const { listener, closes, good, bad, closed } = await setup();
+    bad.send(pack({ $batch: [chunkOf({ $att: 0 })], $parts: [lengths.length], $bytes: [announced] }));
+    for (const length of lengths) bad.send(Buffer.alloc(length));
+    expect((await closed).code).toBe(CLOSE_CODES.BAD_FRAME);
+    expect(closes[0]).toContain(`attachment 0 is ${what} than the ${announced} bytes announced`);
+    await othersKeepWorking(listener.url, good);
+  });
+
+  it('writes the parts of an announced attachment at their offsets into one shared buffer of its length', async () => {
+    const received: PeerMessage[] = [];
+    const listener = await listenWebSocket({
+      host: '127.0.0.1', port: 0, token: TOKEN, validateFor: () => validatePeerMessage, maxPayloadBytes: frameLimit,
+      onConnection: (_hello, accept) => accept<PeerMessage, PeerMessage>(WELCOME).onMessage((message) => received.push(message)),
+    });
+    cleanups.push(() => listener.close());
+    const raw = await rawClient(listener.url);
+    const data = randomFillSync(Buffer.alloc(3 * frameLimit + 123));
+    raw.send(pack({ $batch: [chunkOf({ $att: 0 })], $parts: [4], $bytes: [data.length] }));
+    for (let at = 0; at < data.length; at += frameLimit) raw.send(data.subarray(at, at + frameLimit));
+    while (received.length === 0) await sleep(1);
+    const back = (received[0] as { data: Uint8Array }).data;
+    expect(back.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect([back.byteOffset, back.byteLength]).toEqual([0, data.length]);
+    expect(Buffer.compare(back, data)).toBe(0);
   });
 
   it('refuses announcements that make no sense', async () => {

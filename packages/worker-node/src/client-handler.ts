@@ -6,6 +6,7 @@ import {
   DEATH_TIMEOUT_MS, NAME_CLAIM, logger, toErrorPayload, type ClientMessage, type CommonClientMessage, type Connection, type DriverToNode,
   type DriverToNodeOnly, type NodeToDriver, type WorkerToNode, type WorkerToNodeOnly,
 } from '@weft/protocol';
+import { DriverAcks } from './driver-acks.ts';
 import { ownValue } from './object-resolver.ts';
 import type { WaitClient } from './object-waits.ts';
 import type { WeftNode } from './node.ts';
@@ -37,8 +38,8 @@ export class ClientHandler {
   readonly #leaving = new Set<string>();
   /** Messages of each driver over the network handled so far, over all its connections (what it need not send again). */
   readonly #received = new Map<string, number>();
-  /** Drivers owed a `received` acknowledgement, sent once per turn. */
-  readonly #toAck = new Set<string>();
+  /** Remote drivers owed a `received` acknowledgement (sent with the next reply, or soon after). */
+  readonly #acks = new DriverAcks((clientId) => this.#connections.get(clientId)?.send(this.#ack(clientId)));
   readonly #log = logger('client-handler');
 
   constructor(private readonly node: ClientServices) {}
@@ -59,7 +60,13 @@ export class ClientHandler {
     const previous = this.#connections.get(clientId);
     this.#connections.delete(clientId);
     previous?.close('the driver connected again');
-    const client: DriverClient = { id: clientId, send: (message) => conn.send(message) };
+    const client: DriverClient = {
+      id: clientId,
+      send: (message) => {
+        if (this.#acks.take(clientId)) conn.send(this.#ack(clientId));
+        conn.send(message);
+      },
+    };
     this.#clients.set(clientId, client);
     this.#connections.set(clientId, conn);
     if (options.remote) this.#received.set(clientId, this.#received.get(clientId) ?? 0);
@@ -80,16 +87,14 @@ export class ClientHandler {
     return this.#away.has(clientId) || this.#connections.has(clientId) ? this.#received.get(clientId) : undefined;
   }
 
-  /** Count a message of a remote driver, and tell it, once per turn, how many it has sent that were handled. */
+  /** Count a message of a remote driver; it is told how many it has sent that were handled (see DriverAcks). */
   #acknowledge(clientId: string): void {
     this.#received.set(clientId, (this.#received.get(clientId) ?? 0) + 1);
-    if (this.#toAck.size === 0) {
-      queueMicrotask(() => {
-        for (const id of this.#toAck) this.#connections.get(id)?.send({ type: 'received', count: this.#received.get(id) ?? 0 });
-        this.#toAck.clear();
-      });
-    }
-    this.#toAck.add(clientId);
+    this.#acks.owe(clientId);
+  }
+
+  #ack(clientId: string): NodeToDriver {
+    return { type: 'received', count: this.#received.get(clientId) ?? 0 };
   }
 
   /** A driver's connection closed: its job ends now (it left, or is in this process), or after the death timeout unless it comes back. */
@@ -156,6 +161,7 @@ export class ClientHandler {
 
   /** Close every driver's connection (the node stops); each is dropped as it closes. */
   closeAll(reason: string): void {
+    this.#acks.stop();
     for (const conn of [...this.#connections.values()]) conn.close(reason);
   }
 
@@ -164,6 +170,7 @@ export class ClientHandler {
     clearTimeout(this.#away.get(clientId));
     this.#away.delete(clientId);
     this.#received.delete(clientId);
+    this.#acks.drop(clientId);
     this.#held.delete(clientId);
     this.#connections.delete(clientId);
     if (!this.#clients.delete(clientId)) return;

@@ -2,22 +2,32 @@
  * Brings objects to this node from the node that has them, and serves this node's objects to
  * others. An object a client here needs, owned by another node, is subscribed to at its owner,
  * which answers when it is ready: small values inline, large ones with their location, which is
- * then pulled in chunks (CHUNK_BYTES, WINDOW chunks in flight) into one buffer here — shared
- * memory for large frames, so that workers here read it without another copy.
+ * then pulled: in one request when it fits in WHOLE_BYTES (the transport sends it in parts and
+ * writes them into one shared-memory buffer here, which becomes the stored value: one copy on
+ * arrival, and workers here read it in place), else in chunks of CHUNK_BYTES, WINDOW in flight,
+ * copied into one buffer.
  *
  * A node that subscribes or pulls counts as a holder at the other end ("peer:<nodeId>") until
  * it sends `release-object`.
  */
 import {
-  ERROR_CODES, DEFAULT_MAX_PAYLOAD_BYTES, SHARED_THRESHOLD_BYTES, allocateFrame, logger, type EncodedValue,
+  ERROR_CODES, DEFAULT_MAX_BATCH_BYTES, SHARED_THRESHOLD_BYTES, allocateFrame, logger, type EncodedValue,
   type ObjectLocation, type PeerMessage, type Result,
 } from '@weft/protocol';
 import type { ObjectEntry, ObjectStore } from './object-store.ts';
 import type { PeerNetwork } from './peer-network.ts';
 
-/** Bytes per pulled chunk: well under the frame limit, which a whole large object would pass. */
-const CHUNK_BYTES = Math.min(8 * 1024 * 1024, Math.floor(DEFAULT_MAX_PAYLOAD_BYTES / 2));
-const WINDOW = 4;
+/**
+ * Largest object pulled in one request. The transport cuts a value into frames (of 1 MiB) itself
+ * and streams them back to back, so a request is a unit of memory, not of flight: a whole object
+ * up to this size comes in one, without a gap between requests or a copy out of a chunk's buffer.
+ * Far under the bytes one batch may carry (DEFAULT_MAX_BATCH_BYTES).
+ */
+const WHOLE_BYTES = Math.min(512 * 1024 * 1024, Math.floor(DEFAULT_MAX_BATCH_BYTES / 4));
+/** Bytes per chunk of a larger object: each is copied into the object's buffer, so its buffer is extra memory while in flight. */
+const CHUNK_BYTES = Math.min(64 * 1024 * 1024, WHOLE_BYTES);
+/** Chunks of a larger object in flight at once. */
+const WINDOW = 2;
 
 interface Pull {
   location: ObjectLocation;
@@ -165,8 +175,10 @@ export class ObjectResolver {
   #pull(location: ObjectLocation): void {
     if (this.#pulls.has(location.objectId)) return;
     this.#log.debug({ objectId: location.objectId, from: location.nodeId, bytes: location.size }, 'pulling object');
-    // The buffer first, so that taking it (or faulting it in) overlaps the first chunks' flight.
-    const pull: Pull = { location, buffer: location.size > 0 ? allocateFrame(location.size) : undefined, next: 0, received: 0, requests: new Map() };
+    // The buffer first, so that taking it (or faulting it in) overlaps the first chunks' flight;
+    // an object that comes in one chunk arrives in a buffer of its own (see #chunk).
+    const buffer = location.size > WHOLE_BYTES ? allocateFrame(location.size) : undefined;
+    const pull: Pull = { location, buffer, next: 0, received: 0, requests: new Map() };
     this.#pulls.set(location.objectId, pull);
     for (let i = 0; i < WINDOW; i++) this.#request(pull);
   }
@@ -175,7 +187,7 @@ export class ObjectResolver {
     if (pull.next >= pull.location.size && pull.location.size > 0) return;
     if (pull.location.size === 0 && pull.next > 0) return;
     const requestId = this.#nextRequestId++;
-    const length = Math.min(CHUNK_BYTES, pull.location.size - pull.next);
+    const length = pull.location.size <= WHOLE_BYTES ? pull.location.size : Math.min(CHUNK_BYTES, pull.location.size - pull.next);
     pull.requests.set(requestId, pull.next);
     this.peers.send(pull.location.nodeId, { type: 'pull-object', requestId, objectId: pull.location.objectId, offset: pull.next, length });
     pull.next += Math.max(length, 1);
@@ -208,8 +220,13 @@ export class ObjectResolver {
       this.store.complete(message.objectId, { status: 'error', error: message.error });
       return;
     }
-    pull.buffer ??= allocateFrame(message.total);
-    pull.buffer.set(message.data, message.offset);
+    if (pull.buffer === undefined && message.offset === 0 && message.data.byteLength === message.total) {
+      // The whole object in one chunk: its bytes, copied out of the network frames already, are the value.
+      pull.buffer = ownValue({ data: message.data }).data;
+    } else {
+      pull.buffer ??= allocateFrame(message.total);
+      pull.buffer.set(message.data, message.offset);
+    }
     pull.received += message.data.byteLength;
     this.#bytesPulled += message.data.byteLength;
     if (pull.received >= message.total) {
@@ -231,14 +248,16 @@ export function ownBytes(result: Result): Result {
 
 /**
  * An encoded value copied out of the network frame it arrived in (shared memory when large).
- * Bytes that already own their whole buffer (the transport copies small frames' fields out, and a
- * value from this process's own queue) are kept: copying them again would buy nothing.
+ * Bytes that already own their buffer are kept, copying them again would buy nothing: small
+ * fields, which the transport copies out of small frames, and shared memory at the start of its
+ * buffer, which no socket reads into: the transport wrote a large attachment there (a buffer of
+ * the memory pool, whose length is rounded up: the value need not fill it).
  */
 export function ownValue(value: EncodedValue): EncodedValue {
   const bytes = value.data;
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
   const shared = bytes.buffer instanceof SharedArrayBuffer;
-  if (whole && (shared || bytes.byteLength < SHARED_THRESHOLD_BYTES)) return value;
+  if (shared ? bytes.byteOffset === 0 : whole && bytes.byteLength < SHARED_THRESHOLD_BYTES) return value;
   const data = allocateFrame(bytes.byteLength);
   data.set(bytes);
   return value.refs ? { data, refs: value.refs } : { data };

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { encode, inProcessPair, type PeerInfo, type PeerMessage, type Result } from '@weft/protocol';
 import { Borrows } from '../src/borrows.ts';
-import { ObjectResolver } from '../src/object-resolver.ts';
+import { ObjectResolver, ownValue } from '../src/object-resolver.ts';
 import { ObjectStore, type ObjectEntry } from '../src/object-store.ts';
 import { PeerNetwork } from '../src/peer-network.ts';
 
@@ -300,5 +300,23 @@ describe('bringing values to the node that needs them', () => {
     b.resolver.nodeDied('node-a', rebuild);
     expect(rebuilt).toHaveLength(2); // x's owner died; its bytes were never on a node it could rebuild from
     expect(await x).toMatchObject({ status: 'error', error: { code: 'OBJECT_LOST', message: expect.stringMatching(/node node-a, which held it \(its owner\), died/) } });
+  });
+});
+
+describe('ownValue', () => {
+  it('keeps shared memory at the start of its buffer (what the transport wrote a large attachment into), even when the buffer is longer', () => {
+    const placed = new Uint8Array(new SharedArrayBuffer(2 * 1024 * 1024), 0, 1024 * 1024 + 7);
+    expect(ownValue({ data: placed }).data).toBe(placed);
+  });
+
+  it('copies a large view of a network frame into shared memory, and keeps a small field that owns its buffer', () => {
+    const frame = Buffer.alloc(1024 * 1024);
+    const view = frame.subarray(10, 512 * 1024);
+    const owned = ownValue({ data: view }).data;
+    expect(owned).not.toBe(view);
+    expect(owned.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Buffer.from(owned).equals(view)).toBe(true);
+    const small = new Uint8Array(100);
+    expect(ownValue({ data: small }).data).toBe(small);
   });
 });
