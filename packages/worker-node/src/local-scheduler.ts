@@ -32,7 +32,7 @@ import { describeResources, fits } from './resources.ts';
 import { RunTimes } from './run-times.ts';
 import { SPILL_SHORT_MS, shouldSpill } from './spill-policy.ts';
 import { SpilledTasks, afterNodeLoss } from './spilled-tasks.ts';
-import { newTaskRecord, type ClusterLink, type TaskRecord } from './task-record.ts';
+import { newTaskRecord, noTasks, type ClusterLink, type TaskRecord } from './task-record.ts';
 import { TaskLog } from './task-log.ts';
 import { afterExit, crashError, describeExit } from './worker-exit.ts';
 import { TaskQueue } from './task-queue.ts';
@@ -46,6 +46,8 @@ const PIPELINE_DEPTH = 16;
 export class LocalScheduler {
   readonly #tasks = new Map<string, TaskRecord>();
   readonly #queue = new TaskQueue<TaskRecord>();
+  /** Tasks in #tasks by state (see task-record.ts). */
+  readonly #counts = noTasks();
   /** Counts dispatch passes (see WorkerPool.pipelineWorker). */
   #dispatchPass = 0;
   readonly #total: ResourceSet;
@@ -107,10 +109,13 @@ export class LocalScheduler {
       return;
     }
     // A task this node spilled that the head placed back here runs here now, under a new record.
-    if (live !== undefined) this.store.unpin(live.pinned);
+    if (live !== undefined) {
+      this.store.unpin(live.pinned);
+      this.#counts[live.state] -= 1;
+    }
     this.store.addHolder(spec.taskId, owner);
     if (ownerNode !== undefined) this.store.returnResultTo(spec.taskId, ownerNode);
-    const task = newTaskRecord(spec, ownerNode);
+    const task = newTaskRecord(spec, ownerNode, this.#counts);
     this.#tasks.set(spec.taskId, task);
     this.#taskLog.submitted(task);
     this.store.pin(task.pinned);
@@ -205,7 +210,7 @@ export class LocalScheduler {
       return;
     }
     task.state = 'finished';
-    this.#tasks.delete(taskId);
+    this.#forget(task);
     this.#spilled.remember(task.spec);
     this.store.located(this.store.ensure(taskId), outcome);
     this.store.unpin(task.pinned);
@@ -224,7 +229,7 @@ export class LocalScheduler {
     this.#spilled.forget(objectId);
     this.store.rebuilding(entry);
     this.#log.warn({ objectId, name: spec.name }, 'object lost with its node; re-running the task that made it');
-    const task = newTaskRecord(spec, undefined);
+    const task = newTaskRecord(spec, undefined, this.#counts);
     this.#tasks.set(spec.taskId, task);
     this.store.pin(task.pinned);
     this.#admit(task);
@@ -416,7 +421,7 @@ export class LocalScheduler {
   #finish(task: TaskRecord, result: Result): void {
     task.state = 'finished';
     this.#taskLog.finished(task, result.status === 'error' ? result.error : undefined);
-    this.#tasks.delete(task.spec.taskId);
+    this.#forget(task);
     this.store.complete(task.spec.taskId, result);
     this.store.unpin(task.pinned);
   }
@@ -432,11 +437,16 @@ export class LocalScheduler {
     return this.#taskLog.drain();
   }
 
-  /** Counts by state, for status and tests. */
+  /** Counts by state of the tasks here (kept as they change), for heartbeats, status and tests. */
   counts(): Record<TaskRecord['state'], number> {
-    const counts = { waiting: 0, queued: 0, assigned: 0, running: 0, spilled: 0, finished: 0 };
-    for (const task of this.#tasks.values()) counts[task.state] += 1;
-    return counts;
+    return { ...this.#counts };
+  }
+
+  /** A finished task leaves the records (and the counts). */
+  #forget(task: TaskRecord): void {
+    if (this.#tasks.get(task.spec.taskId) !== task) return;
+    this.#tasks.delete(task.spec.taskId);
+    this.#counts[task.state] -= 1;
   }
 }
 

@@ -45,9 +45,47 @@ export interface TaskRecord {
   eventBatch: number;
 }
 
-/** A new record of a task waiting for its arguments, pinning them (and the refs inside them). */
-export function newTaskRecord(spec: TaskSpec, ownerNode: string | undefined): TaskRecord {
-  const pinned = argumentObjectIds(spec);
-  return { spec, state: 'waiting', ownerNode, placed: ownerNode !== undefined, placedOn: undefined, missingDeps: 0, retries: 0,
-    worker: undefined, waits: 0, pinned, event: undefined, eventBatch: 0 };
+/** How many tasks are in each state, kept as their records change (a heartbeat reads it: no walk over every task). */
+export type StateCounts = Record<TaskRecord['state'], number>;
+
+/** A task record whose state changes are counted in `counts`. */
+class CountedTask implements TaskRecord {
+  placedOn: string | undefined = undefined;
+  missingDeps = 0;
+  retries = 0;
+  yielded?: boolean;
+  worker: WorkerHandle | undefined = undefined;
+  waits = 0;
+  group?: TaskGroup | undefined;
+  event: TaskEvent | undefined = undefined;
+  eventBatch = 0;
+  #state: TaskRecord['state'] = 'waiting';
+  readonly placed: boolean;
+  readonly pinned: string[];
+
+  constructor(readonly spec: TaskSpec, readonly ownerNode: string | undefined, private readonly counts: StateCounts) {
+    this.placed = ownerNode !== undefined;
+    this.pinned = argumentObjectIds(spec);
+    counts.waiting += 1;
+  }
+
+  get state(): TaskRecord['state'] {
+    return this.#state;
+  }
+
+  set state(next: TaskRecord['state']) {
+    this.counts[this.#state] -= 1;
+    this.counts[next] += 1;
+    this.#state = next;
+  }
+}
+
+/** Counts of no task. */
+export function noTasks(): StateCounts {
+  return { waiting: 0, queued: 0, assigned: 0, running: 0, spilled: 0, finished: 0 };
+}
+
+/** A new record of a task waiting for its arguments, pinning them (and the refs inside them); its states are counted in `counts`. */
+export function newTaskRecord(spec: TaskSpec, ownerNode: string | undefined, counts: StateCounts = noTasks()): TaskRecord {
+  return new CountedTask(spec, ownerNode, counts);
 }
