@@ -35,7 +35,11 @@ export function clusterProgress(name: string, total: number | undefined): Progre
     done: 0, failed: 0, ...(total !== undefined ? { total } : {}), startedAt: Date.now(), updatedAt: Date.now(), state: 'running',
   };
   let lastSent = 0;
+  /** A send held back by the rate limit, due REPORT_EVERY_MS after the last one. */
+  let trailing: NodeJS.Timeout | undefined;
   const send = (): void => {
+    clearTimeout(trailing);
+    trailing = undefined;
     status.updatedAt = Math.max(Date.now(), status.updatedAt);
     lastSent = status.updatedAt;
     runtime.send({ type: 'map-progress', map: { ...status } });
@@ -45,7 +49,13 @@ export function clusterProgress(name: string, total: number | undefined): Progre
     update: (delta) => {
       status.done += delta.done;
       status.failed += delta.failed;
-      if (Date.now() - lastSent >= REPORT_EVERY_MS) send();
+      const since = Date.now() - lastSent;
+      if (since >= REPORT_EVERY_MS) send();
+      else if (!trailing) {
+        // The last change is reported too, even when nothing changes after it (the consumer paused).
+        trailing = setTimeout(send, REPORT_EVERY_MS - since);
+        trailing.unref();
+      }
     },
     stop: (finished) => {
       status.state = finished ? 'finished' : status.failed > 0 ? 'failed' : 'cancelled';
