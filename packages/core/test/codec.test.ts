@@ -204,6 +204,11 @@ describe('arrays built in place (alloc)', () => {
     const frame = encode({ name: 'prices', data: array, meta: new Map([['n', 10]]) }).data;
     expect(frame.buffer).toBe(array.buffer);
     expect(decode(frame)).toEqual({ name: 'prices', data: Int32Array.from([1, 2, 3, 0, 0, 0, 0, 0, 0, 0]), meta: new Map([['n', 10]]) });
+    // A length that is not a multiple of 8 ends the frame with the array.
+    const odd = allocateArray(Uint8Array, 11).fill(3);
+    const oddFrame = encode(odd).data;
+    expect(oddFrame.buffer).toBe(odd.buffer);
+    expect(decode(oddFrame)).toEqual(new Uint8Array(11).fill(3));
     const a = allocateArray(Uint8Array, 8);
     const b = allocateArray(Uint8Array, 8);
     const both = encode([a, b]).data;

@@ -275,45 +275,47 @@ function inPlaceFrame(header: Uint8Array, buffers: ArrayBufferView[], shared: bo
   const entry = inPlace.get(view.buffer);
   if (!entry || entry.taken || view.byteOffset !== entry.dataStart || view.byteLength !== entry.bytes) return undefined;
   if (!shared && view.buffer instanceof SharedArrayBuffer) return undefined;
-  const headerStart = TABLE_OFFSET + 16;
-  const dataOffset = align8(headerStart + header.length);
+  const { offsets } = layout(header, buffers);
+  const dataOffset = offsets[0] as number;
   if (dataOffset > IN_PLACE_PREFIX_BYTES) return undefined;
   entry.taken = true;
-  const frameStart = entry.dataStart - dataOffset;
-  const frame = new Uint8Array(view.buffer, frameStart, dataOffset + entry.bytes);
-  frame.fill(0, 0, dataOffset);
-  const dv = new DataView(frame.buffer, frame.byteOffset, dataOffset);
-  frame[0] = FORMAT_BUFFERS;
-  dv.setUint32(4, header.length, true);
-  dv.setUint32(8, 1, true);
-  dv.setFloat64(TABLE_OFFSET, dataOffset, true);
-  dv.setFloat64(TABLE_OFFSET + 8, entry.bytes, true);
-  frame.set(header, headerStart);
+  // The room before the array is fresh memory (zeros), taken once: only the head is written.
+  const frame = new Uint8Array(view.buffer, entry.dataStart - dataOffset, dataOffset + entry.bytes);
+  writeHead(frame, header, buffers, offsets);
   return frame;
 }
 
-function bufferFrame(header: Uint8Array, buffers: ArrayBufferView[], shared: boolean): Uint8Array {
-  const placed = inPlaceFrame(header, buffers, shared);
-  if (placed) return placed;
-  const headerStart = TABLE_OFFSET + buffers.length * 16;
-  let size = align8(headerStart + header.length);
+/** Where each buffer of a frame goes (8-aligned, after the table and the header), and the frame's size. */
+function layout(header: Uint8Array, buffers: ArrayBufferView[]): { offsets: number[]; size: number } {
+  let size = align8(TABLE_OFFSET + buffers.length * 16 + header.length);
   const offsets: number[] = [];
   for (const view of buffers) {
     offsets.push(size);
     size = align8(size + view.byteLength);
   }
-  const frame = allocate(size, shared);
-  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  return { offsets, size };
+}
+
+/** Write a frame's format, lengths, buffer table and msgpack header (not the buffers). */
+function writeHead(frame: Uint8Array, header: Uint8Array, buffers: ArrayBufferView[], offsets: number[]): void {
+  const dv = new DataView(frame.buffer, frame.byteOffset, TABLE_OFFSET + buffers.length * 16);
   frame[0] = FORMAT_BUFFERS;
   dv.setUint32(4, header.length, true);
   dv.setUint32(8, buffers.length, true);
   buffers.forEach((view, i) => {
-    const offset = offsets[i] as number;
-    dv.setFloat64(TABLE_OFFSET + i * 16, offset, true);
+    dv.setFloat64(TABLE_OFFSET + i * 16, offsets[i] as number, true);
     dv.setFloat64(TABLE_OFFSET + i * 16 + 8, view.byteLength, true);
-    frame.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), offset);
   });
-  frame.set(header, headerStart);
+  frame.set(header, TABLE_OFFSET + buffers.length * 16);
+}
+
+function bufferFrame(header: Uint8Array, buffers: ArrayBufferView[], shared: boolean): Uint8Array {
+  const placed = inPlaceFrame(header, buffers, shared);
+  if (placed) return placed;
+  const { offsets, size } = layout(header, buffers);
+  const frame = allocate(size, shared);
+  writeHead(frame, header, buffers, offsets);
+  buffers.forEach((view, i) => frame.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), offsets[i] as number));
   return frame;
 }
 
