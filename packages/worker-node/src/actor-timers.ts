@@ -15,12 +15,15 @@ export class ActorTimers {
   readonly #pending = new Map<string, Map<object, Clear>>();
   /** The actor of each pending tracked timer. */
   readonly #owner = new WeakMap<object, string>();
+  #installed = false;
 
   /**
-   * Wrap the global timer functions (once per worker). `currentActor` names the actor whose code
+   * Wrap the global timer functions (the first call; later ones do nothing). `currentActor` names the actor whose code
    * runs now, or undefined.
    */
   install(currentActor: () => string | undefined, target: TimerGlobals = globalThis): void {
+    if (this.#installed) return;
+    this.#installed = true;
     const g = target as unknown as Record<string, unknown>;
     const setTimeoutOriginal = target.setTimeout;
     const setIntervalOriginal = target.setInterval;

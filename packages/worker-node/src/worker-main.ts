@@ -46,8 +46,9 @@ runtime.send = (message) => {
 setRuntime(runtime);
 const loader = new ModuleLoader(data.workingDir, state, data.localJobId);
 const executor = new Executor(runtime, loader);
+// Timers are filed by actor only in a worker that hosts actors (wrapped at its first one): task
+// workers keep the plain timer functions.
 const timers = new ActorTimers();
-timers.install(() => taskScope.getStore()?.actorId);
 const actor = new ActorHost(runtime, loader, timers);
 runtime.onOtherMessage = (message) => {
   switch (message.type) {
@@ -55,6 +56,7 @@ runtime.onOtherMessage = (message) => {
       executor.execute(message.task, message.argValues, message.join === true);
       return;
     case 'create-actor-instance':
+      timers.install(() => taskScope.getStore()?.actorId);
       void actor.create(message.spec, message.argValues);
       return;
     case 'actor-call':
