@@ -103,7 +103,8 @@ setHandleFactory(makeHandle);
 function callMethod(actorId: string, method: string, name: string, args: unknown[]): ObjectRef<unknown> {
   const runtime = requireRuntime(`${name}.remote()`);
   const callId = runtime.newId();
-  return runtime.callActor({ callId, actorId, method, name, ...encodeArgs(args, name) });
+  const encoded = encodeArgs(args, name);
+  return runtime.callActor({ callId, actorId, method, name, args: encoded.args, argRefs: encoded.argRefs });
 }
 
 /** Check actor options; throws TypeError/RangeError naming the option. */

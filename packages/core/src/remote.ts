@@ -130,6 +130,9 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
   // The descriptor depends only on the working directory: computed once per runtime, not per call.
   let descriptor: FunctionDescriptor | undefined;
   let descriptorDir: string | undefined;
+  // One resources object per set of options, shared (frozen) by their tasks: a node packs a run of
+  // them for a worker by comparing references (port-runs.ts).
+  const resourcesFor = new WeakMap<Required<TaskOptions>, ResourceSet>();
   const submit = (opts: Required<TaskOptions>, args: unknown[], batch?: TaskBatch): ObjectRef<Awaited<ReturnType<F>>> => {
     const runtime = requireRuntime(`${callName}.remote()`);
     // Inside a task, the task's job and its folder (a worker runs tasks of many jobs).
@@ -140,9 +143,12 @@ function makeRemoteFunction<F extends (...args: never[]) => unknown>(options: Ta
       descriptor = { module: modulePathFor(module, descriptorDir), name: key };
     }
     const taskId = runtime.newId();
+    let resources = resourcesFor.get(opts);
+    if (!resources) resourcesFor.set(opts, (resources = Object.freeze(resourcesOf(opts))));
+    const encoded = encodeArgs(args, callName);
     const task: TaskSpec = {
       taskId, jobId: scope?.jobId ?? runtime.identity.jobId, fn: descriptor, name: opts.name || name,
-      ...encodeArgs(args, callName), resources: resourcesOf(opts), maxRetries: opts.maxRetries,
+      args: encoded.args, argRefs: encoded.argRefs, resources, maxRetries: opts.maxRetries,
       retryExceptions: opts.retryExceptions,
     };
     if (opts.maxConcurrency > 1) task.maxConcurrency = opts.maxConcurrency;

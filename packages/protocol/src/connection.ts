@@ -6,6 +6,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import { logger } from './logger.ts';
 import { MicrotaskBatcher } from './batcher.ts';
 import { ProtocolError, type Validator } from './validate.ts';
+import type { PortRuns } from './port-runs.ts';
 
 /** One end of a channel carrying `Out` messages out and `In` messages in. */
 export interface Connection<In, Out> {
@@ -79,7 +80,7 @@ export function inProcessPair<A, B>(): [Connection<A, B>, Connection<B, A>] {
 }
 
 /** Options of a {@link PortConnection}. */
-export interface PortConnectionOptions<In> {
+export interface PortConnectionOptions<In, Out = unknown> {
   /**
    * Checks each message that arrives. One that fails is dropped and logged, and the port stays
    * open: a malformed message from a worker is a bug in it, not a reason to lose its other
@@ -89,6 +90,11 @@ export interface PortConnectionOptions<In> {
   validate?: Validator<In>;
   /** Who sends on the port, for logs. @default 'port' */
   remote?: string;
+  /**
+   * Packs runs of like messages going out and expands those coming in (port-runs.ts); a run that
+   * arrives malformed is dropped and logged as a malformed message is. Both ends must use it.
+   */
+  runs?: PortRuns<In, Out>;
 }
 
 const portLog = logger('port');
@@ -98,12 +104,14 @@ export class PortConnection<In, Out> extends BatchingConnection<In, Out> {
   readonly #port: MessagePort | Worker;
   readonly #validate: Validator<In> | undefined;
   readonly #remote: string;
-  constructor(port: MessagePort | Worker, options: PortConnectionOptions<In> = {}) {
+  readonly #runs: PortRuns<In, Out> | undefined;
+  constructor(port: MessagePort | Worker, options: PortConnectionOptions<In, Out> = {}) {
     super();
     this.#port = port;
     this.#validate = options.validate;
     this.#remote = options.remote ?? 'port';
-    port.on('message', (batch: unknown) => (this.#validate === undefined ? this.receive(batch as In[]) : this.#receiveChecked(batch)));
+    this.#runs = options.runs;
+    port.on('message', (batch: unknown) => (this.#validate === undefined && this.#runs === undefined ? this.receive(batch as In[]) : this.#receiveChecked(batch)));
   }
 
   #receiveChecked(batch: unknown): void {
@@ -112,23 +120,34 @@ export class PortConnection<In, Out> extends BatchingConnection<In, Out> {
       return;
     }
     for (const raw of batch) {
-      let message: In;
+      let messages: In[] | undefined;
+      let message: In | undefined;
       try {
-        message = this.#validate!(raw);
+        messages = this.#runs?.expand(raw);
+        // The messages of a run are made by expand, whole: only the run itself needs checking.
+        if (messages === undefined) message = this.#validate === undefined ? (raw as In) : this.#validate(raw);
       } catch (error) {
         const reason = error instanceof ProtocolError ? error.reason : String(error);
         portLog.warn({ remote: this.#remote, reason }, 'dropped a malformed message');
         continue;
       }
-      try {
-        this.handler(message);
-      } catch (error) {
-        // A bug in the handler: keep the port's listener, and the process, alive.
-        portLog.error({ err: error, remote: this.#remote, type: (message as { type?: unknown }).type }, 'message handler threw');
-      }
+      if (messages === undefined) this.#handle(message as In);
+      else for (const expanded of messages) this.#handle(expanded);
     }
   }
+
+  #handle(message: In): void {
+    // A trusted port (a worker reading its node's) lets a throw out, as receive() does.
+    if (this.#validate === undefined) return this.handler(message);
+    try {
+      this.handler(message);
+    } catch (error) {
+      // A bug in the handler: keep the port's listener, and the process, alive.
+      portLog.error({ err: error, remote: this.#remote, type: (message as { type?: unknown }).type }, 'message handler threw');
+    }
+  }
+
   protected deliver(batch: Out[]): void {
-    this.#port.postMessage(batch);
+    this.#port.postMessage(this.#runs === undefined ? batch : this.#runs.pack(batch));
   }
 }

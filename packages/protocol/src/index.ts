@@ -23,6 +23,7 @@ export * from './logger.ts';
 export * from './batcher.ts';
 export * from './output-prefix.ts';
 export * from './connection.ts';
+export * from './port-runs.ts';
 export * from './liveness.ts';
 export * from './reconnecting.ts';
 export * from './ws-client.ts';

@@ -6,9 +6,10 @@ import {
   ERROR_CODES, encode, taskScope, toErrorPayload, type ActorCallSpec, type ActorSpec, type ClientRuntime,
   type EncodedValue, type Result,
 } from '@weft/protocol';
-import { decodeArgs, encodeResult, userError } from './executor.ts';
+import { decodeArgs, encodeResult, isThenable, userError } from './executor.ts';
 import type { ModuleLoader } from './module-loader.ts';
 import type { ActorTimers } from './actor-timers.ts';
+import { QuickCalls } from './quick-calls.ts';
 
 type Call = { call: ActorCallSpec; argValues: Array<[string, EncodedValue]> };
 
@@ -20,6 +21,10 @@ interface Hosted {
   running: number;
   /** Dropped (killed): its queued calls never start, and what it still returns is not reported. */
   dropped: boolean;
+  /** Set while #pump runs for it (a call that ends at once pumps again from inside). */
+  pumping: boolean;
+  /** Its class, as QuickCalls keys its methods: the class's module and name, then the method. */
+  readonly classKey: string;
 }
 
 /**
@@ -34,17 +39,20 @@ export class ActorHost {
   readonly #actors = new Map<string, Hosted>();
 
   readonly #timers: ActorTimers | undefined;
+  readonly #quick: QuickCalls;
 
-  /** `timers`: the worker's timers by actor, cleared when an actor is dropped. */
-  constructor(runtime: ClientRuntime, loader: ModuleLoader, timers?: ActorTimers) {
+  /** `timers`: the worker's timers by actor, cleared when an actor is dropped; `quick`: when results leave (see QuickCalls). */
+  constructor(runtime: ClientRuntime, loader: ModuleLoader, timers?: ActorTimers, quick = new QuickCalls(() => {})) {
     this.#runtime = runtime;
     this.#loader = loader;
     this.#timers = timers;
+    this.#quick = quick;
   }
 
   /** Construct an actor and report how it went; calls for it that come meanwhile queue. */
   async create(spec: ActorSpec, argValues: Array<[string, EncodedValue]>): Promise<void> {
-    const hosted: Hosted = { spec, instance: undefined, queue: this.#actors.get(spec.actorId)?.queue ?? [], running: 0, dropped: false };
+    const hosted: Hosted = { spec, instance: undefined, queue: this.#actors.get(spec.actorId)?.queue ?? [], running: 0, dropped: false, pumping: false,
+      classKey: `${spec.jobId}\0${spec.cls.module}\0${spec.cls.name}\0` };
     this.#actors.set(spec.actorId, hosted);
     let result: Result;
     try {
@@ -95,22 +103,40 @@ export class ActorHost {
   }
 
   #pump(hosted: Hosted): void {
-    if (hosted.instance === undefined) return;
+    if (hosted.instance === undefined || hosted.pumping) return;
     const limit = hosted.spec.options.maxConcurrency ?? 1;
-    while (hosted.running < limit && !hosted.dropped) {
-      const next = hosted.queue.shift();
-      if (!next) return;
-      hosted.running += 1;
-      void this.#run(hosted, next).then((result) => {
-        hosted.running -= 1;
-        if (hosted.dropped) return;
-        this.#runtime.send({ type: 'task-done', taskId: next.call.callId, result });
-        this.#pump(hosted);
-      });
+    // A call that ends at once ends inside this loop and pumps again: the loop takes the next.
+    hosted.pumping = true;
+    try {
+      while (hosted.running < limit && !hosted.dropped) {
+        const next = hosted.queue.shift();
+        if (!next) return;
+        this.#start(hosted, next);
+      }
+    } finally {
+      hosted.pumping = false;
     }
   }
 
-  async #run(hosted: Hosted, { call, argValues }: Call): Promise<Result> {
+  #start(hosted: Hosted, next: Call): void {
+    hosted.running += 1;
+    const key = hosted.classKey + next.call.method;
+    this.#quick.starting(key);
+    const started = performance.now();
+    const finish = (result: Result): void => {
+      hosted.running -= 1;
+      this.#quick.ended(key, performance.now() - started);
+      if (hosted.dropped) return;
+      this.#runtime.send({ type: 'task-done', taskId: next.call.callId, result });
+      this.#pump(hosted);
+    };
+    const result = this.#run(hosted, next);
+    if (result instanceof Promise) void result.then(finish);
+    else finish(result);
+  }
+
+  /** A method call: its result, at once when the method returned a value, or a promise of it when it returned a thenable. */
+  #run(hosted: Hosted, { call, argValues }: Call): Result | Promise<Result> {
     const instance = hosted.instance;
     const method = instance?.[call.method];
     if (!instance || typeof method !== 'function') {
@@ -123,20 +149,29 @@ export class ActorHost {
     } catch (error) {
       return { status: 'error', error: toErrorPayload(error) };
     }
+    let value: unknown;
     try {
-      const job = { jobId: hosted.spec.jobId, workingDir: this.#loader.dirOf(hosted.spec.jobId) };
-      const value: unknown = await taskScope.run({ taskId: call.callId, name: call.name, actorId: call.actorId, ...job },
-        () => (method as (...a: unknown[]) => unknown).apply(instance, args));
-      // A generator object would encode as {} (it has no own fields): say what is not supported.
-      if (isGeneratorObject(value)) {
-        return { status: 'error', error: { code: ERROR_CODES.TASK_ERROR, taskName: call.name, remoteName: 'TypeError', remoteStack: '',
-          message: `${call.name} is a generator method: actor methods cannot stream yet; return an array, or yield from a remote function* (or async function*) instead` } };
-      }
-      return encodeResult(call.name, value);
+      const scope = { taskId: call.callId, name: call.name, actorId: call.actorId, jobId: hosted.spec.jobId, workingDir: this.#loader.dirOf(hosted.spec.jobId) };
+      value = taskScope.run(scope, () => (method as (...a: unknown[]) => unknown).apply(instance, args));
     } catch (error) {
       return { status: 'error', error: userError(call.name, error) };
     }
+    if (!isThenable(value)) return methodResult(call, value);
+    return Promise.resolve(value).then(
+      (resolved) => methodResult(call, resolved),
+      (error: unknown): Result => ({ status: 'error', error: userError(call.name, error) }),
+    );
   }
+}
+
+/** What a method returned, encoded; a generator object fails the call, saying why. */
+function methodResult(call: ActorCallSpec, value: unknown): Result {
+  // A generator object would encode as {} (it has no own fields): say what is not supported.
+  if (isGeneratorObject(value)) {
+    return { status: 'error', error: { code: ERROR_CODES.TASK_ERROR, taskName: call.name, remoteName: 'TypeError', remoteStack: '',
+      message: `${call.name} is a generator method: actor methods cannot stream yet; return an array, or yield from a remote function* (or async function*) instead` } };
+  }
+  return encodeResult(call.name, value);
 }
 
 /** Whether `value` is what calling a `function*` or `async function*` returns. */

@@ -87,7 +87,7 @@ export class WorkerAssignments {
       const result = this.store.get(id)?.result;
       if (result?.status === 'ok') argValues.push([id, result.value]);
     }
-    worker.conn.send({ type: 'execute-task', task: task.spec, argValues, ...(group ? { join: true } : {}) });
+    worker.conn.send(group ? { type: 'execute-task', task: task.spec, argValues, join: true } : { type: 'execute-task', task: task.spec, argValues });
   }
 
   /** Start the worker's next tasks as the worker itself does: whenever none is active. */

@@ -4,9 +4,10 @@
  */
 import { register } from 'node:module';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { ClientRuntime, PortConnection, markWorker, setRuntime, taskScope, type ClientMessage, type NodeToWorker } from '@weft/protocol';
+import { ClientRuntime, PortConnection, markWorker, workerSideRuns, setRuntime, taskScope, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import { claimNameThroughNode } from './name-claim.ts';
 import { Executor } from './executor.ts';
+import { QuickCalls } from './quick-calls.ts';
 import { ActorHost } from './actor-host.ts';
 import { ActorTimers } from './actor-timers.ts';
 import { ModuleLoader } from './module-loader.ts';
@@ -30,7 +31,7 @@ export interface WorkerData {
 const data = workerData as WorkerData;
 if (!parentPort) throw new Error('worker-main runs only in a worker_thread');
 const state = markWorker();
-const conn = new PortConnection<NodeToWorker, ClientMessage>(parentPort);
+const conn = new PortConnection<NodeToWorker, ClientMessage>(parentPort, { runs: workerSideRuns });
 const runtime = new ClientRuntime(conn, data);
 runtime.claimActorName = (name, actorId) => claimNameThroughNode(conn, name, actorId);
 const output = new OutputCapture(data.jobId, (chunks) => conn.send({ type: 'task-output', chunks }));
@@ -45,11 +46,12 @@ runtime.send = (message) => {
 };
 setRuntime(runtime);
 const loader = new ModuleLoader(data.workingDir, state, data.localJobId);
-const executor = new Executor(runtime, loader);
+const quick = new QuickCalls(() => conn.flush());
+const executor = new Executor(runtime, loader, quick);
 // Timers are filed by actor only in a worker that hosts actors (wrapped at its first one): task
 // workers keep the plain timer functions.
 const timers = new ActorTimers();
-const actor = new ActorHost(runtime, loader, timers);
+const actor = new ActorHost(runtime, loader, timers, quick);
 runtime.onOtherMessage = (message) => {
   switch (message.type) {
     case 'execute-task':

@@ -7,7 +7,7 @@
  * when the thread exits, for whatever reason; the pool reports it with the exit's cause.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { PortConnection, randomId, logger, validateClientMessage, type ClientMessage, type NodeToWorker } from '@weft/protocol';
+import { PortConnection, nodeSideRuns, randomId, logger, validateClientMessage, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import type { WorkerData } from './worker-main.ts';
 import { TsCompiler, expectsTypeScript } from './ts-compiler.ts';
 
@@ -58,7 +58,7 @@ export class WorkerHandle {
     this.role = role;
     this.thread = thread;
     // What a worker sends is checked as a driver's messages are: user code runs in it, and may post on its port.
-    this.conn = new PortConnection<ClientMessage, NodeToWorker>(thread, { validate: validateClientMessage, remote: `worker ${id}` });
+    this.conn = new PortConnection<ClientMessage, NodeToWorker>(thread, { validate: validateClientMessage, remote: `worker ${id}`, runs: nodeSideRuns });
     this.started = new Promise((resolve, reject) => {
       this.settleStart = (error) => (error ? reject(error) : resolve());
     });
