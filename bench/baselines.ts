@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import {
   W1_TASKS, W2_CALLS, W4_BIG_BYTES, W8_ITEMS, W8_PISCINA_CHUNKS, W5_LEAVES, W6_CHILDREN, W6_PARENTS, W7_TASKS,
-  WARMUP_TASKS, gbPerS, type RunContext, type WorkloadId,
+  WARMUP_BURSTS, WARMUP_SEQUENTIAL, WARMUP_TASKS, gbPerS, type RunContext, type WorkloadId,
 } from "./config.ts";
 import { now, quantile, secondsSince } from "./stats.ts";
 
@@ -59,8 +59,8 @@ async function poolFigures(ctx: RunContext): Promise<void> {
   try {
     await pool.run(0, { name: "tiny" });
     if (workloads.has("startup")) log.add("piscina.startup.s", secondsSince(t0));
-    await burst(pool, WARMUP_TASKS);
-    await roundTrips(pool, 50);
+    for (let b = 0; b < WARMUP_BURSTS; b++) await burst(pool, WARMUP_TASKS);
+    await roundTrips(pool, WARMUP_SEQUENTIAL);
     // W3's targets are ratios to piscina's W1 and W2 (an actor call should cost no more than a
     // pool task), so W3 alone measures them too.
     if (workloads.has("W1") || workloads.has("W3")) log.add("piscina.W1.tasks_per_s", W1_TASKS / (await burst(pool, W1_TASKS)));

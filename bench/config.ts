@@ -31,8 +31,8 @@ export const W3A_CALLS = 10_000;
 export const W3B_CALLS = 1_000;
 /** W3n: `inc` calls spread round-robin over one Counter per CPU, submitted before the first get. */
 export const W3N_CALLS = 10_000;
-/** W3: calls per actor before any clock starts (actor constructed, its module loaded, call path compiled). */
-export const W3_WARMUP_CALLS = 500;
+/** W3: calls per actor in a burst before any clock starts (actor constructed, its module loaded, call path compiled); then WARMUP_SEQUENTIAL one at a time. */
+export const W3_WARMUP_CALLS = 5_000;
 /** W4: bytes of the large Float64Array (100 MB, 12.5 M doubles). */
 export const W4_BIG_BYTES = 100_000_000;
 /** W4: bytes of the small array in the put+get loop (1 MB). */
@@ -70,11 +70,18 @@ export const W11_BYTES = 10_000_000;
 /** W11: cache hits measured (each a `.remote()` and a `get`). */
 export const W11_HITS = 30;
 /**
- * Tiny tasks run after start-up and before any clock starts: they make every worker load the
- * task module and let the JIT compile the submit and reply paths, so the figures measure the
- * steady state. Start-up has its own figure.
+ * Tiny tasks run after start-up and before any clock starts, in WARMUP_BURSTS bursts and then one
+ * at a time: they make every worker load the task module and let the JIT compile the submit and
+ * reply paths, so the figures measure the steady state. Start-up has its own figure. Every runtime gets the
+ * same (piscina's pool, Ray through bench/ray_peers.py). Until 2026-12-01 it was 500 and 50: the
+ * JIT had not settled then (cluster W2 went from ~1.6 ms for the first thousand calls to ~0.55 ms
+ * by the fourth), so the figures measured the warm-up.
  */
-export const WARMUP_TASKS = 500;
+export const WARMUP_TASKS = 5_000;
+/** Bursts of WARMUP_TASKS in the warm-up: one was not enough for W1's path to reach its steady rate (it rose over the first ~20,000 tasks). */
+export const WARMUP_BURSTS = 4;
+/** The one-at-a-time part of the warm-up (tasks, and calls of each W3 actor). */
+export const WARMUP_SEQUENTIAL = 1_000;
 
 /** S1: actors created in a burst, each called once (`--scale-actors`). */
 export const S1_ACTORS = 10_000;

@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { Child } from "./child-process.ts";
 import {
   W1_TASKS, W2_CALLS, W3A_CALLS, W3B_CALLS, W3N_CALLS, W3_WARMUP_CALLS, W4_BIG_BYTES, W4_SMALL_BYTES, W4_SMALL_OPS, W5_LEAVES,
-  W6_CHILDREN, W6_PARENTS, W7_TASKS, W7_TASK_S, WARMUP_TASKS, type RunContext, type WorkloadId,
+  W6_CHILDREN, W6_PARENTS, W7_TASKS, W7_TASK_S, WARMUP_BURSTS, WARMUP_SEQUENTIAL, WARMUP_TASKS, type RunContext, type WorkloadId,
 } from "./config.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
@@ -72,7 +72,7 @@ export function probeRay(): RayProbe {
 /** The sizes of config.ts and the selected workloads, as bench/ray_peers.py reads them. */
 function scriptConfig(workloads: readonly WorkloadId[]): string {
   return JSON.stringify({
-    workloads, NUM_CPUS: RAY_NUM_CPUS, WARMUP_TASKS, W1_TASKS, W2_CALLS, W3A_CALLS, W3B_CALLS, W3N_CALLS, W3_WARMUP_CALLS,
+    workloads, NUM_CPUS: RAY_NUM_CPUS, WARMUP_TASKS, WARMUP_BURSTS, WARMUP_SEQUENTIAL, W1_TASKS, W2_CALLS, W3A_CALLS, W3B_CALLS, W3N_CALLS, W3_WARMUP_CALLS,
     W4_BIG_BYTES, W4_SMALL_BYTES, W4_SMALL_OPS, W5_LEAVES, W6_PARENTS, W6_CHILDREN, W7_TASKS, W7_TASK_S,
   });
 }

@@ -44,9 +44,8 @@ import ray  # noqa: E402
 import psutil  # noqa: E402  (after ray: ray ships it in ray/thirdparty_files, which `import ray` puts on sys.path)
 
 READY_PREFIX = "WEFT_RAY_FIGURES"
-# Tiny tasks and calls run before any clock starts, as on weft's side (config.ts WARMUP_TASKS
-# and W3_WARMUP_CALLS): Ray starts workers lazily, and the first calls import the task code.
-SEQUENTIAL_WARMUP = 50
+# Tiny tasks and calls run before any clock starts, as on weft's side (config.ts WARMUP_TASKS, WARMUP_BURSTS,
+# WARMUP_SEQUENTIAL and W3_WARMUP_CALLS): Ray starts workers lazily, and the first calls import the task code.
 # How long Ray's processes may take to exit after ray.shutdown() before we kill them by pid
 # (within the 5 s bench/child-process.ts gives after SIGTERM).
 LEFTOVER_GRACE_S = 3.0
@@ -142,8 +141,9 @@ def start(num_cpus, temp_dir):
 
 def warm_up(cfg):
     n = cfg["WARMUP_TASKS"]
-    check("warm-up", len(ray.get([tiny.remote(i) for i in range(n)])), n)
-    for i in range(SEQUENTIAL_WARMUP):
+    for _ in range(cfg["WARMUP_BURSTS"]):
+        check("warm-up", len(ray.get([tiny.remote(i) for i in range(n)])), n)
+    for i in range(cfg["WARMUP_SEQUENTIAL"]):
         ray.get(tiny.remote(i))
 
 
@@ -171,10 +171,10 @@ def w2(cfg, out):
 def warm_up_actor(cfg, counter):
     burst = cfg["W3_WARMUP_CALLS"]
     check("W3 warm-up burst", ray.get([counter.inc.remote(1) for _ in range(burst)])[-1], burst)
-    for _ in range(SEQUENTIAL_WARMUP):
+    for _ in range(cfg["WARMUP_SEQUENTIAL"]):
         ray.get(counter.inc.remote(1))
     n = ray.get(counter.value.remote())
-    check("W3 warm-up value", n, burst + SEQUENTIAL_WARMUP)
+    check("W3 warm-up value", n, burst + cfg["WARMUP_SEQUENTIAL"])
     return n
 
 

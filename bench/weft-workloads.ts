@@ -6,7 +6,7 @@ import { alloc, get, init, kill, put, shutdown, type ActorHandle } from "@weft/c
 import { Counter } from "./actors.ts";
 import {
   W1_TASKS, W2_CALLS, W3A_CALLS, W3B_CALLS, W3N_CALLS, W3_WARMUP_CALLS, W4_BIG_BYTES, W4_SMALL_BYTES, W4_SMALL_OPS, W5_LEAVES, W6_CHILDREN,
-  W6_PARENTS, W7_TASKS, W8_ITEMS, W10_ITEMS, WARMUP_TASKS, gbPerS, type RunContext, type WorkloadId,
+  W6_PARENTS, W7_TASKS, W8_ITEMS, W10_ITEMS, WARMUP_BURSTS, WARMUP_SEQUENTIAL, WARMUP_TASKS, gbPerS, type RunContext, type WorkloadId,
 } from "./config.ts";
 import { now, quantile, secondsSince } from "./stats.ts";
 import { add, leaf, parent, pi, spinItem, sum, tiny } from "./tasks.ts";
@@ -47,8 +47,8 @@ export async function attempt(ctx: RunContext, id: WorkloadId | "shutdown" | "cl
 
 /** Brings every worker to the steady state: task module loaded, submit and reply paths compiled. */
 export async function warmUp(): Promise<void> {
-  check("warm-up", (await get(Array.from({ length: WARMUP_TASKS }, (_, i) => tiny.remote(i)))).length, WARMUP_TASKS);
-  for (let i = 0; i < 50; i++) await get(tiny.remote(i));
+  for (let b = 0; b < WARMUP_BURSTS; b++) check("warm-up", (await get(Array.from({ length: WARMUP_TASKS }, (_, i) => tiny.remote(i)))).length, WARMUP_TASKS);
+  for (let i = 0; i < WARMUP_SEQUENTIAL; i++) await get(tiny.remote(i));
 }
 
 /** Starts the embedded cluster and waits for a first task; returns seconds (the start-up figure). */
@@ -88,9 +88,9 @@ export async function w2(ctx: RunContext): Promise<void> {
 async function warmUpActor(counter: ActorHandle<Counter>): Promise<number> {
   const burst = await get(Array.from({ length: W3_WARMUP_CALLS }, () => counter.inc.remote(1)));
   check("W3 warm-up burst", burst[W3_WARMUP_CALLS - 1], W3_WARMUP_CALLS);
-  for (let i = 0; i < 50; i++) await get(counter.inc.remote(1));
+  for (let i = 0; i < WARMUP_SEQUENTIAL; i++) await get(counter.inc.remote(1));
   const n = await get(counter.value.remote());
-  check("W3 warm-up value", n, W3_WARMUP_CALLS + 50);
+  check("W3 warm-up value", n, W3_WARMUP_CALLS + WARMUP_SEQUENTIAL);
   return n;
 }
 
