@@ -74,14 +74,17 @@ export const W11_HITS = 30;
  * at a time: they make every worker load the task module and let the JIT compile the submit and
  * reply paths, so the figures measure the steady state. Start-up has its own figure. Every runtime gets the
  * same (piscina's pool, Ray through bench/ray_peers.py). Until 2026-12-01 it was 500 and 50: the
- * JIT had not settled then (cluster W2 went from ~1.6 ms for the first thousand calls to ~0.55 ms
+ * JIT had not settled then (cluster W2 went from ~1.4 ms for the first thousand calls to ~0.42 ms
  * by the fourth), so the figures measured the warm-up.
  */
 export const WARMUP_TASKS = 5_000;
 /** Bursts of WARMUP_TASKS in the warm-up: one was not enough for W1's path to reach its steady rate (it rose over the first ~20,000 tasks). */
 export const WARMUP_BURSTS = 4;
-/** The one-at-a-time part of the warm-up (tasks, and calls of each W3 actor). */
-export const WARMUP_SEQUENTIAL = 1_000;
+/**
+ * The one-at-a-time part of the warm-up (tasks, and calls of each W3 actor). Cluster W2 took
+ * ~3,000 sequential calls to settle (1.35 ms, 0.71, 0.47, then 0.42 ms per thousand).
+ */
+export const WARMUP_SEQUENTIAL = 3_000;
 
 /** S1: actors created in a burst, each called once (`--scale-actors`). */
 export const S1_ACTORS = 10_000;
