@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '../src/codec.ts';
 import { PortConnection } from '../src/connection.ts';
 import type { ClientMessage, NodeToWorker, TaskSpec } from '../src/messages.ts';
-import { MAX_PACKED_FRAME_BYTES, MAX_RUN, nodeSideRuns, workerSideRuns } from '../src/port-runs.ts';
+import { MAX_PACKED_FRAME_BYTES, MAX_RUN, TASK_RUN_FIELDS, nodeSideRuns, sameTask, workerSideRuns } from '../src/port-runs.ts';
 import { validateClientMessage } from '../src/validate.ts';
 
 const channels: MessageChannel[] = [];
@@ -68,6 +68,19 @@ describe('runs of tasks to a worker', () => {
       'task-run', 'execute-task', 'task-run', 'execute-task', 'execute-task', 'drop-task', 'execute-task', 'execute-task', 'execute-task', 'task-run',
     ]);
     expect(plain(received)).toEqual(plain(batch));
+  });
+
+  it('tells apart two specs that differ in any field but their id and arguments', () => {
+    const base = (task(0) as { task: TaskSpec }).task;
+    const other: { [K in keyof typeof TASK_RUN_FIELDS]: unknown } = {
+      jobId: 'job-2', name: 'other', maxRetries: 0, retryExceptions: true, maxConcurrency: 4, generator: true, parentTaskId: 'task-p',
+      fn: { module: 'tasks.ts', name: 'other' }, resources: { CPU: 1, gpu: 1 }, argRefs: [[0, 'obj-1']], batch: { offset: 0 },
+    };
+    expect(sameTask(base, { ...base, taskId: 'task-other', args: encode([99]) })).toBe(true);
+    expect(sameTask(base, { ...base, fn: { ...fn }, resources: { ...resources } })).toBe(true);
+    for (const key of Object.keys(TASK_RUN_FIELDS) as Array<keyof typeof TASK_RUN_FIELDS>) {
+      expect([key, sameTask(base, { ...base, [key]: other[key] })]).toEqual([key, false]);
+    }
   });
 
   it('makes runs of at most MAX_RUN tasks', async () => {
