@@ -125,9 +125,11 @@ export class ActorHost {
     const started = performance.now();
     const finish = (result: Result): void => {
       hosted.running -= 1;
-      this.#quick.ended(key, performance.now() - started);
+      const runMs = performance.now() - started;
+      this.#quick.ended(key, runMs);
       if (hosted.dropped) return;
-      this.#runtime.send({ type: 'task-done', taskId: next.call.callId, result });
+      // runMs as tasks report it: results that carry it go back in runs (port-runs.ts).
+      this.#runtime.send({ type: 'task-done', taskId: next.call.callId, result, runMs });
       this.#pump(hosted);
     };
     const result = this.#run(hosted, next);
