@@ -3,13 +3,15 @@
  * Executor), and their results leave together, at its end: one message to the node, not one per
  * task. A task that runs long would hold back the results before it, so before a call that is
  * not known to be quick, what waits is sent first. A function (or a method of an actor class) is
- * quick when its last call here took less than {@link QUICK_MS}.
+ * quick while every call of it here has taken less than {@link QUICK_MS}: one slower call makes
+ * it not quick for the rest of the worker's life, so a function that is usually fast and
+ * sometimes slow holds back the results before it at most once.
  */
 export const QUICK_MS = 1;
 
 export class QuickCalls {
-  /** How long the last call of each function or method took here, ms, by the key its caller gives. */
-  readonly #lastMs = new Map<string, number>();
+  /** Whether each function or method (by the key its caller gives) has always been quick here. */
+  readonly #quick = new Map<string, boolean>();
   readonly #flush: () => void;
 
   /** @param flush sends now what the worker has sent so far. */
@@ -19,11 +21,12 @@ export class QuickCalls {
 
   /** A call of `key` starts. */
   starting(key: string): void {
-    if (!((this.#lastMs.get(key) ?? QUICK_MS) < QUICK_MS)) this.#flush();
+    if (this.#quick.get(key) !== true) this.#flush();
   }
 
   /** A call of `key` took `ms`. */
   ended(key: string, ms: number): void {
-    this.#lastMs.set(key, ms);
+    if (ms >= QUICK_MS) this.#quick.set(key, false);
+    else if (!this.#quick.has(key)) this.#quick.set(key, true);
   }
 }

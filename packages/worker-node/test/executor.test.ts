@@ -33,6 +33,11 @@ const functions: Record<string, (...args: unknown[]) => unknown> = {
     busyFor(5);
     return x;
   },
+  // Quick but for one argument.
+  sometimes: (x) => {
+    if (x === 'slow') busyFor(5);
+    return x;
+  },
 };
 
 function setUp() {
@@ -105,5 +110,20 @@ describe('Executor', () => {
     await settle(20);
     expect(flushes).toEqual([2 + 3]);
     expect(sent.slice(2).map(outcome)).toEqual([0, 2, 4, 9, 10]);
+  });
+
+  it('takes a function that was slow once for not quick from then on', async () => {
+    const { executor, sent, flushes } = setUp();
+    executor.execute(task('sometimes', 1), []);
+    executor.execute(task('sometimes', 2), []);
+    await settle(5);
+    expect(flushes).toEqual([0]);
+    executor.execute(task('sometimes', 'slow'), []);
+    executor.execute(task('sometimes', 3), []);
+    executor.execute(task('sometimes', 4), []);
+    await settle(20);
+    // Quick until the slow call (no flush before it), then a flush before each call.
+    expect(flushes).toEqual([0, 3, 4]);
+    expect(sent.map(outcome)).toEqual([1, 2, 'slow', 3, 4]);
   });
 });
