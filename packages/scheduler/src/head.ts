@@ -39,6 +39,12 @@ export interface HeadOptions {
   deathTimeoutMs?: number;
   /** Bounds of the task table. @default TaskTable's defaults */
   taskTable?: TaskTableOptions;
+  /**
+   * Keep the task table from the nodes' task events. Its readers are the head server's (the state
+   * API, the dashboard's live feed, the metrics): a head that serves none of them, as the embedded
+   * one, leaves it empty and saves ~2 µs a task on the driver's thread. @default true
+   */
+  recordTasks?: boolean;
 }
 
 /** How long the head waits for a node to confirm it killed an actor (the kill stands regardless). */
@@ -65,10 +71,12 @@ export class Head {
   readonly #pending = new Map<number, { session: NodeSession; resolve(result: HeadReply): void }>();
   #nextRequestId = 1;
   readonly #log = logger('head');
+  readonly #recordTasks: boolean;
 
   constructor(options: HeadOptions = {}) {
     this.deathTimeoutMs = options.deathTimeoutMs ?? DEATH_TIMEOUT_MS;
     this.tasks = new TaskTable(options.taskTable);
+    this.#recordTasks = options.recordTasks ?? true;
   }
 
   /** Serve a node over `conn` until it closes. */
@@ -153,7 +161,8 @@ export class Head {
       case 'heartbeat':
         return this.nodes.heartbeat(nodeId, message.available, message.stats);
       case 'task-events':
-        return this.tasks.apply(message.events, message.dropped);
+        if (this.#recordTasks) this.tasks.apply(message.events, message.dropped);
+        return;
       case 'spill-task':
         return this.#placeTask(session, nodeId, message.task, message.owner, message.argLocations);
       case 'place-actors':

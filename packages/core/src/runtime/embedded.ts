@@ -31,7 +31,7 @@ interface NodeModule {
   }): Promise<{ nodeId: string; connect(clientId: string): Connection<NodeMessage, ClientMessage>; stop(): Promise<void> }>;
 }
 interface HeadModule {
-  Head: new () => { connectLocal(): Connection<HeadToNode, NodeToHead>; claimActorName(name: string, actorId: string): boolean };
+  Head: new (options: { recordTasks: boolean }) => { connectLocal(): Connection<HeadToNode, NodeToHead>; claimActorName(name: string, actorId: string): boolean };
 }
 
 /** Start a head and a node in this process, talking over an in-process connection. */
@@ -42,7 +42,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
     import('@weft/scheduler/head') as Promise<unknown> as Promise<HeadModule>,
     import('@weft/worker-node') as Promise<unknown> as Promise<NodeModule>,
   ]);
-  const head = new Head();
+  // No task table: an embedded head serves no state API, dashboard or metrics, its only readers.
+  const head = new Head({ recordTasks: false });
   const numCpus = options.numCpus ?? os.availableParallelism();
   const node = await startNode({ numCpus, resources: options.resources ?? {}, head: head.connectLocal(), workingDir: options.workingDir,
     jobId: options.jobId, workerPreload: ownEntry(), ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}),
