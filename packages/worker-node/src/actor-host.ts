@@ -6,7 +6,7 @@ import {
   ERROR_CODES, encode, taskScope, toErrorPayload, type ActorCallSpec, type ActorSpec, type ClientRuntime,
   type EncodedValue, type Result,
 } from '@weft/protocol';
-import { decodeArgs, encodeResult, isThenable, userError } from './executor.ts';
+import { decodeArgs, encodeResult, settle, userError, whenSettled } from './executor.ts';
 import type { ModuleLoader } from './module-loader.ts';
 import type { ActorTimers } from './actor-timers.ts';
 import { QuickCalls } from './quick-calls.ts';
@@ -132,9 +132,7 @@ export class ActorHost {
       this.#runtime.send({ type: 'task-done', taskId: next.call.callId, result, runMs });
       this.#pump(hosted);
     };
-    const result = this.#run(hosted, next);
-    if (result instanceof Promise) void result.then(finish);
-    else finish(result);
+    whenSettled(this.#run(hosted, next), finish);
   }
 
   /** A method call: its result, at once when the method returned a value, or a promise of it when it returned a thenable. */
@@ -158,11 +156,7 @@ export class ActorHost {
     } catch (error) {
       return { status: 'error', error: userError(call.name, error) };
     }
-    if (!isThenable(value)) return methodResult(call, value);
-    return Promise.resolve(value).then(
-      (resolved) => methodResult(call, resolved),
-      (error: unknown): Result => ({ status: 'error', error: userError(call.name, error) }),
-    );
+    return settle(value, call.name, (resolved) => methodResult(call, resolved));
   }
 }
 

@@ -42,7 +42,7 @@ export class Executor {
   #pumping = false;
   readonly #quick: QuickCalls;
 
-  /** @param quick when results leave (the worker's port batches per macrotask). */
+  /** @param quick when results leave (see QuickCalls). */
   constructor(runtime: ClientRuntime, loader: ModuleLoader, quick = new QuickCalls(() => {})) {
     this.#runtime = runtime;
     this.#loader = loader;
@@ -108,9 +108,7 @@ export class Executor {
     // A plain call of a function loaded before runs now, and, when it returns a value rather than
     // a promise, ends now: no promise and no microtask per tiny task.
     const fn = task.batch || task.generator ? undefined : this.#loaded.get(key);
-    const result = fn ? this.#call(task, fn, argValues) : this.#run(task, argValues, key);
-    if (result instanceof Promise) void result.then(finish);
-    else finish(result);
+    whenSettled(fn ? this.#call(task, fn, argValues) : this.#run(task, argValues, key), finish);
   }
 
   /** A plain call of a loaded function: its result, or a promise of it when the function returned a thenable. */
@@ -127,11 +125,7 @@ export class Executor {
     } catch (error) {
       return { status: 'error', error: userError(task.name, error) };
     }
-    if (!isThenable(value)) return encodeResult(`task ${task.name}`, value);
-    return Promise.resolve(value).then(
-      (resolved) => encodeResult(`task ${task.name}`, resolved),
-      (error: unknown): Result => ({ status: 'error', error: userError(task.name, error) }),
-    );
+    return settle(value, task.name, (resolved) => encodeResult(`task ${task.name}`, resolved));
   }
 
   async #run(task: TaskSpec, argValues: Array<[string, EncodedValue]>, key: string): Promise<Result> {
@@ -339,6 +333,21 @@ function prefixSums(sizes: number[]): number[] {
   return starts;
 }
 
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
+/**
+ * The result of a call that returned `value`: `toResult(value)` now, or, when `value` is a
+ * thenable, a promise of `toResult` of what it resolves to (or of the error it rejects with).
+ */
+export function settle(value: unknown, name: string, toResult: (value: unknown) => Result): Result | Promise<Result> {
+  if (!isThenable(value)) return toResult(value);
+  return Promise.resolve(value).then(toResult, (error: unknown): Result => ({ status: 'error', error: userError(name, error) }));
+}
+
+/** Calls `finish` with the result: now when it is one, when it settles when it is a promise. */
+export function whenSettled(result: Result | Promise<Result>, finish: (result: Result) => void): void {
+  if (result instanceof Promise) void result.then(finish);
+  else finish(result);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
