@@ -10,6 +10,7 @@ import { Executor } from './executor.ts';
 import { QuickCalls } from './quick-calls.ts';
 import { ActorHost } from './actor-host.ts';
 import { ActorTimers } from './actor-timers.ts';
+import { collectGarbageSoon } from './garbage.ts';
 import { ModuleLoader } from './module-loader.ts';
 import { OutputCapture } from './output-capture.ts';
 import { installTsRequire } from './ts-require.ts';
@@ -66,6 +67,8 @@ runtime.onOtherMessage = (message) => {
       return;
     case 'drop-actor':
       actor.drop(message.actorId);
+      // What only it held is released once collected: an idle worker may not collect for long.
+      collectGarbageSoon();
       return;
     case 'job-dir':
       loader.setJobDir(message.jobId, message.dir);

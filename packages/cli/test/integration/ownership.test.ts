@@ -108,6 +108,23 @@ describe('an object held by a node other than its owner', () => {
     expect(await get(second, { timeoutMs: GET_TIMEOUT_MS })).toEqual({ length: N, sum: 2 * N });
   }, 90_000);
 
+  it('is freed once the actor that alone held it is killed, with no garbage collection asked for anywhere', async () => {
+    await churnEverywhere();
+    await until(async () => ((await storeBytes()) < 1024 * 1024 ? true : undefined), 'the stores to be empty before', 20_000, 200);
+    const before = await storeBytes();
+    // A neighbour keeps the shared actor worker alive after the keeper is gone.
+    const neighbour = Keeper.options(on('b')).remote();
+    const keeper = Keeper.options(on('b')).remote();
+    expect(await get([neighbour.drop.remote(), keeper.make.remote(N, 4)])).toEqual([true, true]);
+    await until(async () => ((await storeBytes()) > before + N * 8 ? true : undefined), 'the object to be counted', 10_000, 200);
+    await kill(keeper);
+    // Its worker collects at once (about a second with the heartbeat's report); left to an idle
+    // worker's own collector, it took 13 s here, or never.
+    await until(async () => ((await storeBytes()) <= before + 64 * 1024 ? true : undefined), 'the store to shrink back', 6_000, 200)
+      .catch(async (error: unknown) => { throw new Error(`${String(error)}: objects left: ${JSON.stringify(await objectsLeft())}`); });
+    await kill(neighbour);
+  }, 90_000);
+
   it('is freed everywhere once the last ref to it is dropped: the stores and spill folders shrink back', async () => {
     await churnEverywhere();
     await until(async () => ((await storeBytes()) < 1024 * 1024 ? true : undefined), 'the stores to be empty before', 20_000, 200);
