@@ -30,6 +30,7 @@ import { ObjectWaits } from './object-waits.ts';
 import { PeerHandler } from './peer-handler.ts';
 import { PeerNetwork, type PeerConnector } from './peer-network.ts';
 import { WorkerPool, type WorkerHandle } from './worker-pool.ts';
+import { defaultHeapLimitMb, minWorkersFor, type StartedThread } from './worker-threads.ts';
 
 /** Options of a node. */
 export interface NodeOptions {
@@ -43,6 +44,11 @@ export interface NodeOptions {
   jobId?: string;
   /** Heap limit of each worker, MiB. @default defaultHeapLimitMb(numCpus) */
   workerHeapLimitMb?: number;
+  /**
+   * Worker threads started already with this node's id and these options (startWorkerThread):
+   * the pool's first task workers. The embedded driver starts them before it loads the node.
+   */
+  startedWorkers?: StartedThread[];
   /**
    * Modules (URLs) each worker imports as it starts, before the users' modules and without the
    * TypeScript hooks: what every task module imports (@weft/core), so that its modules do not each
@@ -110,11 +116,11 @@ export class WeftNode {
     this.#options = options;
     this.localJobId = options.jobId;
     this.#total = { ...options.resources, CPU: options.numCpus };
-    this.#minWorkers = Math.max(1, Math.ceil(options.numCpus));
+    this.#minWorkers = minWorkersFor(options.numCpus);
     this.pool = new WorkerPool({
       nodeId: this.nodeId, jobId: options.jobId ?? 'job-none', localJobId: options.jobId, workingDir: options.workingDir,
       minWorkers: this.#minWorkers, maxWorkers: this.#minWorkers + EXTRA_WORKERS, preload: options.workerPreload ?? [],
-      heapLimitMb: options.workerHeapLimitMb ?? defaultHeapLimitMb(options.numCpus),
+      heapLimitMb: options.workerHeapLimitMb ?? defaultHeapLimitMb(options.numCpus), started: options.startedWorkers ?? [],
       onMessage: (worker, message) => this.clients.handleWorker(worker, message),
       onReady: (worker) => this.#workerReady(worker),
       onExit: (worker, code) => this.#workerExited(worker, code),
@@ -388,16 +394,6 @@ export class WeftNode {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.#log.error({ reason }, 'lost the connection to the head');
   }
-}
-
-/**
- * Each worker's heap limit by default: its share of 70% of the machine's memory (one share per
- * CPU, plus two for the node's own process and extra workers), at least 512 MiB. A task that goes
- * beyond it kills its worker only, and is retried as after any crash.
- */
-export function defaultHeapLimitMb(numCpus: number): number {
-  const share = (os.totalmem() * 0.7) / (Math.max(1, Math.ceil(numCpus)) + 2) / (1024 * 1024);
-  return Math.max(512, Math.floor(share));
 }
 
 /** The host of a node's ws:// address, as its output's prefix shows it; 127.0.0.1 for an embedded node. */

@@ -3,7 +3,7 @@
  * executor, both on the MessagePort to the node.
  */
 import { register } from 'node:module';
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
 import { ClientRuntime, PortConnection, markWorker, workerSideRuns, setRuntime, taskScope, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import { claimNameThroughNode } from './name-claim.ts';
 import { Executor } from './executor.ts';
@@ -25,14 +25,16 @@ export interface WorkerData {
   localJobId?: string;
   /** The port to the node's TypeScript compiler, for this worker's module hooks. */
   tsPort: MessagePort;
+  /** The port to the node: its messages and this worker's (worker-threads.ts says why not parentPort). */
+  nodePort: MessagePort;
   /** Modules to import before the hooks are registered (NodeOptions.workerPreload). */
   preload: string[];
 }
 
 const data = workerData as WorkerData;
-if (!parentPort) throw new Error('worker-main runs only in a worker_thread');
+if (isMainThread) throw new Error('worker-main runs only in a worker_thread');
 const state = markWorker();
-const conn = new PortConnection<NodeToWorker, ClientMessage>(parentPort, { runs: workerSideRuns });
+const conn = new PortConnection<NodeToWorker, ClientMessage>(data.nodePort, { runs: workerSideRuns });
 const runtime = new ClientRuntime(conn, data);
 runtime.claimActorName = (name, actorId) => claimNameThroughNode(conn, name, actorId);
 const output = new OutputCapture(data.jobId, (chunks) => conn.send({ type: 'task-output', chunks }));

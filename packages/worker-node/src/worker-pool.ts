@@ -6,12 +6,11 @@
  * A worker's lifecycle: starting → ready → (stopping) → dead. "dead" is reached from any state
  * when the thread exits, for whatever reason; the pool reports it with the exit's cause.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
-import { PortConnection, nodeSideRuns, randomId, logger, validateClientMessage, type ClientMessage, type NodeToWorker } from '@weft/protocol';
-import type { WorkerData } from './worker-main.ts';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { PortConnection, nodeSideRuns, logger, validateClientMessage, type ClientMessage, type NodeToWorker } from '@weft/protocol';
 import { TsCompiler, expectsTypeScript } from './ts-compiler.ts';
+import { startWorkerThread, workersAtOnce, type StartedThread } from './worker-threads.ts';
 
-const WORKER_MAIN = new URL('./worker-main.js', import.meta.url);
 const WORKER_READY_TIMEOUT_MS = 60_000;
 
 /** One worker thread as the node sees it. */
@@ -53,12 +52,12 @@ export class WorkerHandle {
   readonly started: Promise<void>;
   settleStart: (error?: Error) => void = () => {};
 
-  constructor(id: string, thread: Worker, role: 'task' | 'actor') {
+  constructor(id: string, thread: Worker, port: MessagePort, role: 'task' | 'actor') {
     this.id = id;
     this.role = role;
     this.thread = thread;
     // What a worker sends is checked as a driver's messages are: user code runs in it, and may post on its port.
-    this.conn = new PortConnection<ClientMessage, NodeToWorker>(thread, { validate: validateClientMessage, remote: `worker ${id}`, runs: nodeSideRuns });
+    this.conn = new PortConnection<ClientMessage, NodeToWorker>(port, { validate: validateClientMessage, remote: `worker ${id}`, runs: nodeSideRuns });
     this.started = new Promise((resolve, reject) => {
       this.settleStart = (error) => (error ? reject(error) : resolve());
     });
@@ -81,6 +80,8 @@ export interface WorkerPoolOptions {
   preload: string[];
   /** Heap limit per worker, MiB. Absent: Node's default. */
   heapLimitMb?: number;
+  /** Task worker threads started already (with these options): the first ones spawned. */
+  started?: StartedThread[];
   /** A message from a worker. */
   onMessage(worker: WorkerHandle, message: ClientMessage): void;
   /** A worker became ready for tasks. */
@@ -96,14 +97,21 @@ export class WorkerPool {
   /** Compiles the TypeScript modules of every worker here (their loaders ask it over a port each). */
   readonly #compiler = new TsCompiler();
   #stopping = false;
+  /** Threads started before the pool, not taken yet. */
+  readonly #started: StartedThread[];
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
+    this.#started = [...(options.started ?? [])];
   }
 
-  /** Start the initial workers and wait until they are ready. */
+  /**
+   * Start the initial workers: as many as workersAtOnce() says, and the rest once those are
+   * ready; resolves then (the rest are on their way).
+   */
   async start(): Promise<void> {
-    const started = Array.from({ length: this.#options.minWorkers }, () => this.spawn());
+    const first = workersAtOnce(this.#options.minWorkers);
+    const started = Array.from({ length: first }, () => this.spawn());
     // After the spawns: the threads start while esbuild loads.
     if (expectsTypeScript(this.#options.workingDir)) this.#compiler.warmUp();
     const timeout = new Promise<never>((_, reject) => {
@@ -111,6 +119,8 @@ export class WorkerPool {
       timer.unref();
     });
     await Promise.race([Promise.all(started.map((worker) => worker.started)), timeout]);
+    // A worker of these that fails to start is replaced as any that dies (onExit).
+    for (let i = first; i < this.#options.minWorkers && !this.#stopping; i++) this.spawn();
   }
 
   /** A ready worker with no active task and no backlog (preferring one with no task at all), if any. */
@@ -163,22 +173,10 @@ export class WorkerPool {
   }
 
   spawn(role: 'task' | 'actor' = 'task'): WorkerHandle {
-    const id = randomId('worker');
-    const { port1: compilerPort, port2: tsPort } = new MessageChannel();
+    const started = (role === 'task' ? this.#started.shift() : undefined) ?? startWorkerThread(this.#options);
+    const { id, thread, compilerPort } = started;
     this.#compiler.serve(compilerPort);
-    const data: WorkerData = {
-      workerId: id, nodeId: this.#options.nodeId, jobId: this.#options.jobId, workingDir: this.#options.workingDir, tsPort,
-      preload: this.#options.preload,
-      ...(this.#options.localJobId !== undefined ? { localJobId: this.#options.localJobId } : {}),
-    };
-    const thread = new Worker(WORKER_MAIN, {
-      workerData: data,
-      transferList: [tsPort],
-      // A clean start: the parent's --import/--require loaders do not carry over on Node 20 anyway.
-      execArgv: [],
-      ...(this.#options.heapLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.#options.heapLimitMb } } : {}),
-    });
-    const worker = new WorkerHandle(id, thread, role);
+    const worker = new WorkerHandle(id, thread, started.port, role);
     this.workers.set(id, worker);
     worker.conn.onMessage((message) => {
       if (message.type === 'worker-ready') {
@@ -189,17 +187,26 @@ export class WorkerPool {
       }
       this.#options.onMessage(worker, message);
     });
-    thread.on('error', (error) => {
+    const raised = (error: Error): void => {
       worker.lastError = error;
       this.#log.warn({ workerId: id, err: error }, 'worker raised an uncaught error');
-    });
-    thread.on('exit', (code) => {
+    };
+    const ended = (code: number): void => {
       worker.state = 'dead';
       compilerPort.close();
       worker.settleStart(new Error(`worker ${id} exited (code ${code}) while starting: ${worker.lastError?.message ?? 'no error reported'}`));
       this.workers.delete(id);
       if (!this.#stopping) this.#options.onExit(worker, code);
-    });
+    };
+    thread.on('error', raised);
+    // A thread started before the pool may have failed or ended already: its events are gone.
+    if (started.lastError !== undefined) raised(started.lastError);
+    if (started.exitCode !== undefined) {
+      const code = started.exitCode;
+      queueMicrotask(() => ended(code));
+    } else {
+      thread.on('exit', ended);
+    }
     return worker;
   }
 
@@ -213,7 +220,12 @@ export class WorkerPool {
   /** End every worker. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    await Promise.all([...this.workers.values()].map((worker) => worker.thread.terminate()));
+    const threads = [...this.workers.values()].map((worker) => worker.thread);
+    for (const started of this.#started.splice(0)) {
+      started.compilerPort.close();
+      threads.push(started.thread);
+    }
+    await Promise.all(threads.map((thread) => thread.terminate()));
     this.workers.clear();
     this.#compiler.close();
   }

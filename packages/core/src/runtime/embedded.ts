@@ -3,7 +3,7 @@
  * that @weft/core never imports the server packages statically.
  */
 import os from 'node:os';
-import type { Connection, ClientMessage, HeadToNode, NodeMessage, NodeToHead } from '@weft/protocol';
+import { randomId, type Connection, type ClientMessage, type HeadToNode, type NodeMessage, type NodeToHead } from '@weft/protocol';
 
 /** Options of the embedded cluster. */
 export interface EmbeddedOptions {
@@ -24,10 +24,23 @@ export interface EmbeddedCluster {
   claimActorName(name: string, actorId: string): boolean;
 }
 
+/** A worker thread started ahead of the node (@weft/worker-node/threads), opaque here. */
+interface StartedThread {
+  readonly thread: { terminate(): Promise<number> };
+}
+interface ThreadsModule {
+  startWorkerThread(options: {
+    nodeId: string; jobId: string; localJobId: string | undefined; workingDir: string; preload: string[]; heapLimitMb?: number;
+  }): StartedThread;
+  defaultHeapLimitMb(numCpus: number): number;
+  minWorkersFor(numCpus: number): number;
+  workersAtOnce(minWorkers: number): number;
+}
 interface NodeModule {
   startNode(options: {
-    numCpus: number; resources: Record<string, number>; head: Connection<HeadToNode, NodeToHead>;
+    numCpus: number; resources: Record<string, number>; head: Connection<HeadToNode, NodeToHead>; nodeId: string;
     workingDir: string; jobId: string; workerHeapLimitMb?: number; objectStoreMemory?: number; workerPreload?: string[];
+    startedWorkers: StartedThread[];
   }): Promise<{ nodeId: string; connect(clientId: string): Connection<NodeMessage, ClientMessage>; stop(): Promise<void> }>;
 }
 interface HeadModule {
@@ -36,18 +49,34 @@ interface HeadModule {
 
 /** Start a head and a node in this process, talking over an in-process connection. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster> {
-  const [{ Head }, { startNode }] = await Promise.all([
-    // The head alone, not the package's index: an embedded head serves no HTTP, so neither the
-    // head server nor its metrics (prom-client) nor ws need loading.
-    import('@weft/scheduler/head') as Promise<unknown> as Promise<HeadModule>,
-    import('@weft/worker-node') as Promise<unknown> as Promise<NodeModule>,
-  ]);
-  // No task table: an embedded head serves no state API, dashboard or metrics, its only readers.
-  const head = new Head({ recordTasks: false });
+  // The workers start first, and boot while this thread loads the head and the node.
+  const threads = (await import('@weft/worker-node/threads')) as unknown as ThreadsModule;
   const numCpus = options.numCpus ?? os.availableParallelism();
-  const node = await startNode({ numCpus, resources: options.resources ?? {}, head: head.connectLocal(), workingDir: options.workingDir,
-    jobId: options.jobId, workerPreload: ownEntry(), ...(options.workerHeapLimitMb !== undefined ? { workerHeapLimitMb: options.workerHeapLimitMb } : {}),
-    ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}) });
+  const nodeId = randomId('node');
+  const workerHeapLimitMb = options.workerHeapLimitMb ?? threads.defaultHeapLimitMb(numCpus);
+  const workerPreload = ownEntry();
+  const startedWorkers = Array.from({ length: threads.workersAtOnce(threads.minWorkersFor(numCpus)) }, () => threads.startWorkerThread({
+    nodeId, jobId: options.jobId, localJobId: options.jobId, workingDir: options.workingDir, preload: workerPreload, heapLimitMb: workerHeapLimitMb,
+  }));
+  let node: Awaited<ReturnType<NodeModule['startNode']>>;
+  let head: InstanceType<HeadModule['Head']>;
+  try {
+    const [{ Head }, { startNode }] = await Promise.all([
+      // The head alone, not the package's index: an embedded head serves no HTTP, so neither the
+      // head server nor its metrics (prom-client) nor ws need loading.
+      import('@weft/scheduler/head') as Promise<unknown> as Promise<HeadModule>,
+      import('@weft/worker-node') as Promise<unknown> as Promise<NodeModule>,
+    ]);
+    // No task table: an embedded head serves no state API, dashboard or metrics, its only readers.
+    head = new Head({ recordTasks: false });
+    node = await startNode({ numCpus, resources: options.resources ?? {}, head: head.connectLocal(), nodeId, workingDir: options.workingDir,
+      jobId: options.jobId, workerPreload, workerHeapLimitMb, startedWorkers,
+      ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}) });
+  } catch (error) {
+    // The node never took them (it could not be loaded or made).
+    await Promise.all(startedWorkers.map((started) => started.thread.terminate()));
+    throw error;
+  }
   return {
     nodeId: node.nodeId,
     connect: (clientId) => node.connect(clientId),
