@@ -71,9 +71,11 @@ export class LocalScheduler {
     private readonly store: ObjectStore,
     private readonly pool: WorkerPool,
     private readonly cluster: ClusterLink,
+    /** Whether tasks are logged for the head's task table and the state API (TaskLog). */
+    recordTasks = true,
   ) {
     this.#total = { ...total };
-    this.#taskLog = new TaskLog(nodeId);
+    this.#taskLog = new TaskLog(nodeId, recordTasks);
     this.#workers = new WorkerAssignments(total, store, this.#taskLog, this.#runTimes, (taskId) => this.#tasks.get(taskId));
     this.#spilled = new SpilledTasks(nodeId, cluster);
   }

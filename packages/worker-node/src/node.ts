@@ -63,6 +63,12 @@ export interface NodeOptions {
   sessionDir?: string;
   /** Between heartbeats to the head (they carry the free resources other nodes spill by). @default 200 */
   heartbeatMs?: number;
+  /**
+   * Whether the node logs its tasks for the head's task table and the state API (their events go
+   * to the head with each heartbeat). The embedded node does not: its head keeps no task table.
+   * @default true
+   */
+  recordTasks?: boolean;
   /** The node's id. @default a new random id */
   nodeId?: string;
   /** Bytes of values the object store keeps in memory before it spills to disk. @default 30% of RAM */
@@ -160,7 +166,7 @@ export class WeftNode {
       spill: (task, owner) => this.head.spill(task, owner, this.scheduler.argLocations(task)),
       remoteView: () => this.#peerHandler.remoteView(),
       cancelRemote: (nodeId, taskId) => this.peers.send(nodeId, { type: 'cancel-task', taskId }),
-    });
+    }, options.recordTasks ?? true);
     this.resolver = new ObjectResolver(this.nodeId, this.store, this.peers);
     this.actors = new ActorManager(this.nodeId, this.store, this.scheduler, this.pool, this.head, this.#minWorkers);
     this.router = new ActorRouter(this.nodeId, this.head, this.actors, this.peers, this.store,

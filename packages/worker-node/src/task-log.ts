@@ -39,9 +39,12 @@ export class TaskLog {
   #forgotten = new Set<TaskEvent>();
   #dropped = 0;
 
-  constructor(private readonly nodeId: string) {}
+  /** `enabled` false: nothing is logged (no reader: the embedded node, whose head keeps no task table). */
+  constructor(private readonly nodeId: string, private readonly enabled = true) {}
 
   submitted(task: Logged): void {
+    // A task with no event goes through every later step untouched.
+    if (!this.enabled) return;
     const spec = task.spec;
     const event: TaskEvent = {
       taskId: spec.taskId, jobId: spec.jobId, name: spec.name, state: 'waiting', nodeId: this.nodeId, submittedAt: Date.now(), argBytes: spec.args.data.byteLength,

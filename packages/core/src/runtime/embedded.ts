@@ -40,7 +40,7 @@ interface NodeModule {
   startNode(options: {
     numCpus: number; resources: Record<string, number>; head: Connection<HeadToNode, NodeToHead>; nodeId: string;
     workingDir: string; jobId: string; workerHeapLimitMb?: number; objectStoreMemory?: number; workerPreload?: string[];
-    startedWorkers: StartedThread[];
+    startedWorkers: StartedThread[]; recordTasks: boolean;
   }): Promise<{ nodeId: string; connect(clientId: string): Connection<NodeMessage, ClientMessage>; stop(): Promise<void> }>;
 }
 interface HeadModule {
@@ -67,10 +67,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
       import('@weft/scheduler/head') as Promise<unknown> as Promise<HeadModule>,
       import('@weft/worker-node') as Promise<unknown> as Promise<NodeModule>,
     ]);
-    // No task table: an embedded head serves no state API, dashboard or metrics, its only readers.
+    // No task table, nor a node's task log for it: an embedded head serves no state API, dashboard
+    // or metrics, their only readers.
     head = new Head({ recordTasks: false });
     node = await startNode({ numCpus, resources: options.resources ?? {}, head: head.connectLocal(), nodeId, workingDir: options.workingDir,
-      jobId: options.jobId, workerPreload, workerHeapLimitMb, startedWorkers,
+      jobId: options.jobId, workerPreload, workerHeapLimitMb, startedWorkers, recordTasks: false,
       ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}) });
   } catch (error) {
     // The node never took them (it could not be loaded or made).
