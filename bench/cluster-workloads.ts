@@ -20,6 +20,7 @@ import { get, init, shutdown, wait, type ObjectRef } from "@weft/core";
 import { Child, stopAll } from "./child-process.ts";
 import { W4_BIG_BYTES, gbPerS, type RunContext, type WorkloadId } from "./config.ts";
 import { now, secondsSince } from "./stats.ts";
+import { quiesce } from "./quiesce.ts";
 import { nodeOf, ones, sumWhere, tiny } from "./tasks.ts";
 import { attempt, check, w1, w2, w3ab, w3n, w4, w5, warmUp } from "./weft-workloads.ts";
 
@@ -149,9 +150,14 @@ export async function runCluster(ctx: RunContext): Promise<void> {
     });
     if (!started) return;
     for (const [id, body] of HEAD_ONLY_WORKLOADS) {
-      if (ctx.workloads.has(id)) await attempt(ctx, id, () => body(ctx));
+      if (!ctx.workloads.has(id)) continue;
+      await quiesce();
+      await attempt(ctx, id, () => body(ctx));
     }
-    if (ctx.workloads.has("W4x")) await attempt(ctx, "W4x", () => w4x(ctx, url, token, sessionRoot, children));
+    if (ctx.workloads.has("W4x")) {
+      await quiesce();
+      await attempt(ctx, "W4x", () => w4x(ctx, url, token, sessionRoot, children));
+    }
   } finally {
     await attempt(ctx, "shutdown", () => shutdown());
     // Nodes before the head, so that none of them sees its head vanish while it still runs.

@@ -11,6 +11,7 @@ import {
 import { now, quantile, secondsSince } from "./stats.ts";
 import { add, leaf, parent, pi, spinItem, sum, tiny } from "./tasks.ts";
 import { w11 } from "./cache-workload.ts";
+import { quiesce } from "./quiesce.ts";
 import { w9 } from "./download-workload.ts";
 
 /**
@@ -276,7 +277,9 @@ export async function runWeft(ctx: RunContext): Promise<void> {
   try {
     if (!started) return;
     for (const [id, body] of STEADY_WORKLOADS) {
-      if (ctx.workloads.has(id)) await attempt(ctx, id, () => body(ctx));
+      if (!ctx.workloads.has(id)) continue;
+      await quiesce();
+      await attempt(ctx, id, () => body(ctx));
     }
   } finally {
     // Guarded too: a failing shutdown is a finding to report, not a reason to lose the figures.
