@@ -33,9 +33,10 @@ const functions: Record<string, (...args: unknown[]) => unknown> = {
     busyFor(5);
     return x;
   },
-  // Quick but for one argument.
+  // Quick but for two arguments.
   sometimes: (x) => {
-    if (x === 'slow') busyFor(5);
+    if (x === 'slow') busyFor(10);
+    if (x === 'hiccup') busyFor(3);
     return x;
   },
 };
@@ -112,18 +113,37 @@ describe('Executor', () => {
     expect(sent.slice(2).map(outcome)).toEqual([0, 2, 4, 9, 10]);
   });
 
-  it('takes a function that was slow once for not quick from then on', async () => {
+  it('takes a function that was slow once for not quick until its average is back under 1 ms', async () => {
     const { executor, sent, flushes } = setUp();
     executor.execute(task('sometimes', 1), []);
     executor.execute(task('sometimes', 2), []);
     await settle(5);
     expect(flushes).toEqual([0]);
     executor.execute(task('sometimes', 'slow'), []);
+    for (let i = 3; i <= 12; i++) executor.execute(task('sometimes', i), []);
+    await settle(30);
+    // Quick until the slow call (no flush before it); its 10 ms weigh 2 ms in the average, which
+    // falls under 1 ms after a few quick calls (four, at ~0 ms each): a flush before each of
+    // those, none after.
+    const after = flushes.slice(1);
+    expect(after[0]).toBe(3);
+    expect(after).toEqual(after.map((_, i) => 3 + i));
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    expect(after.length).toBeLessThanOrEqual(6);
+    expect(sent.map(outcome)).toEqual([1, 2, 'slow', 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it('keeps a quick function quick through a call of a few milliseconds', async () => {
+    const { executor, sent, flushes } = setUp();
+    executor.execute(task('sometimes', 1), []);
+    executor.execute(task('sometimes', 2), []);
+    await settle(5);
+    executor.execute(task('sometimes', 'hiccup'), []);
     executor.execute(task('sometimes', 3), []);
     executor.execute(task('sometimes', 4), []);
     await settle(20);
-    // Quick until the slow call (no flush before it), then a flush before each call.
-    expect(flushes).toEqual([0, 3, 4]);
-    expect(sent.map(outcome)).toEqual([1, 2, 'slow', 3, 4]);
+    // 3 ms weigh 0.6 ms: still quick, so nothing is flushed before the calls after it.
+    expect(flushes).toEqual([0]);
+    expect(sent.map(outcome)).toEqual([1, 2, 'hiccup', 3, 4]);
   });
 });
