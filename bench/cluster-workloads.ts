@@ -20,7 +20,7 @@ import { get, init, shutdown, wait, type ObjectRef } from "@weft/core";
 import { Child, stopAll } from "./child-process.ts";
 import { W4_BIG_BYTES, gbPerS, type RunContext, type WorkloadId } from "./config.ts";
 import { now, secondsSince } from "./stats.ts";
-import { quiesce } from "./quiesce.ts";
+import { QUIESCED, quiesce } from "./quiesce.ts";
 import { nodeOf, ones, sumWhere, tiny } from "./tasks.ts";
 import { attempt, check, w1, w2, w3ab, w3n, w4, w5, warmUp } from "./weft-workloads.ts";
 
@@ -151,7 +151,7 @@ export async function runCluster(ctx: RunContext): Promise<void> {
     if (!started) return;
     for (const [id, body] of HEAD_ONLY_WORKLOADS) {
       if (!ctx.workloads.has(id)) continue;
-      await quiesce();
+      if (QUIESCED.has(id)) await quiesce();
       await attempt(ctx, id, () => body(ctx));
     }
     if (ctx.workloads.has("W4x")) {

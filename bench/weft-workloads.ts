@@ -11,7 +11,7 @@ import {
 import { now, quantile, secondsSince } from "./stats.ts";
 import { add, leaf, parent, pi, spinItem, sum, tiny } from "./tasks.ts";
 import { w11 } from "./cache-workload.ts";
-import { quiesce } from "./quiesce.ts";
+import { QUIESCED, quiesce } from "./quiesce.ts";
 import { w9 } from "./download-workload.ts";
 
 /**
@@ -278,7 +278,7 @@ export async function runWeft(ctx: RunContext): Promise<void> {
     if (!started) return;
     for (const [id, body] of STEADY_WORKLOADS) {
       if (!ctx.workloads.has(id)) continue;
-      await quiesce();
+      if (QUIESCED.has(id)) await quiesce();
       await attempt(ctx, id, () => body(ctx));
     }
   } finally {
