@@ -50,6 +50,11 @@ export interface NodeOptions {
    */
   startedWorkers?: StartedThread[];
   /**
+   * Modules (paths) the workers are likely to import: those of the driver's remote functions and
+   * actor classes defined so far. The TypeScript ones are compiled while the workers start.
+   */
+  workerModules?: readonly string[];
+  /**
    * Modules (URLs) each worker imports as it starts, before the users' modules and without the
    * TypeScript hooks: what every task module imports (@weft/core), so that its modules do not each
    * go through the hooks thread. @default []
@@ -127,6 +132,7 @@ export class WeftNode {
       nodeId: this.nodeId, jobId: options.jobId ?? 'job-none', localJobId: options.jobId, workingDir: options.workingDir,
       minWorkers: this.#minWorkers, maxWorkers: this.#minWorkers + EXTRA_WORKERS, preload: options.workerPreload ?? [],
       heapLimitMb: options.workerHeapLimitMb ?? defaultHeapLimitMb(options.numCpus), started: options.startedWorkers ?? [],
+      precompile: options.workerModules ?? [],
       onMessage: (worker, message) => this.clients.handleWorker(worker, message),
       onReady: (worker) => this.#workerReady(worker),
       onExit: (worker, code) => this.#workerExited(worker, code),

@@ -6,13 +6,11 @@
  * what it loads is start-up time.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TS_EXTENSIONS, isPathSpecifier, isTypeScript, tsCandidates } from './ts-resolution.ts';
+import { isPathSpecifier, isTypeScript, tsCandidates } from './ts-resolution.ts';
+import { tsFormat, type Format } from './ts-format.ts';
 import type { CompileReply, CompileRequest } from './ts-compiler.ts';
 
-type Format = 'module' | 'commonjs';
 interface ResolveContext { parentURL?: string; conditions: string[] }
 interface Resolved { url: string; format?: string | null; shortCircuit?: boolean }
 type NextResolve = (specifier: string, context: ResolveContext) => Promise<Resolved>;
@@ -22,8 +20,6 @@ type NextLoad = (url: string, context: { format?: string | null }) => Promise<Lo
 let port: MessagePort | undefined;
 let nextId = 0;
 const pending = new Map<number, { resolve(code: string): void; reject(error: Error): void }>();
-/** package.json `type` by folder, so that each format lookup reads each package.json once. */
-const scopeTypes = new Map<string, Format>();
 
 /** Called by module.register with the port to the node's compiler. */
 export function initialize(data: { port: MessagePort }): void {
@@ -64,7 +60,7 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
 export async function load(url: string, context: { format?: string | null }, next: NextLoad): Promise<Loaded> {
   if (!url.startsWith('file:') || !isTypeScript(url)) return next(url, context);
   const file = fileURLToPath(url);
-  const format = TS_EXTENSIONS.get(path.extname(file)) ?? scopeType(path.dirname(file));
+  const format = tsFormat(file);
   return { format, source: await compile(file, format), shortCircuit: true };
 }
 
@@ -94,26 +90,3 @@ function compile(file: string, format: Format): Promise<string> {
   });
 }
 
-/** The `type` of the package a folder belongs to, as Node decides it for `.js`. */
-function scopeType(dir: string): Format {
-  const known = scopeTypes.get(dir);
-  if (known) return known;
-  let type: Format = 'commonjs';
-  let manifest: string | undefined;
-  try {
-    manifest = readFileSync(path.join(dir, 'package.json'), 'utf8');
-  } catch {
-    manifest = undefined;
-  }
-  if (manifest !== undefined) {
-    try {
-      type = (JSON.parse(manifest) as { type?: unknown }).type === 'module' ? 'module' : 'commonjs';
-    } catch {
-      type = 'commonjs';
-    }
-  } else if (path.dirname(dir) !== dir && path.basename(dir) !== 'node_modules') {
-    type = scopeType(path.dirname(dir));
-  }
-  scopeTypes.set(dir, type);
-  return type;
-}

@@ -80,6 +80,8 @@ export interface WorkerPoolOptions {
   preload: string[];
   /** Heap limit per worker, MiB. Absent: Node's default. */
   heapLimitMb?: number;
+  /** Modules the workers are likely to import: the TypeScript ones are compiled as they start. */
+  precompile?: readonly string[];
   /** Task worker threads started already (with these options): the first ones spawned. */
   started?: StartedThread[];
   /** A message from a worker. */
@@ -112,8 +114,9 @@ export class WorkerPool {
   async start(): Promise<void> {
     const first = workersAtOnce(this.#options.minWorkers);
     const started = Array.from({ length: first }, () => this.spawn());
-    // After the spawns: the threads start while esbuild loads.
+    // After the spawns: the threads start while esbuild loads (and compiles what they will import).
     if (expectsTypeScript(this.#options.workingDir)) this.#compiler.warmUp();
+    this.#compiler.precompile(this.#options.precompile ?? []);
     const timeout = new Promise<never>((_, reject) => {
       const timer = setTimeout(() => reject(new Error(`workers did not start within ${WORKER_READY_TIMEOUT_MS} ms`)), WORKER_READY_TIMEOUT_MS);
       timer.unref();

@@ -30,6 +30,20 @@ function counting(): { compile: (file: string, format: string) => Promise<string
 }
 
 describe('TsCompiler', () => {
+  it('compiles ahead the TypeScript files it is given, in their package scope\'s format, for the workers\' first imports', async () => {
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+    const files = ['tasks.ts', 'old.cts', 'plain.js', 'view.tsx'].map((name) => path.join(dir, name));
+    for (const file of files) writeFileSync(file, 'export const a = 1;');
+    const fake = counting();
+    const compiler = new TsCompiler(fake.compile);
+    compiler.precompile([...files, path.join(dir, 'missing.ts')]);
+    // What a worker's hooks then ask for is the compilation already made (or under way).
+    await compiler.compile(files[0]!, 'module');
+    await compiler.compile(files[1]!, 'commonjs');
+    await compiler.compile(files[3]!, 'module');
+    expect(fake.calls.sort()).toEqual(['old.cts:commonjs', 'tasks.ts:module', 'view.tsx:module']);
+  });
+
   it('compiles a file once for every worker while it is unchanged', async () => {
     const file = path.join(dir, 'a.ts');
     writeFileSync(file, 'export const a = 1;');

@@ -3,7 +3,7 @@
  * that @weft/core never imports the server packages statically.
  */
 import os from 'node:os';
-import { randomId, type Connection, type ClientMessage, type HeadToNode, type NodeMessage, type NodeToHead } from '@weft/protocol';
+import { definedModules, randomId, type Connection, type ClientMessage, type HeadToNode, type NodeMessage, type NodeToHead } from '@weft/protocol';
 
 /** Options of the embedded cluster. */
 export interface EmbeddedOptions {
@@ -40,7 +40,7 @@ interface NodeModule {
   startNode(options: {
     numCpus: number; resources: Record<string, number>; head: Connection<HeadToNode, NodeToHead>; nodeId: string;
     workingDir: string; jobId: string; workerHeapLimitMb?: number; objectStoreMemory?: number; workerPreload?: string[];
-    startedWorkers: StartedThread[]; recordTasks: boolean;
+    startedWorkers: StartedThread[]; recordTasks: boolean; workerModules: readonly string[];
   }): Promise<{ nodeId: string; connect(clientId: string): Connection<NodeMessage, ClientMessage>; stop(): Promise<void> }>;
 }
 interface HeadModule {
@@ -72,6 +72,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
     head = new Head({ recordTasks: false });
     node = await startNode({ numCpus, resources: options.resources ?? {}, head: head.connectLocal(), nodeId, workingDir: options.workingDir,
       jobId: options.jobId, workerPreload, workerHeapLimitMb, startedWorkers, recordTasks: false,
+      // What the driver defined so far (its remote functions and actor classes): compiled ahead.
+      workerModules: definedModules(),
       ...(options.objectStoreMemory !== undefined ? { objectStoreMemory: options.objectStoreMemory } : {}) });
   } catch (error) {
     // The node never took them (it could not be loaded or made).

@@ -55,6 +55,11 @@ export function registerDefinition(module: string, name: string, value: unknown)
   return key;
 }
 
+/** The modules something was registered in so far (paths), oldest first. */
+export function definedModules(): string[] {
+  return [...registry().keys()];
+}
+
 /** The definition registered in `module` under `key`. */
 export function lookupDefinition(module: string, key: string): unknown {
   return registry().get(module)?.get(key);
