@@ -9,31 +9,15 @@
  * program does. piscina and the floors hold no refs; Ray's driver (Python) frees a ref as the last
  * name of it goes.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { collectGarbage } from "@weft/worker-node";
 
 /** The workloads quiesce() runs before. */
 export const QUIESCED: ReadonlySet<string> = new Set(["W4", "W4x"]);
 
-let collect: (() => void) | undefined;
-
-function collector(): () => void {
-  if (collect === undefined) {
-    const exposed = (globalThis as { gc?: unknown }).gc;
-    if (typeof exposed === "function") {
-      collect = exposed as () => void;
-    } else {
-      setFlagsFromString("--expose-gc");
-      collect = runInNewContext("gc") as () => void;
-    }
-  }
-  return collect;
-}
-
 /** Two full collections, each followed by a pause for the finalizers and the releases they send. */
 export async function quiesce(): Promise<void> {
   for (let round = 0; round < 2; round++) {
-    collector()();
+    collectGarbage();
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -23,9 +23,14 @@ export function collectGarbageSoon(): void {
   if (timer !== undefined) return;
   timer = setTimeout(() => {
     timer = undefined;
-    collector()();
+    collectGarbage();
   }, DELAY_MS);
   timer.unref();
+}
+
+/** One full collection of this thread's heap, now. */
+export function collectGarbage(): void {
+  collector()();
 }
 
 function collector(): () => void {

@@ -13,3 +13,4 @@ export type { ClusterNode, ClusterNodeOptions, ClusterTls, HeadServerLike } from
 export type { NodeOptions } from './node.ts';
 export { NodeAddressError, chooseHeadAddress, chooseNodeAddresses, isLoopback, isWildcard, wsUrlOf } from './node-address.ts';
 export { jobModulesDir } from './job-directories.ts';
+export { collectGarbage } from './garbage.ts';
